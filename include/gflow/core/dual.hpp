@@ -1,0 +1,138 @@
+// gflow/core/dual.hpp: forward-mode dual numbers with N tangents. An elementwise term is written
+// once, as a generic function of its inputs; evaluated on plain scalars it is the forward pass,
+// evaluated on duals it yields every partial derivative at once, which the generated backward
+// multiplies by the incoming gradient. No derivative is written by hand.
+#pragma once
+#include <array>
+#include <cmath>
+#include <type_traits>
+
+namespace gflow {
+
+template <class S, int N>
+struct dual {
+    S v;                    // value
+    std::array<S, N> d;     // d[k] = d value / d input k
+};
+
+template <class T> struct is_dual : std::false_type {};
+template <class S, int N> struct is_dual<dual<S, N>> : std::true_type {};
+
+template <class A>
+concept arithmetic = std::is_arithmetic_v<A>;
+
+// ---- arithmetic: dual op dual ------------------------------------------------------------
+template <class S, int N>
+constexpr dual<S, N> operator+(const dual<S, N>& a, const dual<S, N>& b) {
+    dual<S, N> r{a.v + b.v, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] + b.d[k];
+    return r;
+}
+template <class S, int N>
+constexpr dual<S, N> operator-(const dual<S, N>& a, const dual<S, N>& b) {
+    dual<S, N> r{a.v - b.v, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] - b.d[k];
+    return r;
+}
+template <class S, int N>
+constexpr dual<S, N> operator*(const dual<S, N>& a, const dual<S, N>& b) {
+    dual<S, N> r{a.v * b.v, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] * b.v + a.v * b.d[k];
+    return r;
+}
+template <class S, int N>
+constexpr dual<S, N> operator/(const dual<S, N>& a, const dual<S, N>& b) {
+    const S inv = S(1) / b.v;
+    dual<S, N> r{a.v * inv, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = (a.d[k] - r.v * b.d[k]) * inv;
+    return r;
+}
+template <class S, int N>
+constexpr dual<S, N> operator-(const dual<S, N>& a) {
+    dual<S, N> r{-a.v, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = -a.d[k];
+    return r;
+}
+
+// ---- arithmetic with constants (a constant has no tangent) -----------------------------
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator+(const dual<S, N>& a, A c) { return {a.v + S(c), a.d}; }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator+(A c, const dual<S, N>& a) { return {S(c) + a.v, a.d}; }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator-(const dual<S, N>& a, A c) { return {a.v - S(c), a.d}; }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator-(A c, const dual<S, N>& a) { return S(c) + (-a); }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator*(const dual<S, N>& a, A c) {
+    dual<S, N> r{a.v * S(c), {}};
+    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] * S(c);
+    return r;
+}
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator*(A c, const dual<S, N>& a) { return a * c; }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator/(const dual<S, N>& a, A c) { return a * (S(1) / S(c)); }
+template <class S, int N, arithmetic A>
+constexpr dual<S, N> operator/(A c, const dual<S, N>& a) {
+    const S inv = S(1) / a.v;
+    dual<S, N> r{S(c) * inv, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = -r.v * inv * a.d[k];
+    return r;
+}
+
+// ---- functions: one chain rule each, on the value's derivative f'(v) -------------------
+namespace detail {
+template <class S, int N>
+constexpr dual<S, N> chain(const dual<S, N>& a, S value, S derivative) {
+    dual<S, N> r{value, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = derivative * a.d[k];
+    return r;
+}
+}  // namespace detail
+
+// The elementwise vocabulary. Each works on plain scalars and on duals, so user functions
+// written with them (`x * sigmoid(1.702 * x)`) get their derivative generated.
+namespace math {
+template <arithmetic S> inline S exp(S x) { return std::exp(x); }
+template <arithmetic S> inline S log(S x) { return std::log(x); }
+template <arithmetic S> inline S sqrt(S x) { return std::sqrt(x); }
+template <arithmetic S> inline S tanh(S x) { return std::tanh(x); }
+template <arithmetic S> inline S sigmoid(S x) { return S(1) / (S(1) + std::exp(-x)); }
+template <arithmetic S> inline S relu(S x) { return x > S(0) ? x : S(0); }
+template <arithmetic S> inline S square(S x) { return x * x; }
+
+template <class S, int N> inline dual<S, N> exp(const dual<S, N>& a) {
+    const S e = std::exp(a.v);
+    return detail::chain(a, e, e);
+}
+template <class S, int N> inline dual<S, N> log(const dual<S, N>& a) {
+    return detail::chain(a, std::log(a.v), S(1) / a.v);
+}
+template <class S, int N> inline dual<S, N> sqrt(const dual<S, N>& a) {
+    const S s = std::sqrt(a.v);
+    return detail::chain(a, s, S(0.5) / s);
+}
+template <class S, int N> inline dual<S, N> tanh(const dual<S, N>& a) {
+    const S t = std::tanh(a.v);
+    return detail::chain(a, t, S(1) - t * t);
+}
+template <class S, int N> inline dual<S, N> sigmoid(const dual<S, N>& a) {
+    const S s = S(1) / (S(1) + std::exp(-a.v));
+    return detail::chain(a, s, s * (S(1) - s));
+}
+// The derivative at 0 is taken as 0 (the subgradient PyTorch uses).
+template <class S, int N> inline dual<S, N> relu(const dual<S, N>& a) {
+    return a.v > S(0) ? a : detail::chain(a, S(0), S(0));
+}
+template <class S, int N> inline dual<S, N> square(const dual<S, N>& a) { return a * a; }
+}  // namespace math
+
+// Duals find these by argument-dependent lookup.
+using math::exp, math::log, math::sqrt, math::tanh, math::sigmoid, math::relu, math::square;
+
+template <class T> constexpr auto value_of(const T& x) {
+    if constexpr (is_dual<T>::value) return x.v; else return x;
+}
+
+}  // namespace gflow

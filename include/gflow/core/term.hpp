@@ -1,0 +1,84 @@
+// gflow/core/term.hpp: what a term is.
+//
+// A term is an empty, inert type (syntax). Its meaning lives in its nested template
+//     template <dims C, int InWidth> struct impl;
+// which binds the term to the model's static sizes and to the width of its input, and provides
+// the passes over the model's type (see docs/design.md):
+//
+//   static constexpr int in_width, out_width;          shapes (per position)
+//   static constexpr std::size_t param_size;           parameters, in scalars
+//   static constexpr std::size_t act_size;             activation memory per sequence (block size),
+//                                                      saved values and internal gradients
+//   static constexpr std::size_t state_size;           memory kept between generated tokens
+//   static void for_each_param(F&& f, std::size_t offset, const std::string& prefix);
+//   static void summarize(std::vector<summary_row>&, int depth);
+//   template <class S> static void forward (const pass&, const S* w, S* a, const S* x, S* y);
+//   template <class S> static void backward(const pass&, const S* w, S* dw, S* a,
+//                                           const S* x, const S* y, const S* dy, S* dx);
+//   template <class S> static void decode  (const pass&, const S* w, S* a, S* state,
+//                                           const S* x, S* y);          one position, pass.n == 1
+//
+// Buffers are row-major [n][width]. `w`/`dw` point at the term's own parameter block,
+// `a` at its own activation block. Backward accumulates into dw and dx (see kernels.hpp).
+#pragma once
+#include <concepts>
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include <gflow/core/dims.hpp>
+
+namespace gflow {
+
+struct term_base {};
+
+template <class T>
+concept term = std::derived_from<T, term_base> && std::is_empty_v<T>;
+
+// The implementation of term T at sizes C with input width W.
+template <term T, dims C, int W>
+using bind = typename T::template impl<C, W>;
+
+// The contract of a bound term (checked where a model is instantiated).
+template <class I>
+concept bound_term = requires {
+    { I::in_width } -> std::convertible_to<int>;
+    { I::out_width } -> std::convertible_to<int>;
+    { I::param_size } -> std::convertible_to<std::size_t>;
+    { I::act_size } -> std::convertible_to<std::size_t>;
+    { I::state_size } -> std::convertible_to<std::size_t>;
+};
+
+// A mixer: a term that maps the width to itself and mixes positions causally, and says what it
+// keeps between generated tokens (state_size, decode). grassmann and attention are two; a user's
+// own mixer that meets this concept drops into the same model.
+template <class M, dims C, int W>
+concept mixer = term<M> && bound_term<bind<M, C, W>> && (bind<M, C, W>::in_width == W) &&
+                (bind<M, C, W>::out_width == W) &&
+                requires(const pass& p, const double* w, double* a, double* state, const double* x,
+                         double* y, double* dw, const double* dy, double* dx) {
+                    bind<M, C, W>::forward(p, w, a, x, y);
+                    bind<M, C, W>::backward(p, w, dw, a, x, x, dy, dx);
+                    bind<M, C, W>::decode(p, w, a, state, x, y);
+                };
+
+// Terms whose output at a position depends only on that position's input: decoding one token
+// is the forward pass over one row, with no state.
+template <class Impl>
+struct position_wise {
+    static constexpr std::size_t state_size = 0;
+    template <class S>
+    static void decode(const pass& p, const S* w, S* a, S* /*state*/, const S* x, S* y) {
+        Impl::forward(p, w, a, x, y);
+    }
+};
+
+// A term with no parameters names none.
+struct no_params {
+    static constexpr std::size_t param_size = 0;
+    template <class F>
+    static void for_each_param(F&&, std::size_t, const std::string&) {}
+};
+
+}  // namespace gflow

@@ -1,0 +1,64 @@
+// gflow/model.hpp: a model is a term expression bound to its static sizes.
+//
+//   constexpr auto m = gflow::model<vocab<27>, block<16>, width<16>>(expr);
+//   static_assert(m.parameter_count() == 3840);
+//
+// Everything here is derived from the expression's type at compile time: the graph (each term
+// bound to its input width), the parameter count, the activation memory, the decoding state.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <gflow/core/dims.hpp>
+#include <gflow/core/term.hpp>
+
+namespace gflow {
+
+template <dims C, term Expr>
+struct model_t {
+    static_assert(C.vocab >= 2, "gflow::model: the vocabulary needs at least one symbol and BOS");
+    static_assert(C.block >= 1, "gflow::model: the block size must be at least 1");
+    static_assert(C.width >= 1, "gflow::model: the width must be at least 1");
+
+    using expression = Expr;
+    using graph = bind<Expr, C, 0>;   // a model reads tokens: its input width is 0
+    static_assert(graph::out_width == C.vocab,
+                  "gflow::model: the expression must end in logits over the vocabulary (lm_head)");
+
+    static constexpr dims config = C;
+    static constexpr std::size_t parameter_count() { return graph::param_size; }
+    // Scalars of activation memory for one sequence of block size, logits and their gradient
+    // included; a network holds exactly this much.
+    static constexpr std::size_t activation_count() {
+        return graph::act_size + 2 * std::size_t(C.block) * C.vocab;
+    }
+    static constexpr std::size_t decode_state_count() { return graph::state_size; }
+
+    static std::vector<param_desc> parameters() {
+        std::vector<param_desc> out;
+        graph::for_each_param([&](const param_desc& d) { out.push_back(d); }, 0, "");
+        return out;
+    }
+    static std::vector<summary_row> summary() {
+        std::vector<summary_row> rows;
+        graph::summarize(rows, 0);
+        return rows;
+    }
+    // A one-line description of the configuration, stored in checkpoints and compared on load.
+    static std::string signature() {
+        std::string s = fmt::format("vocab={} block={} width={} params={} |", C.vocab, C.block,
+                                    C.width, parameter_count());
+        for (const auto& row : summary()) s += fmt::format(" {}:{}", row.depth, row.label);
+        return s;
+    }
+};
+
+template <class Vocab, class Block, class Width, term Expr>
+constexpr model_t<dims{Vocab::value, Block::value, Width::value}, Expr> model(Expr) {
+    return {};
+}
+
+}  // namespace gflow

@@ -1,0 +1,171 @@
+// gflow/terms/attention.hpp: causal multi-head self-attention (the microGPT baseline of SPEC).
+//
+//   q, k, v = W_q h, W_k h, W_v h                       each d x d, H heads of d/H
+//   per head: a_ts = softmax_s(q_t . k_s / sqrt(d/H)), s <= t;   o_t = sum_s a_ts v_s
+//   out = W_o concat(heads)
+//
+// Cost per sequence O(L^2 d). Decoding keeps a key/value cache that grows with the position.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/term.hpp>
+
+namespace gflow::terms {
+
+template <int H>
+struct attention_t : term_base {
+    static_assert(H >= 1, "gflow::attention<heads>: needs at least one head");
+    static constexpr int heads = H;
+
+    template <dims C, int W>
+    struct impl {
+        static_assert(W > 0, "gflow::attention: needs an input vector (it cannot start a model)");
+        static_assert(W % H == 0, "gflow::attention<heads>: the number of heads must divide the width");
+        static constexpr int in_width = W, out_width = W, T = C.block, D = W / H;   // D: head size
+
+        static constexpr std::size_t Wq = 0, Wk = W * W, Wv = 2 * W * W, Wo = 3 * W * W;   // [d][d] each
+        static constexpr std::size_t param_size = 4 * W * W;
+
+        static constexpr std::size_t q = 0;                   // [T][d]
+        static constexpr std::size_t k = q + T * W;           // [T][d]
+        static constexpr std::size_t v = k + T * W;           // [T][d]
+        static constexpr std::size_t o = v + T * W;           // [T][d] heads concatenated
+        static constexpr std::size_t att = o + T * W;         // [H][T][T] softmax weights, s <= t
+        static constexpr std::size_t dq = att + H * T * T;    // [T][d]
+        static constexpr std::size_t dk = dq + T * W;         // [T][d]
+        static constexpr std::size_t dv = dk + T * W;         // [T][d]
+        static constexpr std::size_t d_o = dv + T * W;        // [T][d]
+        static constexpr std::size_t datt = d_o + T * W;      // [T] one row of d(weights)
+        static constexpr std::size_t act_size = datt + T;
+
+        static constexpr std::size_t state_size = 2 * std::size_t(T) * W;   // key and value cache
+
+        template <class F>
+        static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+            f(param_desc{prefix + "attn_wq", W, W, offset + Wq});
+            f(param_desc{prefix + "attn_wk", W, W, offset + Wk});
+            f(param_desc{prefix + "attn_wv", W, W, offset + Wv});
+            f(param_desc{prefix + "attn_wo", W, W, offset + Wo});
+        }
+        static void summarize(std::vector<summary_row>& rows, int depth) {
+            rows.push_back({depth, fmt::format("attention<{} heads of {}> causal", H, D), W, W,
+                            param_size, act_size});
+        }
+
+        template <class S>
+        static void forward(const pass& p, const S* w, S* a, const S* h, S* y) {
+            const int n = p.n;
+            kernels::matvec_rows<W, W>(w + Wq, h, a + q, n);
+            kernels::matvec_rows<W, W>(w + Wk, h, a + k, n);
+            kernels::matvec_rows<W, W>(w + Wv, h, a + v, n);
+            for (int hd = 0; hd < H; ++hd)
+                for (int t = 0; t < n; ++t)
+                    attend(hd, a + q + t * W, a + k, a + v, t + 1, a + att + (hd * T + t) * T,
+                           a + o + t * W);
+            kernels::matvec_rows<W, W>(w + Wo, a + o, y, n);
+        }
+
+        template <class S>
+        static void backward(const pass& p, const S* w, S* dw, S* a, const S* h, const S*,
+                             const S* dy, S* dh) {
+            const int n = p.n;
+            const S scale = S(1) / std::sqrt(S(D));
+            kernels::zero(a + d_o, n * W);
+            kernels::matvec_rows_backward<W, W>(w + Wo, dw + Wo, a + o, dy, a + d_o, n);
+            kernels::zero(a + dq, 3 * T * W);   // dq, dk, dv are contiguous
+            for (int hd = 0; hd < H; ++hd) {
+                const int c0 = hd * D;
+                for (int t = 0; t < n; ++t) {
+                    const S* weights = a + att + (hd * T + t) * T;
+                    const S* do_t = a + d_o + t * W + c0;
+                    S* dweights = a + datt;
+                    // o_t = sum_s a_s v_s  ->  da_s = do_t . v_s,  dv_s += a_s do_t
+                    S weighted = 0;
+                    for (int s = 0; s <= t; ++s) {
+                        const S* vs = a + v + s * W + c0;
+                        S* dvs = a + dv + s * W + c0;
+                        S acc = 0;
+                        GFLOW_SIMD_SUM
+                        for (int i = 0; i < D; ++i) acc += do_t[i] * vs[i];
+                        dweights[s] = acc;
+                        weighted += weights[s] * acc;
+                        GFLOW_SIMD
+                        for (int i = 0; i < D; ++i) dvs[i] += weights[s] * do_t[i];
+                    }
+                    // softmax: dscore_s = a_s (da_s - sum_j a_j da_j); score = scale q_t . k_s
+                    const S* qt = a + q + t * W + c0;
+                    S* dqt = a + dq + t * W + c0;
+                    for (int s = 0; s <= t; ++s) {
+                        const S dscore = weights[s] * (dweights[s] - weighted) * scale;
+                        const S* ks = a + k + s * W + c0;
+                        S* dks = a + dk + s * W + c0;
+                        GFLOW_SIMD
+                        for (int i = 0; i < D; ++i) {
+                            dqt[i] += dscore * ks[i];
+                            dks[i] += dscore * qt[i];
+                        }
+                    }
+                }
+            }
+            kernels::matvec_rows_backward<W, W>(w + Wq, dw + Wq, h, a + dq, dh, n);
+            kernels::matvec_rows_backward<W, W>(w + Wk, dw + Wk, h, a + dk, dh, n);
+            kernels::matvec_rows_backward<W, W>(w + Wv, dw + Wv, h, a + dv, dh, n);
+        }
+
+        // One generated token at position t: append k_t, v_t to the cache, attend over 0..t.
+        template <class S>
+        static void decode(const pass& p, const S* w, S* a, S* cache, const S* h, S* y) {
+            const int t = p.first_position;
+            S* k_cache = cache;            // [T][d]
+            S* v_cache = cache + T * W;    // [T][d]
+            kernels::matvec_rows<W, W>(w + Wq, h, a + q, 1);
+            kernels::matvec_rows<W, W>(w + Wk, h, k_cache + t * W, 1);
+            kernels::matvec_rows<W, W>(w + Wv, h, v_cache + t * W, 1);
+            for (int hd = 0; hd < H; ++hd)
+                attend(hd, a + q, k_cache, v_cache, t + 1, a + att + hd * T, a + o);
+            kernels::matvec_rows<W, W>(w + Wo, a + o, y, 1);
+        }
+
+    private:
+        // Head hd of one query over keys/values 0..count-1: weights (softmax) and output slice.
+        template <class S>
+        static void attend(int hd, const S* qt, const S* keys, const S* values, int count, S* weights,
+                           S* ot) {
+            const int c0 = hd * D;
+            const S scale = S(1) / std::sqrt(S(D));
+            S max_score = -INFINITY;
+            for (int s = 0; s < count; ++s) {
+                const S* ks = keys + s * W + c0;
+                S acc = 0;
+                GFLOW_SIMD_SUM
+                for (int i = 0; i < D; ++i) acc += qt[c0 + i] * ks[i];
+                weights[s] = acc * scale;
+                max_score = std::max(max_score, weights[s]);
+            }
+            S total = 0;
+            for (int s = 0; s < count; ++s) {
+                weights[s] = std::exp(weights[s] - max_score);
+                total += weights[s];
+            }
+            const S inv = S(1) / total;
+            for (int s = 0; s < count; ++s) weights[s] *= inv;
+            S* out = ot + c0;
+            for (int i = 0; i < D; ++i) out[i] = 0;
+            for (int s = 0; s < count; ++s) {
+                const S* vs = values + s * W + c0;
+                GFLOW_SIMD
+                for (int i = 0; i < D; ++i) out[i] += weights[s] * vs[i];
+            }
+        }
+    };
+};
+
+template <int H>
+inline constexpr attention_t<H> attention{};
+
+}  // namespace gflow::terms

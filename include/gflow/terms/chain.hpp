@@ -1,0 +1,153 @@
+// gflow/terms/chain.hpp: a >> b >> c, terms applied one after another. The chain is flat
+// (a >> b >> c is chain_t<a, b, c>, not nested), so a long model stays one level deep.
+//
+// Memory plan of a chain of K terms, inside its activation block:
+//   [block of term 0] ... [block of term K-1] [values of the K-1 intermediates] [their gradients]
+// each intermediate [T][width]. Backward runs the terms in reverse; each intermediate gradient is
+// zeroed once, just before its only consumer accumulates into it.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/integral_constant.hpp>
+#include <boost/hana/range.hpp>
+
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/term.hpp>
+
+namespace gflow {
+
+template <class... Impls> struct impl_list {};
+
+namespace detail {
+namespace hana = boost::hana;
+
+// Bind each term of a chain, feeding each one its predecessor's output width.
+template <dims C, int W, class... Ts> struct bind_chain { using type = impl_list<>; };
+template <dims C, int W, class T, class... Rest>
+struct bind_chain<C, W, T, Rest...> {
+    using head = bind<T, C, W>;
+    template <class... I> static auto prepend(impl_list<I...>) -> impl_list<head, I...>;
+    using type = decltype(prepend(typename bind_chain<C, head::out_width, Rest...>::type{}));
+};
+
+template <std::size_t K>
+constexpr std::array<std::size_t, K + 1> prefix_sums(const std::array<std::size_t, K>& sizes,
+                                                     std::size_t start = 0) {
+    std::array<std::size_t, K + 1> out{};
+    out[0] = start;
+    for (std::size_t k = 0; k < K; ++k) out[k + 1] = out[k] + sizes[k];
+    return out;
+}
+}  // namespace detail
+
+// The implementation of a chain of bound terms (also used by composite terms such as ffn).
+template <dims C, class List> struct chain_impl;
+template <dims C, class... I>
+struct chain_impl<C, impl_list<I...>> {
+    static constexpr std::size_t K = sizeof...(I);
+    static_assert(K >= 1);
+    template <std::size_t k> using at = std::tuple_element_t<k, std::tuple<I...>>;
+
+    static constexpr std::array<int, K> out_widths{I::out_width...};
+    static constexpr int in_width = at<0>::in_width;
+    static constexpr int out_width = at<K - 1>::out_width;
+
+    static constexpr auto param_offset = detail::prefix_sums<K>({I::param_size...});
+    static constexpr auto act_offset = detail::prefix_sums<K>({I::act_size...});
+    static constexpr auto state_offset = detail::prefix_sums<K>({I::state_size...});
+    static constexpr auto mid_value_offset = [] {   // intermediate k = output of term k, k < K-1
+        std::array<std::size_t, K> sizes{};
+        for (std::size_t k = 0; k + 1 < K; ++k) sizes[k] = std::size_t(C.block) * out_widths[k];
+        return detail::prefix_sums<K>(sizes, act_offset[K]);
+    }();
+    static constexpr std::size_t mid_grad_shift = mid_value_offset[K] - act_offset[K];
+
+    static constexpr std::size_t param_size = param_offset[K];
+    static constexpr std::size_t state_size = state_offset[K];
+    static constexpr std::size_t act_size = mid_value_offset[K] + mid_grad_shift;
+
+    template <class F>
+    static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+        for_each_index([&]<std::size_t k>() { at<k>::for_each_param(f, offset + param_offset[k], prefix); });
+    }
+    static void summarize(std::vector<summary_row>& rows, int depth) {
+        for_each_index([&]<std::size_t k>() { at<k>::summarize(rows, depth); });
+    }
+
+    template <class S>
+    static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+        for_each_index([&]<std::size_t k>() {
+            at<k>::forward(p, w + param_offset[k], a + act_offset[k], input<k>(a, x), output<k>(a, y));
+        });
+    }
+
+    template <class S>
+    static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S* y,
+                         const S* dy, S* dx) {
+        for_each_index_reversed([&]<std::size_t k>() {
+            const S* d_out = (k + 1 == K) ? dy : a + mid_value_offset[k] + mid_grad_shift;
+            S* d_in = dx;
+            if constexpr (k > 0) {
+                d_in = a + mid_value_offset[k - 1] + mid_grad_shift;
+                kernels::zero(d_in, p.n * at<k>::in_width);
+            }
+            at<k>::backward(p, w + param_offset[k], dw + param_offset[k], a + act_offset[k],
+                            input<k>(a, x), output<k>(a, y), d_out, d_in);
+        });
+    }
+
+    template <class S>
+    static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+        for_each_index([&]<std::size_t k>() {
+            at<k>::decode(p, w + param_offset[k], a + act_offset[k], state + state_offset[k],
+                          input<k>(a, x), output<k>(a, y));
+        });
+    }
+
+private:
+    template <std::size_t k, class S>
+    static const S* input(S* a, const S* x) {
+        if constexpr (k == 0) return x; else return a + mid_value_offset[k - 1];
+    }
+    template <std::size_t k, class S, class Out>   // Out: S* in forward, const S* in backward
+    static Out output(S* a, Out y) {
+        if constexpr (k + 1 == K) return y; else return a + mid_value_offset[k];
+    }
+
+    template <class F>
+    static void for_each_index(F&& f) {
+        boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<K>),
+                              [&](auto k) { f.template operator()<decltype(k)::value>(); });
+    }
+    template <class F>
+    static void for_each_index_reversed(F&& f) {
+        boost::hana::for_each(boost::hana::make_range(boost::hana::size_c<0>, boost::hana::size_c<K>),
+                              [&](auto k) { f.template operator()<K - 1 - decltype(k)::value>(); });
+    }
+};
+
+template <term... Ts>
+struct chain_t : term_base {
+    template <dims C, int W>
+    using impl = chain_impl<C, typename detail::bind_chain<C, W, Ts...>::type>;
+};
+
+namespace detail {
+template <class T> struct as_chain { using type = chain_t<T>; };
+template <class... Ts> struct as_chain<chain_t<Ts...>> { using type = chain_t<Ts...>; };
+template <class... As, class... Bs>
+chain_t<As..., Bs...> concat(chain_t<As...>, chain_t<Bs...>);
+}  // namespace detail
+
+// a >> b: apply a, then b. Found by argument-dependent lookup on any term.
+template <term A, term B>
+constexpr auto operator>>(A, B) {
+    return decltype(detail::concat(typename detail::as_chain<A>::type{},
+                                   typename detail::as_chain<B>::type{})){};
+}
+
+}  // namespace gflow

@@ -1,0 +1,62 @@
+// gflow/terms/residual.hpp: residual(body): y = x + body(x). The input x is used twice (by the
+// body and by the skip), so its gradient is the sum dx = dy + body'(x)^T dy, formed once here.
+#pragma once
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/term.hpp>
+#include <gflow/terms/chain.hpp>
+
+namespace gflow {
+
+template <term Body>
+struct residual_t : term_base {
+    template <dims C, int W>
+    struct impl {
+        using body = bind<Body, C, W>;
+        static_assert(body::out_width == W,
+                      "gflow::residual: the body must keep the width of its input "
+                      "(see the widths in the note below: body output == input width)");
+        static constexpr int in_width = W, out_width = W;
+        static constexpr std::size_t param_size = body::param_size;
+        static constexpr std::size_t state_size = body::state_size;
+        static constexpr std::size_t body_out = body::act_size;   // body's output [T][W]
+        static constexpr std::size_t act_size = body_out + std::size_t(C.block) * W;
+
+        template <class F>
+        static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+            body::for_each_param(f, offset, prefix);
+        }
+        static void summarize(std::vector<summary_row>& rows, int depth) {
+            rows.push_back({depth, "residual: x + body(x)", W, W, param_size, act_size});
+            body::summarize(rows, depth + 1);
+        }
+        template <class S>
+        static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+            body::forward(p, w, a, x, a + body_out);
+            add(x, a + body_out, y, p.n);
+        }
+        template <class S>
+        static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S*,
+                             const S* dy, S* dx) {
+            kernels::add_into<W>(dx, dy, p.n);   // the skip path
+            body::backward(p, w, dw, a, x, a + body_out, dy, dx);
+        }
+        template <class S>
+        static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+            body::decode(p, w, a, state, x, a + body_out);
+            add(x, a + body_out, y, p.n);
+        }
+
+    private:
+        template <class S>
+        static void add(const S* x, const S* b, S* y, int n) {
+            const int count = n * W;
+            GFLOW_SIMD
+            for (int i = 0; i < count; ++i) y[i] = x[i] + b[i];
+        }
+    };
+};
+
+template <term Body>
+constexpr residual_t<Body> residual(Body) { return {}; }
+
+}  // namespace gflow

@@ -1,0 +1,74 @@
+// gflow/terms/sum.hpp: a + b, two branches of the same input whose outputs are added
+// (token_embedding + position_embedding). Backward gives both branches the same gradient.
+#pragma once
+#include <algorithm>
+
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/term.hpp>
+
+namespace gflow {
+
+template <term A, term B>
+struct sum_t : term_base {
+    template <dims C, int W>
+    struct impl {
+        using left = bind<A, C, W>;
+        using right = bind<B, C, W>;
+        static_assert(left::out_width == right::out_width,
+                      "gflow: the two sides of '+' must have the same output width");
+        static constexpr int in_width = W, out_width = left::out_width;
+        static constexpr std::size_t param_size = left::param_size + right::param_size;
+        static constexpr std::size_t state_size = left::state_size + right::state_size;
+        // [left block][right block][left's output: T x out][right's output: T x out]
+        // (each branch's backward may need its own output, so neither is overwritten by the sum)
+        static constexpr std::size_t left_out = left::act_size + right::act_size;
+        static constexpr std::size_t right_out = left_out + std::size_t(C.block) * out_width;
+        static constexpr std::size_t act_size = right_out + std::size_t(C.block) * out_width;
+
+        template <class F>
+        static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+            left::for_each_param(f, offset, prefix);
+            right::for_each_param(f, offset + left::param_size, prefix);
+        }
+        static void summarize(std::vector<summary_row>& rows, int depth) {
+            rows.push_back({depth, "sum of", W, out_width, param_size, act_size});
+            left::summarize(rows, depth + 1);
+            right::summarize(rows, depth + 1);
+        }
+        template <class S>
+        static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+            left::forward(p, w, a, x, a + left_out);
+            right::forward(p, w + left::param_size, a + left::act_size, x, a + right_out);
+            add(a, y, p.n);
+        }
+        template <class S>
+        static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S*,
+                             const S* dy, S* dx) {
+            left::backward(p, w, dw, a, x, a + left_out, dy, dx);
+            right::backward(p, w + left::param_size, dw + left::param_size, a + left::act_size, x,
+                            a + right_out, dy, dx);
+        }
+        template <class S>
+        static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+            left::decode(p, w, a, state, x, a + left_out);
+            right::decode(p, w + left::param_size, a + left::act_size, state + left::state_size, x,
+                          a + right_out);
+            add(a, y, p.n);
+        }
+
+    private:
+        template <class S>
+        static void add(const S* a, S* y, int n) {
+            const S* l = a + left_out;
+            const S* r = a + right_out;
+            const int count = n * out_width;
+            GFLOW_SIMD
+            for (int i = 0; i < count; ++i) y[i] = l[i] + r[i];
+        }
+    };
+};
+
+template <term A, term B>
+constexpr sum_t<A, B> operator+(A, B) { return {}; }
+
+}  // namespace gflow

@@ -1,0 +1,12 @@
+#define BOOST_TEST_MODULE model_names_grassmann_2layers
+#include "names_model.hpp"
+#define GFLOW_TEST_MODEL names::model<2>(names::grassmann_mixer)
+#include "model_checks.hpp"
+
+BOOST_AUTO_TEST_CASE(two_layers_have_their_own_parameters) {
+    static_assert(GFLOW_TEST_MODEL.parameter_count() == 3840 + 2720);
+    const auto params = GFLOW_TEST_MODEL.parameters();
+    BOOST_TEST(params[2].name == "layer0.W_red");
+    BOOST_TEST(params[8].name == "layer1.W_red");
+    BOOST_TEST(params.back().name == "lm_head");
+}

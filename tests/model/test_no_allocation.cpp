@@ -1,0 +1,68 @@
+// A training step (forward, backward, Adam update) and a loss evaluation allocate nothing:
+// every global operator new is counted while they run.
+#define BOOST_TEST_MODULE model_no_allocation
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "names_model.hpp"
+
+// GCC 12 pairs the replaced operator new below with std::free after inlining and warns; the
+// pairing is the replacement's own, and correct.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+void* operator new(std::size_t size) {
+    ++allocations;
+    if (void* p = std::malloc(size ? size : 1)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, std::align_val_t align) {
+    ++allocations;
+    const std::size_t a = static_cast<std::size_t>(align);
+    if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
+    throw std::bad_alloc{};
+}
+void* operator new[](std::size_t size, std::align_val_t align) { return operator new(size, align); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+template <class S, class Model>
+long allocations_during_training(Model m) {
+    auto net = gflow::instantiate<S>(m, 1);
+    const std::vector<int> doc{26, 4, 12, 12, 0, 26}, long_doc(40, 3);
+    const gflow::adam opt{.decay_steps = 100};
+    const long before = allocations.load();
+    for (int step = 0; step < 100; ++step) {
+        net.train_step(step % 2 ? doc : long_doc, opt, step);
+        net.loss(doc);
+    }
+    return allocations.load() - before;
+}
+
+BOOST_AUTO_TEST_CASE(the_counter_sees_allocations) {
+    const long before = allocations.load();
+    auto* p = new std::vector<int>(10);
+    delete p;
+    BOOST_TEST(allocations.load() - before >= 2);
+}
+
+BOOST_AUTO_TEST_CASE(no_heap_work_in_a_training_step) {
+    BOOST_TEST(allocations_during_training<float>(names::model<1>(names::grassmann_mixer)) == 0);
+    BOOST_TEST(allocations_during_training<double>(names::model<1>(names::grassmann_mixer)) == 0);
+    BOOST_TEST(allocations_during_training<float>(names::model<2>(names::attention_mixer)) == 0);
+}
