@@ -1,5 +1,6 @@
 // gflow/gflow.hpp: everything a model definition needs.
 #pragma once
+#include <gflow/checkpoint.hpp>
 #include <gflow/core/dims.hpp>
 #include <gflow/core/dual.hpp>
 #include <gflow/core/term.hpp>
@@ -7,6 +8,7 @@
 #include <gflow/network.hpp>
 #include <gflow/optim/adam.hpp>
 #include <gflow/random.hpp>
+#include <gflow/train.hpp>
 #include <gflow/terms/attention.hpp>
 #include <gflow/terms/chain.hpp>
 #include <gflow/terms/elementwise.hpp>

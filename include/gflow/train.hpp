@@ -1,0 +1,89 @@
+// gflow/train.hpp: the training loop of SPEC (one document per step, Adam with linear decay),
+// per-token evaluation and the timing of steps. Shared by every benchmark program.
+#pragma once
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <gflow/io/error.hpp>
+#include <gflow/network.hpp>
+
+namespace gflow {
+
+using document = std::vector<int>;   // [BOS, tokens..., BOS]
+
+struct training_report {
+    int steps = 0;
+    double final_loss = 0;               // mean loss of the last min(100, steps) steps
+    double median_us_per_step = 0;       // median over chunks of steps (see train())
+    std::vector<double> loss_curve;      // mean training loss of each chunk of 100 steps
+};
+
+// A loss or gradient that is not finite stops training here, naming the step and the last
+// finite loss instead of training on garbage.
+struct numeric_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Trains `steps` steps; step s uses docs[(first + s) mod N]. Time is measured per chunk of
+// `chunk` steps with a steady clock and the median chunk is reported: robust to a noisy machine.
+// `progress(step)` is called between chunks (for a progress line); it is not timed.
+template <class Net>
+training_report train(Net& net, std::span<const document> docs, const adam& opt, int steps,
+                      const std::function<void(int, double)>& progress = {}, int chunk = 100) {
+    training_report report;
+    report.steps = steps;
+    std::vector<double> chunk_us;
+    double recent = 0, last_finite = NAN;
+    int recent_count = 0;
+    for (int start = 0; start < steps; start += chunk) {
+        const int end = std::min(steps, start + chunk);
+        double chunk_loss = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int s = start; s < end; ++s) {
+            const double l = double(net.train_step(docs[std::size_t(s) % docs.size()], opt, s));
+            if (!std::isfinite(l))
+                throw numeric_error(fmt::format("training diverged at step {}: loss is {} (last finite loss {:.6g})",
+                                                s, l, last_finite));
+            last_finite = l;
+            chunk_loss += l;
+            if (s >= steps - 100) {
+                recent += l;
+                ++recent_count;
+            }
+        }
+        const auto t1 = std::chrono::steady_clock::now();
+        chunk_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count() / (end - start));
+        report.loss_curve.push_back(chunk_loss / (end - start));
+        if (progress) progress(end, chunk_loss / (end - start));
+    }
+    if (!chunk_us.empty()) {
+        std::sort(chunk_us.begin(), chunk_us.end());
+        const std::size_t m = chunk_us.size();
+        report.median_us_per_step = m % 2 ? chunk_us[m / 2] : 0.5 * (chunk_us[m / 2 - 1] + chunk_us[m / 2]);
+    }
+    report.final_loss = recent_count ? recent / recent_count : NAN;
+    return report;
+}
+
+// Per-token mean loss over docs[(first + k) mod N], k < count: summed over every predicted token
+// and divided by their number (SPEC), not a mean of per-document means.
+template <class Net>
+double evaluate(Net& net, std::span<const document> docs, std::size_t first, std::size_t count) {
+    double total = 0;
+    long tokens = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+        const auto [sum, n] = net.loss_sum(docs[(first + k) % docs.size()]);
+        total += sum;
+        tokens += n;
+    }
+    return total / double(tokens);
+}
+
+}  // namespace gflow

@@ -1,0 +1,188 @@
+// The shared, non-template part of the benchmark programs: flags, data paths, reporting.
+#include <gflow/bench/bench.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+namespace gflow::bench {
+
+namespace po = boost::program_options;
+
+namespace {
+std::string with_commas(std::size_t n) {   // 3840 -> "3,840", as the reference prints counts
+    std::string digits = std::to_string(n), out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+}  // namespace
+
+std::vector<std::string> options::mixers() const {
+    if (mixer == "both") return {"grassmann", "attention"};
+    return {mixer};
+}
+
+std::optional<options> parse_options(int argc, const char* const* argv, const program_info& info) {
+    options o;
+    std::string layers_list;
+    for (int l : info.built_layers) layers_list += (layers_list.empty() ? "" : ", ") + std::to_string(l);
+    po::options_description desc(fmt::format("{}: {}\n\nOptions", info.name, info.summary));
+    long long steps = info.default_steps, layers = 1;
+    unsigned long long seed = o.seed;
+    desc.add_options()
+        ("help,h", "show this help")
+        ("mixer", po::value(&o.mixer)->default_value(o.mixer), "grassmann | attention | both")
+        ("layers", po::value(&layers)->default_value(1), fmt::format("number of layers: {}", layers_list).c_str())
+        ("steps", po::value(&steps)->default_value(info.default_steps), "training steps (at least 1)")
+        ("seed", po::value(&seed)->default_value(o.seed), "seed of the weights, the shuffle and the samples")
+        ("data", po::value(&o.data), "data file, one document a line")
+        ("dtype", po::value(&o.dtype)->default_value(o.dtype), "f32 | f64")
+        ("order", po::value(&o.order)->default_value(o.order), "shuffle (seeded) | file (step s uses document s mod N)")
+        ("save", po::value(&o.save), "write the trained weights to this safetensors file")
+        ("load", po::value(&o.load), "initial weights from this safetensors file")
+        ("json", po::bool_switch(&o.json), "one JSON object per mixer on stdout, nothing else")
+        ("grad-doc", po::value<std::string>(), "gradient mode: the loss and gradient of this one document at the --load weights")
+        ("save-grads", po::value(&o.save_grads), "gradient mode: write every parameter's gradient here");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(fmt::format("{}: {} (see --help)", info.name, e.what()));
+    }
+    if (vm.count("help")) {
+        std::ostringstream text;
+        text << desc;
+        fmt::print("{}", text.str());
+        return std::nullopt;
+    }
+    if (o.mixer != "grassmann" && o.mixer != "attention" && o.mixer != "both")
+        throw usage_error(fmt::format("{}: --mixer '{}' is not one of grassmann, attention, both", info.name, o.mixer));
+    if (steps < 1 || steps > 1'000'000'000)
+        throw usage_error(fmt::format("{}: --steps {} must be between 1 and 1000000000", info.name, steps));
+    o.steps = int(steps);
+    if (std::find(info.built_layers.begin(), info.built_layers.end(), layers) == info.built_layers.end())
+        throw usage_error(fmt::format("{}: --layers {}: this program was built for {} layers", info.name, layers, layers_list));
+    o.layers = int(layers);
+    o.seed = seed;
+    if (o.dtype != "f32" && o.dtype != "f64")
+        throw usage_error(fmt::format("{}: --dtype '{}' is not f32 or f64", info.name, o.dtype));
+    if (o.order != "shuffle" && o.order != "file")
+        throw usage_error(fmt::format("{}: --order '{}' is not shuffle or file", info.name, o.order));
+    if (vm.count("grad-doc")) {
+        o.grad_doc = vm["grad-doc"].as<std::string>();
+        if (o.load.empty()) throw usage_error(fmt::format("{}: --grad-doc needs --load (the weights to differentiate at)", info.name));
+        if (o.save_grads.empty()) throw usage_error(fmt::format("{}: --grad-doc needs --save-grads PATH", info.name));
+        if (o.mixer == "both") throw usage_error(fmt::format("{}: --grad-doc needs one --mixer (grassmann or attention)", info.name));
+    } else if (!o.save_grads.empty()) {
+        throw usage_error(fmt::format("{}: --save-grads is only for gradient mode (--grad-doc)", info.name));
+    }
+    if (!o.save.empty() && o.mixer == "both")
+        throw usage_error(fmt::format("{}: --save needs one --mixer (the file holds one model)", info.name));
+    if (!o.load.empty() && o.mixer == "both")
+        throw usage_error(fmt::format("{}: --load needs one --mixer (the file holds one model)", info.name));
+    return o;
+}
+
+std::string find_data_file(const std::string& given, const std::vector<std::string>& candidates,
+                           const std::string& missing_help) {
+    namespace fs = std::filesystem;
+    if (!given.empty()) {
+        std::error_code ec;
+        if (!fs::exists(given, ec)) throw input_error(fmt::format("{}: no such file", given));
+        (void)missing_help;
+        return given;
+    }
+    for (const auto& c : candidates) {
+        std::error_code ec;
+        if (fs::is_regular_file(c, ec)) return c;
+    }
+    throw input_error(missing_help);
+}
+
+void print_result(const result& r, std::size_t samples_shown) {
+    fmt::print("\n== {} ({} layer{}, {}, seed {}) ==\n", r.mixer, r.layers, r.layers == 1 ? "" : "s", r.dtype, r.seed);
+    fmt::print("parameters     {:>10}\n", with_commas(r.params));
+    fmt::print("steps          {:>10}\n", r.steps);
+    fmt::print("train loss     {:>10.4f}   (mean of the last 100 steps)\n", r.train_loss);
+    fmt::print("eval loss      {:>10.4f}\n", r.eval_loss);
+    fmt::print("time per step  {:>10.2f} us (median of chunks of 100 steps)\n", r.ms_per_step * 1000);
+    for (const auto& [key, value] : r.extra) fmt::print("{:<15}{:>10.4f}\n", key, value);
+    fmt::print("samples:");
+    for (std::size_t i = 0; i < std::min(samples_shown, r.samples.size()); ++i)
+        fmt::print("{}{}", i % 5 == 0 ? "\n  " : "  ", r.samples[i].empty() ? "(empty)" : r.samples[i]);
+    fmt::print("\n");
+}
+
+void print_comparison(std::span<const result> results, std::span<const reference_row> reference,
+                      const std::string& extra_column) {
+    const bool extra = !extra_column.empty();
+    fmt::print("\n{:<28}{:>10}{:>12}{:>16}{}\n", "", "Params", "Eval loss", "Time per step",
+               extra ? fmt::format("{:>16}", extra_column) : "");
+    for (const auto& r : results) {
+        std::string extra_value;
+        if (extra) {
+            const auto it = r.extra.find(extra_column);
+            extra_value = fmt::format("{:>16}", it == r.extra.end() ? "-" : fmt::format("{:.0f} %", 100 * it->second));
+        }
+        fmt::print("{:<28}{:>10}{:>12.4f}{:>13.2f} us{}\n",
+                   fmt::format("gflow {} ({}L, {})", r.mixer, r.layers, r.dtype), with_commas(r.params), r.eval_loss,
+                   r.ms_per_step * 1000, extra_value);
+    }
+    for (const auto& ref : reference)
+        fmt::print("{:<28}{:>10}{:>12}{:>16}{}\n", "reference " + ref.mixer, ref.params, ref.eval_loss,
+                   ref.time_per_step, extra ? fmt::format("{:>16}", ref.extra) : "");
+}
+
+std::string to_json(const result& r) {
+    boost::json::object o;
+    o["mixer"] = r.mixer;
+    o["layers"] = r.layers;
+    o["dtype"] = r.dtype;
+    o["seed"] = r.seed;
+    o["params"] = r.params;
+    o["steps"] = r.steps;
+    o["train_loss"] = r.train_loss;
+    o["eval_loss"] = r.eval_loss;
+    o["ms_per_step"] = r.ms_per_step;
+    boost::json::array samples;
+    for (const auto& s : r.samples) samples.emplace_back(s);
+    o["samples"] = std::move(samples);
+    for (const auto& [key, value] : r.extra) o[key] = value;
+    boost::json::array curve;
+    for (double l : r.loss_curve) curve.emplace_back(l);
+    o["loss_curve"] = std::move(curve);
+    return boost::json::serialize(o);
+}
+
+progress_line::progress_line() : enabled_(::isatty(STDERR_FILENO) == 1) {}
+progress_line::~progress_line() { finish(); }
+void progress_line::update(const std::string& text) {
+    if (!enabled_) return;
+    fmt::print(stderr, "\r\033[K{}", text);
+    std::fflush(stderr);
+    shown_ = true;
+}
+void progress_line::finish() {
+    if (enabled_ && shown_) fmt::print(stderr, "\r\033[K");
+    shown_ = false;
+}
+
+long peak_memory_kib() {
+    rusage usage{};
+    ::getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+}  // namespace gflow::bench
