@@ -101,7 +101,6 @@ std::string find_data_file(const std::string& given, const std::vector<std::stri
     if (!given.empty()) {
         std::error_code ec;
         if (!fs::exists(given, ec)) throw input_error(fmt::format("{}: no such file", given));
-        (void)missing_help;
         return given;
     }
     for (const auto& c : candidates) {
