@@ -159,22 +159,24 @@ private:
     }
 
     // Summed -log softmax(logits[t])[target]; with gradient, dlogits = (softmax - onehot) / n.
+    // Each exponential is computed once, into the gradient row, then normalised in place.
     S cross_entropy(const pass& p, std::span<const int> tokens, bool with_gradient) {
         S total = 0;
+        S exps[V];   // [V] of one position, when no gradient row is wanted
         for (int t = 0; t < p.n; ++t) {
             const S* row = logits_.data() + t * V;
+            S* e = with_gradient ? dlogits_.data() + t * V : exps;
             const int target = tokens[t + 1];
             S max_logit = row[0];
             for (int i = 1; i < V; ++i) max_logit = std::max(max_logit, row[i]);
             S sum = 0;
-            for (int i = 0; i < V; ++i) sum += std::exp(row[i] - max_logit);
-            const S log_sum = std::log(sum) + max_logit;
-            total += log_sum - row[target];
+            for (int i = 0; i < V; ++i) sum += e[i] = std::exp(row[i] - max_logit);
+            total += std::log(sum) + max_logit - row[target];
             if (with_gradient) {
-                S* d = dlogits_.data() + t * V;
-                const S inv_n = S(1) / S(p.n);
-                for (int i = 0; i < V; ++i) d[i] = std::exp(row[i] - log_sum) * inv_n;
-                d[target] -= inv_n;
+                const S scale = S(1) / (sum * S(p.n));
+                GFLOW_SIMD
+                for (int i = 0; i < V; ++i) e[i] *= scale;
+                e[target] -= S(1) / S(p.n);
             }
         }
         return total;

@@ -21,19 +21,52 @@ namespace gflow::kernels {
 template <class S>
 inline void zero(S* p, int count) { std::memset(p, 0, sizeof(S) * static_cast<std::size_t>(count)); }
 
+// A vector of L lanes of S (GCC and Clang vector extensions: portable, no intrinsics).
+template <class S, int L>
+using lanes [[gnu::vector_size(L * sizeof(S))]] = S;
+
+// Horizontal sum by halving: each step is one extract and one vector add, log2(L) steps,
+// where a lane-by-lane sum would be a chain of L dependent scalar adds.
+template <class S, int L>
+inline S horizontal_sum(lanes<S, L> v) {
+    if constexpr (L == 1) {
+        return v[0];
+    } else {
+        lanes<S, L / 2> low, high;
+        std::memcpy(&low, &v, sizeof low);
+        std::memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
+        return horizontal_sum<S, L / 2>(low + high);
+    }
+}
+
+// sum_i a[i] b[i] for a static length N: a register of partial sums, then one horizontal sum.
+template <int N, class S>
+inline S dot(const S* __restrict a, const S* __restrict b) {
+    constexpr int L = N % (64 / sizeof(S)) == 0 ? 64 / sizeof(S) : N % (32 / sizeof(S)) == 0 ? 32 / sizeof(S) : 1;
+    if constexpr (L == 1) {
+        S acc = 0;
+        GFLOW_SIMD_SUM
+        for (int i = 0; i < N; ++i) acc += a[i] * b[i];
+        return acc;
+    } else {
+        lanes<S, L> acc{};
+        for (int i = 0; i < N; i += L) {
+            lanes<S, L> x, y;
+            std::memcpy(&x, a + i, sizeof x);
+            std::memcpy(&y, b + i, sizeof y);
+            acc += x * y;
+        }
+        return horizontal_sum<S, L>(acc);
+    }
+}
+
 // y[t] = W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
 template <int Out, int In, class S>
 inline void matvec_rows(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
     for (int t = 0; t < n; ++t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
-        for (int o = 0; o < Out; ++o) {
-            const S* w = W + o * In;
-            S acc = 0;
-            GFLOW_SIMD_SUM
-            for (int i = 0; i < In; ++i) acc += w[i] * xt[i];
-            yt[o] = acc;
-        }
+        for (int o = 0; o < Out; ++o) yt[o] = dot<In>(W + o * In, xt);
     }
 }
 
@@ -81,13 +114,7 @@ inline void matvec_rows_add(const S* __restrict W, const S* __restrict x, S* __r
     for (int t = 0; t < n; ++t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
-        for (int o = 0; o < Out; ++o) {
-            const S* w = W + o * In;
-            S acc = 0;
-            GFLOW_SIMD_SUM
-            for (int i = 0; i < In; ++i) acc += w[i] * xt[i];
-            yt[o] += acc;
-        }
+        for (int o = 0; o < Out; ++o) yt[o] += dot<In>(W + o * In, xt);
     }
 }
 }  // namespace gflow::kernels
