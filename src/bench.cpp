@@ -38,7 +38,7 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
     std::string layers_list;
     for (int l : info.built_layers) layers_list += (layers_list.empty() ? "" : ", ") + std::to_string(l);
     po::options_description desc(fmt::format("{}: {}\n\nOptions", info.name, info.summary));
-    long long steps = info.default_steps, layers = 1;
+    long long steps = info.default_steps, layers = 1, stop_after = 0;
     unsigned long long seed = o.seed;
     desc.add_options()
         ("help,h", "show this help")
@@ -51,6 +51,8 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
         ("order", po::value(&o.order)->default_value(o.order), "shuffle (seeded) | file (step s uses document s mod N)")
         ("save", po::value(&o.save), "write the trained weights to this safetensors file")
         ("load", po::value(&o.load), "initial weights from this safetensors file")
+        ("resume", po::value(&o.resume), "continue the run saved in this training state (from --save), bit for bit")
+        ("stop-after", po::value(&stop_after), "stop after this many steps of the --steps schedule (then --save)")
         ("json", po::bool_switch(&o.json), "one JSON object per mixer on stdout, nothing else")
         ("grad-doc", po::value<std::string>(), "gradient mode: the loss and gradient of this one document at the --load weights")
         ("save-grads", po::value(&o.save_grads), "gradient mode: write every parameter's gradient here");
@@ -92,6 +94,13 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
         throw usage_error(fmt::format("{}: --save needs one --mixer (the file holds one model)", info.name));
     if (!o.load.empty() && o.mixer == "both")
         throw usage_error(fmt::format("{}: --load needs one --mixer (the file holds one model)", info.name));
+    if (!o.resume.empty() && o.mixer == "both")
+        throw usage_error(fmt::format("{}: --resume needs one --mixer (the file holds one model)", info.name));
+    if (!o.resume.empty() && !o.load.empty())
+        throw usage_error(fmt::format("{}: --resume and --load exclude each other (a training state holds the weights)", info.name));
+    if (vm.count("stop-after") && (stop_after < 1 || stop_after > steps))
+        throw usage_error(fmt::format("{}: --stop-after {} must be between 1 and --steps ({})", info.name, stop_after, steps));
+    o.stop_after = int(stop_after);
     return o;
 }
 

@@ -71,8 +71,10 @@ public:
     std::span<S> parameters() { return params_.span(); }
     std::span<const S> parameters() const { return params_.span(); }
     std::span<const S> gradients() const { return grads_.span(); }
-    std::span<S> adam_m() { return adam_m_.span(); }
+    std::span<S> adam_m() { return adam_m_.span(); }   // Adam's moments, laid out as the parameters
     std::span<S> adam_v() { return adam_v_.span(); }
+    std::span<const S> adam_m() const { return adam_m_.span(); }
+    std::span<const S> adam_v() const { return adam_v_.span(); }
     const std::vector<param_desc>& parameter_table() const { return table_; }
     // The parameter called `name` (e.g. "layer0.W_red"), or an empty span.
     std::span<S> parameter(std::string_view name) {
@@ -107,9 +109,12 @@ public:
     // One step of training: forward, backward, Adam update. Allocates nothing.
     S train_step(std::span<const int> tokens, const adam& opt, int step) {
         const S l = loss_and_gradient(tokens);
-        opt.update(step, graph::param_size, params_.data(), grads_.data(), adam_m_.data(),
-                   adam_v_.data());
+        apply_update(opt, step);
         return l;
+    }
+    // The Adam update with the gradients of the last loss_and_gradient.
+    void apply_update(const adam& opt, int step) {
+        opt.update(step, graph::param_size, params_.data(), grads_.data(), adam_m_.data(), adam_v_.data());
     }
 
     // The logits [n][V] of one document, by the whole-sequence forward pass.

@@ -31,26 +31,48 @@ struct numeric_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// Trains `steps` steps; step s uses docs[(first + s) mod N]. Time is measured per chunk of
-// `chunk` steps with a steady clock and the median chunk is reported: robust to a noisy machine.
-// `progress(step)` is called between chunks (for a progress line); it is not timed.
+namespace detail {
+// The first parameter whose value is not finite, else the first non-finite gradient, as text.
 template <class Net>
-training_report train(Net& net, std::span<const document> docs, const adam& opt, int steps,
-                      const std::function<void(int, double)>& progress = {}, int chunk = 100) {
+std::string first_non_finite(const Net& net) {
+    for (const auto& d : net.parameter_table())
+        for (std::size_t i = 0; i < std::size_t(d.rows) * d.cols; ++i)
+            if (const double w = double(net.parameters()[d.offset + i]); !std::isfinite(w))
+                return fmt::format("the parameter {}[{}] is {}", d.name, i, w);
+    for (const auto& d : net.parameter_table())
+        for (std::size_t i = 0; i < std::size_t(d.rows) * d.cols; ++i)
+            if (const double g = double(net.gradients()[d.offset + i]); !std::isfinite(g))
+                return fmt::format("the gradient of {}[{}] is {}", d.name, i, g);
+    return "every parameter and gradient is finite";
+}
+}  // namespace detail
+
+// Trains steps [first_step, end_step) of a schedule; step s uses docs[s mod N]. Time is measured
+// per chunk of `chunk` steps with a steady clock and the median chunk is reported: robust to a
+// noisy machine. `progress(step, loss)` is called between chunks; it is not timed.
+// Checking only the loss costs nothing per step; a non-finite gradient reaches the weights and
+// then the loss within a step, and the message names the first parameter that is not finite.
+template <class Net>
+training_report train(Net& net, std::span<const document> docs, const adam& opt, int first_step,
+                      int end_step, const std::function<void(int, double)>& progress = {}, int chunk = 100) {
     training_report report;
-    report.steps = steps;
+    const int steps = end_step;
+    report.steps = end_step - first_step;
     std::vector<double> chunk_us;
     double recent = 0, last_finite = NAN;
     int recent_count = 0;
-    for (int start = 0; start < steps; start += chunk) {
+    for (int start = first_step; start < steps; start += chunk) {
         const int end = std::min(steps, start + chunk);
         double chunk_loss = 0;
         const auto t0 = std::chrono::steady_clock::now();
         for (int s = start; s < end; ++s) {
-            const double l = double(net.train_step(docs[std::size_t(s) % docs.size()], opt, s));
-            if (!std::isfinite(l))
-                throw numeric_error(fmt::format("training diverged at step {}: loss is {} (last finite loss {:.6g})",
-                                                s, l, last_finite));
+            const double l = double(net.loss_and_gradient(docs[std::size_t(s) % docs.size()]));
+            if (!std::isfinite(l))   // before the update, so the culprit is still the first one
+                throw numeric_error(fmt::format("training stopped at step {}: the loss is {} ({}); {}", s, l,
+                                                std::isnan(last_finite) ? std::string("the first step of this run")
+                                                                        : fmt::format("last finite loss {:.6g}", last_finite),
+                                                detail::first_non_finite(net)));
+            net.apply_update(opt, s);
             last_finite = l;
             chunk_loss += l;
             if (s >= steps - 100) {

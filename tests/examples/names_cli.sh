@@ -45,6 +45,12 @@ grad=$("$names" --data "$data" --mixer grassmann --load "$work/g.safetensors" --
 [[ "$grad" =~ ^loss\ [0-9]\.[0-9]{16}(e[-+][0-9]+)?$ ]] || fail "gradient mode printed '$grad', expected 'loss <17 significant digits>'"
 [[ -s "$work/grads.safetensors" ]] || fail "no gradient file"
 
+# --resume: a run split in two (--stop-after, then --resume) ends with the same weights, bit for bit
+"$names" --data "$data" --mixer grassmann --steps 150 --save "$work/once.safetensors" >/dev/null || fail "run at once failed"
+"$names" --data "$data" --mixer grassmann --steps 150 --stop-after 70 --save "$work/half.safetensors" >/dev/null || fail "first half failed"
+"$names" --data "$data" --mixer grassmann --steps 150 --resume "$work/half.safetensors" --save "$work/twice.safetensors" >/dev/null || fail "resume failed"
+cmp -s "$work/once.safetensors" "$work/twice.safetensors" || fail "a run split in two differs from the run done at once"
+
 expect_error() {   # expect_error WORD ARGS...: exit 2, one line on stderr that contains WORD
     local word=$1; shift
     local err rc
@@ -66,6 +72,9 @@ expect_error "no such file" --data "$work/missing.txt"
 expect_error "no-such-dir" --data "$data" --mixer grassmann --steps 5 --save "$work/no-such-dir/w.safetensors"
 expect_error "model" --data "$data" --mixer attention --steps 5 --load "$work/g.safetensors"
 expect_error "--grad-doc needs --load" --data "$data" --mixer grassmann --grad-doc emma --save-grads "$work/x"
+expect_error "--steps 300" --data "$data" --mixer grassmann --steps 300 --resume "$work/half.safetensors"
+expect_error "not a training state" --data "$data" --mixer grassmann --steps 150 --resume "$work/grads.safetensors"
+expect_error "--stop-after" --data "$data" --mixer grassmann --steps 150 --stop-after 151
 printf 'abc\n\xff\n' >"$work/bad_utf8.txt"
 expect_error "bad_utf8.txt:2" --data "$work/bad_utf8.txt"
 printf 'emma\nOlivia\n' >"$work/upper.txt"

@@ -81,6 +81,7 @@ def loss_of(W, tokens, mixer, layers):
 def main():
     weights_path, grads_path, document, mixer, layers, gflow_loss = sys.argv[1:7]
     W, metadata = read_safetensors(weights_path)
+    W = {k: v for k, v in W.items() if not k.startswith("optimizer.")}   # a training state's Adam moments
     G, _ = read_safetensors(grads_path)
     vocab = list(metadata["gflow.vocabulary"])
     bos = len(vocab)

@@ -27,6 +27,8 @@ struct options {
     std::string dtype = "f32";         // f32 | f64
     std::string order = "shuffle";     // shuffle | file
     std::string save, load;
+    std::string resume;                // a training state from --save: continue that run
+    int stop_after = 0;                // > 0: stop (and --save) after this step of the schedule
     bool json = false;
     std::optional<std::string> grad_doc;   // gradient mode: one document, no training
     std::string save_grads;

@@ -58,6 +58,17 @@ inline io::vocabulary choose_vocabulary(const options& o, const io::document_set
     return io::vocabulary::from_documents(set);
 }
 
+// Said once per program: documents longer than the block are truncated (SPEC: n = min(T, len - 1)).
+inline void warn_about_long_documents(const corpus& data, int block, const std::string& program) {
+    static bool said = false;
+    std::size_t count = 0;
+    for (const auto& d : data.docs) count += d.size() - 1 > std::size_t(block);
+    if (count == 0 || said) return;
+    said = true;
+    fmt::print(stderr, "{}: note: {} of the {} documents of {} are longer than the block size {}; each is truncated to its first {} predictions\n",
+               program, count, data.docs.size(), data.source, block, block);
+}
+
 template <class S, class Model>
 result run(Model, const options& o, const corpus& data, const task& t, const std::string& mixer) {
     constexpr int V = Model::config.vocab;
@@ -73,7 +84,24 @@ result run(Model, const options& o, const corpus& data, const task& t, const std
             throw input_error(fmt::format("{}: the checkpoint's vocabulary '{}' differs from the data's '{}'", o.load,
                                           it->second, data.vocab.to_utf8()));
     }
-    const std::map<std::string, std::string> metadata{{vocabulary_key, data.vocab.to_utf8()}, {"gflow.dtype", dtype}};
+    // What a resumed run must share with the run it continues, to be the same run.
+    const std::map<std::string, std::string> metadata{
+        {vocabulary_key, data.vocab.to_utf8()}, {"gflow.dtype", dtype},
+        {"gflow.run", fmt::format("--steps {} --seed {} --order {}", o.steps, o.seed, o.order)}};
+    int first_step = 0;
+    if (!o.resume.empty()) {
+        first_step = load_training_state(net, o.resume);
+        const auto saved = io::read_safetensors(o.resume).metadata;
+        for (const char* key : {vocabulary_key, "gflow.run"})
+            if (auto it = saved.find(key); it == saved.end() || it->second != metadata.at(key))
+                throw input_error(fmt::format("{}: this training state was made by a run with {} '{}', not '{}'", o.resume,
+                                              key, it == saved.end() ? "(none)" : it->second, metadata.at(key)));
+        if (first_step >= o.steps)
+            throw input_error(fmt::format("{}: the run already reached step {} of {}", o.resume, first_step, o.steps));
+    }
+    const int end_step = o.stop_after > 0 ? o.stop_after : o.steps;
+    if (first_step >= end_step)
+        throw usage_error(fmt::format("--stop-after {}: the resumed run is already at step {}", end_step, first_step));
 
     result r;
     r.mixer = mixer;
@@ -94,24 +122,25 @@ result run(Model, const options& o, const corpus& data, const task& t, const std
         return r;
     }
     if (!o.save.empty()) io::check_writable(o.save);   // fail before training, not after
+    warn_about_long_documents(data, Model::config.block, t.name);
 
     progress_line progress;
     const adam opt{.decay_steps = o.steps};
-    const auto report = train(net, data.docs, opt, o.steps, [&](int step, double loss) {
+    const auto report = train(net, data.docs, opt, first_step, end_step, [&](int step, double loss) {
         progress.update(fmt::format("{} {} {}: step {}/{}  loss {:.4f}", t.name, mixer, dtype, step, o.steps, loss));
     });
     progress.finish();
-    r.steps = o.steps;
+    r.steps = end_step;
     r.train_loss = report.final_loss;
     r.ms_per_step = report.median_us_per_step / 1000;
     r.loss_curve = report.loss_curve;
-    r.eval_loss = evaluate(net, data.docs, std::size_t(o.steps), t.eval_docs);
+    r.eval_loss = evaluate(net, data.docs, std::size_t(end_step), t.eval_docs);
 
     rng gen(o.seed + 1);
     for (std::size_t i = 0; i < t.samples; ++i)
         r.samples.push_back(io::decode_utf8(data.vocab, net.sample(gen, V - 1, {.temperature = t.temperature})));
     if (t.score) t.score(r);
-    if (!o.save.empty()) save_checkpoint(net, o.save, metadata);
+    if (!o.save.empty()) save_training_state(net, o.save, end_step, metadata);
     return r;
 }
 
