@@ -73,7 +73,8 @@ std::uint64_t parse_seed(int argc, char** argv) {
     std::uint64_t seed = 1;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--seed" && i + 1 < argc) {
+        if (arg == "--seed") {
+            if (i + 1 == argc) throw gflow::input_error("--seed needs a number");
             try {
                 seed = std::stoull(argv[++i]);
             } catch (const std::exception&) {
@@ -86,7 +87,7 @@ std::uint64_t parse_seed(int argc, char** argv) {
     return seed;
 }
 
-}  // namespace
+}   // namespace
 
 int main(int argc, char** argv) try {
     const std::uint64_t seed = parse_seed(argc, argv);
@@ -97,9 +98,10 @@ int main(int argc, char** argv) try {
     for (char32_t c = U'a'; c <= U'z'; ++c) letters.push_back(c);
     const auto vocab = gflow::io::vocabulary::from_symbols(letters);
     const std::vector<int> tokens = gflow::io::encode(vocab, U"hello", "trace_g", 0);   // BOS h e l l o BOS
-    const int n = int(tokens.size()) - 1;                                                // 6 positions
+    const int n = int(tokens.size()) - 1;                                               // 6 positions
     const auto label = [&](int s) {
-        return tokens[s] == vocab.bos() ? std::string("BOS") : gflow::io::to_utf8(std::u32string(1, vocab.symbol(tokens[s])));
+        return tokens[s] == vocab.bos() ? std::string("BOS")
+                                        : gflow::io::to_utf8(std::u32string(1, vocab.symbol(tokens[s])));
     };
 
     // The forward passes of the pieces, on the network's own weights.
@@ -107,7 +109,8 @@ int main(int argc, char** argv) try {
     front::forward(gflow::pass{n, tokens.data(), 0}, net.parameter("wte").data(), front_act.data(),
                    static_cast<const double*>(nullptr), x.data());
     std::vector<double> norm_act(norm::act_size), h(x.size());
-    norm::forward(gflow::pass{n, nullptr, 0}, static_cast<const double*>(nullptr), norm_act.data(), x.data(), h.data());
+    norm::forward(gflow::pass{n, nullptr, 0}, static_cast<const double*>(nullptr), norm_act.data(), x.data(),
+                  h.data());
     const double* w = net.parameter("layer0.W_red").data();   // the mixer's parameter block starts here
     std::vector<double> act(mixer::act_size), out(x.size());
     mixer::forward(gflow::pass{n, nullptr, 0}, w, act.data(), h.data(), out.data());
@@ -131,7 +134,8 @@ int main(int argc, char** argv) try {
         positions += fmt::format("{}{:<3}", s ? "  " : "", s);
         names += fmt::format("{}{:<3}", s ? "  " : "", label(s));
     }
-    fmt::print("  model position t:  {}\n  token:             {}  <- current: t = 5\n\n", positions.substr(0, positions.find_last_not_of(' ') + 1), names);
+    fmt::print("  model position t:  {}\n  token:             {}  <- current: t = 5\n\n",
+               positions.substr(0, positions.find_last_not_of(' ') + 1), names);
     fmt::print("Everything below is computed for t = 5.\n");
 
     // 1. h_t ---------------------------------------------------------------------------------
@@ -142,7 +146,8 @@ int main(int argc, char** argv) try {
     // 2. z_t ---------------------------------------------------------------------------------
     double z_t[R];
     gflow::kernels::matvec_rows<R, d>(W_red, h_t.data(), z_t, 1);
-    fmt::print("\n2. z_5 = W_red h_5: the reduction from d = {} to r = {} (W_red is {} x {}).\n\n", d, R, R, d);
+    fmt::print("\n2. z_5 = W_red h_5: the reduction from d = {} to r = {} (W_red is {} x {}).\n\n", d, R, R,
+               d);
     for (int i = 0; i < R; ++i)
         fmt::print("   z_5[{}] = sum over j of W_red[{}][j] h_5[j] = {:+.4f}\n", i, i, z_t[i]);
     agreement z_check;
@@ -187,8 +192,8 @@ int main(int argc, char** argv) try {
         fmt::print("   z_{} = W_red h_{} = {}\n", s, s, show(std::span(z_s, R)));
         for (int c = 0; c < P; ++c) {
             const auto [i, j] = mixer::pair_index[c];
-            fmt::print("   p_{}{} = ({:+.4f})({:+.4f}) - ({:+.4f})({:+.4f}) = {:+.5f}\n", i, j, z_t[i], z_s[j],
-                       z_t[j], z_s[i], p[c]);
+            fmt::print("   p_{}{} = ({:+.4f})({:+.4f}) - ({:+.4f})({:+.4f}) = {:+.5f}\n", i, j, z_t[i],
+                       z_s[j], z_t[j], z_s[i], p[c]);
         }
         fmt::print("   |p| = sqrt({:.6f} + 1e-8) = {:.5f}\n", sum_sq, length);
         fmt::print("   p_hat = p / |p| = {}\n", show(p_hat));
@@ -200,12 +205,14 @@ int main(int argc, char** argv) try {
         for (int c = 0; c < P; ++c) p_bar[c] += p_hat[c] / double(p_hats.size());
     agreement pbar_check;
     pbar_check.compare(p_bar, act.data() + mixer::pbar + t * P);
-    fmt::print("\n5. The mean over the {} pairs, p_bar = (p_hat[delta 1] + p_hat[delta 2] + p_hat[delta 4]) / {}:\n\n",
+    fmt::print("\n5. The mean over the {} pairs, p_bar = (p_hat[delta 1] + p_hat[delta 2] + p_hat[delta 4]) "
+               "/ {}:\n\n",
                p_hats.size(), p_hats.size());
     for (int c = 0; c < P; ++c) {
         const auto [i, j] = mixer::pair_index[c];
         std::string terms;
-        for (std::size_t m = 0; m < p_hats.size(); ++m) terms += fmt::format("{}{:+.4f}", m ? " " : "", p_hats[m][c]);
+        for (std::size_t m = 0; m < p_hats.size(); ++m)
+            terms += fmt::format("{}{:+.4f}", m ? " " : "", p_hats[m][c]);
         fmt::print("   p_bar_{}{} = ({}) / {} = {:+.4f}\n", i, j, terms, p_hats.size(), p_bar[c]);
     }
 
@@ -236,8 +243,8 @@ int main(int argc, char** argv) try {
                "   out = alpha * h_5 + (1 - alpha) * g, one dimension at a time:\n\n");
     fmt::print("     i      h_5        g  W_gate_h h  W_gate_g g     gate    alpha      out\n");
     for (int i = 0; i < d; ++i)
-        fmt::print("   {:>3} {:>+8.4f} {:>+8.4f} {:>+11.4f} {:>+11.4f} {:>+8.4f} {:>8.4f} {:>+8.4f}\n", i, h_t[i], g[i],
-                   from_h[i], from_g[i], gate[i], alpha[i], mixed[i]);
+        fmt::print("   {:>3} {:>+8.4f} {:>+8.4f} {:>+11.4f} {:>+11.4f} {:>+8.4f} {:>8.4f} {:>+8.4f}\n", i,
+                   h_t[i], g[i], from_h[i], from_g[i], gate[i], alpha[i], mixed[i]);
     const auto [lowest, highest] = std::minmax_element(alpha.begin(), alpha.end());
     fmt::print("\n   alpha lies between {:.3f} and {:.3f}: untrained gate weights are small, so alpha\n"
                "   stays near 1/2 and the output is about half h, half g. (trace_alpha: a trained gate.)\n",
@@ -260,8 +267,8 @@ int main(int argc, char** argv) try {
     std::vector<double> x1(x.size()), back_act(back::act_size), logits(std::size_t(n) * V);
     for (std::size_t i = 0; i < x.size(); ++i) x1[i] = x[i] + out[i];
     for (int i = 0; i < d; ++i) x1[t * d + i] = x[t * d + i] + mixed[i];
-    back::forward(gflow::pass{n, nullptr, 0}, net.parameter("layer0.mlp_fc1").data(), back_act.data(), x1.data(),
-                  logits.data());
+    back::forward(gflow::pass{n, nullptr, 0}, net.parameter("layer0.mlp_fc1").data(), back_act.data(),
+                  x1.data(), logits.data());
     const auto expected = net.logits(tokens);
     agreement logits_check;
     logits_check.compare(std::span(logits).subspan(t * V, V), expected.data() + t * V);
@@ -269,8 +276,8 @@ int main(int argc, char** argv) try {
                "   and lm_head, gives the logits at t = 5; compared with network::logits(\"hello\"):\n\n");
     logits_check.report("logits at t = 5", "network::logits");
 
-    const bool all = z_check.ok && earlier_z_check.ok && phat_check.ok && pbar_check.ok && g_check.ok &&
-                     gate_check.ok && out_check.ok && logits_check.ok;
+    const bool all = z_check.ok && earlier_z_check.ok && phat_check.ok && pbar_check.ok && g_check.ok
+                     && gate_check.ok && out_check.ok && logits_check.ok;
     fmt::print("\nThe trace {} the mixer's forward.\n", all ? "agrees with" : "DISAGREES with");
     return all ? 0 : 1;
 } catch (const gflow::input_error& e) {

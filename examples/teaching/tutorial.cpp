@@ -108,6 +108,8 @@ std::vector<double> mixer_input(Net& net, const document& tokens, int n) {
     return run_term<mixer_front>(net.parameter("wte").data(), nullptr, n, tokens.data()).out;
 }
 
+// Layer 0's mixer on the rows h, with the network's weights: the mixer's parameter block starts
+// at its first parameter (layer0.W_red for grassmann, layer0.attn_wq for attention).
 template <class Impl, class Net>
 term_run run_mixer(Net& net, std::string_view first_param, const std::vector<double>& h, int n) {
     return run_term<Impl>(net.parameter(fmt::format("layer0.{}", first_param)).data(), h.data(), n);
@@ -219,33 +221,37 @@ void cost_row(bool measure) {
     if (measure)
         times = fmt::format("{:>12.1f} {:>10.1f}", forward_microseconds<A>(L), forward_microseconds<G>(L));
     fmt::print("  {:>5} {:>11} {:>9} {:>9.0f}x {:>9.2f} {:>7.2f}  {}\n", L, grouped(attention_pairs),
-               grouped(grassmann_pairs), double(attention_pairs) / double(grassmann_pairs),
-               A::act_size * mib, G::act_size * mib, times);
+               grouped(grassmann_pairs), double(attention_pairs) / double(grassmann_pairs), A::act_size * mib,
+               G::act_size * mib, times);
 }
 
 options parse(int argc, char** argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--steps" && i + 1 < argc) {
+        if (arg == "--steps") {
+            if (i + 1 == argc) throw gflow::input_error("--steps needs a number");
             try {
                 o.steps = std::stoi(argv[++i]);
             } catch (const std::exception&) {
                 o.steps = -1;
             }
-            if (o.steps < 1) throw gflow::input_error(fmt::format("--steps {}: give a positive number", argv[i]));
+            if (o.steps < 1)
+                throw gflow::input_error(fmt::format("--steps {}: give a positive number", argv[i]));
         } else if (arg.starts_with("--")) {
-            throw gflow::input_error(fmt::format("unknown option {} (usage: tutorial [names.txt] [--steps N])", arg));
+            throw gflow::input_error(
+                fmt::format("unknown option {} (usage: tutorial [names.txt] [--steps N])", arg));
         } else {
             o.path = arg;
         }
     }
     if (o.path.empty())
-        o.path = std::filesystem::exists("../shared/data/names.txt") ? "../shared/data/names.txt" : "data/names.txt";
+        o.path = std::filesystem::exists("../shared/data/names.txt") ? "../shared/data/names.txt"
+                                                                     : "data/names.txt";
     return o;
 }
 
-}  // namespace
+}   // namespace
 
 int main(int argc, char** argv) try {
     const options opt = parse(argc, argv);
@@ -272,7 +278,8 @@ int main(int argc, char** argv) try {
     fmt::print("Vocabulary: {} letters \"{}\" (tokens 0..{}) and BOS = {}: V = {}.\n\n", bos, symbols,
                bos - 1, bos, V);
     const document emma = data.encode(U"emma");
-    fmt::print("\"emma\" becomes the tokens {} and gives {} predictions:\n", fmt::join(emma, " "), emma.size() - 1);
+    fmt::print("\"emma\" becomes the tokens {} and gives {} predictions:\n", fmt::join(emma, " "),
+               emma.size() - 1);
     for (std::size_t t = 0; t + 1 < emma.size(); ++t) {
         std::string context;
         for (std::size_t s = 0; s <= t; ++s) context += (s ? " " : "") + data.label(emma[s]);
@@ -296,7 +303,8 @@ int main(int argc, char** argv) try {
     const std::vector<double> wpe_1(wpe.begin() + 1 * d, wpe.begin() + 2 * d);
     fmt::print("  wte[h]                 = {}\n", show(wte_h, 6));
     fmt::print("  wpe[1]                 = {}\n", show(wpe_1, 6));
-    fmt::print("  rmsnorm(wte[h]+wpe[1]) = {}   (16 numbers in all)\n\n", show(std::span(x).subspan(d, d), 6));
+    fmt::print("  rmsnorm(wte[h]+wpe[1]) = {}   (16 numbers in all)\n\n",
+               show(std::span(x).subspan(d, d), 6));
     fmt::print("The tables start random (Normal(0, 0.08^2)); training moves them so that characters\n"
                "that behave alike get similar vectors. These are the trained values.\n");
 
@@ -352,7 +360,7 @@ int main(int argc, char** argv) try {
                grassmann_term::K, grassmann_term::K);
     fmt::print("  {:>5} {:>11} {:>9} {:>10} {:>9} {:>7}  {:>12} {:>10}\n", "L", "attention", "Grassmann",
                "ratio", "attn MiB", "G MiB", "attention us", "G us");
-    fmt::print("  {:>5} {:>11} {:>9} {:>10} {:>9} {:>7}  {:>12} {:>10}\n", "", "pairs", "pairs", "", "", "", "", "");
+    fmt::print("  {:>5} {:>11} {:>9}\n", "", "pairs", "pairs");
     cost_row<16>(true);
     cost_row<64>(true);
     cost_row<256>(true);
@@ -367,7 +375,7 @@ int main(int argc, char** argv) try {
     const auto grs = run_mixer<grassmann_mixer>(gnet, "W_red", gh, n);
     fmt::print("The paper replaces the weighted average by geometry. For each position t:\n\n"
                "  A. reduce:   z_t = W_red h_t                     d = {} -> r = {}\n"
-               "  B. Plucker:  p = plucker(z_t, z_(t-delta)) for each offset delta of the window,\n"
+               "  B. Plücker:  p = plucker(z_t, z_(t-delta)) for each offset delta of the window,\n"
                "               normalised, averaged, and mapped back: g = W_plu mean(p/|p|)\n"
                "  C. gate:     alpha = sigmoid(W_gate_h h_t + W_gate_g g)\n"
                "               out   = alpha * h_t + (1 - alpha) * g\n\n"
@@ -385,11 +393,12 @@ int main(int argc, char** argv) try {
                gflow::terms::grassmann_t<4, 1>::pairs, gflow::terms::grassmann_t<16, 1>::pairs,
                gflow::terms::grassmann_t<64, 1>::pairs);
     for (int t = 0; t < n; ++t)
-        fmt::print("  t={} {:<3}  h = {}  ->  z = {}\n", t, data.label(hello[t]), show(std::span(gh).subspan(t * d, d), 3),
+        fmt::print("  t={} {:<3}  h = {}  ->  z = {}\n", t, data.label(hello[t]),
+                   show(std::span(gh).subspan(t * d, d), 3),
                    show(std::span(grs.at(grassmann_mixer::z + t * grassmann_term::r), grassmann_term::r)));
 
     // --------------------------------------------------------------------------------------------
-    section(8, "Step B: Plucker coordinates of the pair (z_t, z_(t-delta))");
+    section(8, "Step B: Plücker coordinates of the pair (z_t, z_(t-delta))");
     constexpr int R = grassmann_term::r, P = grassmann_term::pairs, K = grassmann_term::K;
     const double* z5 = grs.at(grassmann_mixer::z + 5 * R);
     const double* z4 = grs.at(grassmann_mixer::z + 4 * R);
@@ -399,8 +408,8 @@ int main(int argc, char** argv) try {
                "gflow::terms::plucker_coordinates<4>: p_ij = z5[i] z4[j] - z5[j] z4[i], i < j.\n\n");
     for (int c = 0; c < P; ++c) {
         const auto [i, j] = grassmann_mixer::pair_index[c];
-        fmt::print("  p_{}{} = ({:+.3f})({:+.3f}) - ({:+.3f})({:+.3f}) = {:+.4f}\n", i, j, z5[i], z4[j], z5[j],
-                   z4[i], p[c]);
+        fmt::print("  p_{}{} = ({:+.3f})({:+.3f}) - ({:+.3f})({:+.3f}) = {:+.4f}\n", i, j, z5[i], z4[j],
+                   z5[j], z4[i], p[c]);
     }
     fmt::print("\n  |p| = sqrt(sum p^2 + 1e-8) = {:.4f}; the mixer keeps only the direction p/|p|.\n\n",
                gflow::math::sqrt(ss + 1e-8));
@@ -409,8 +418,8 @@ int main(int argc, char** argv) try {
     for (int k = 0; k < K; ++k) {
         const int delta = grassmann_term::window[k];
         if (5 - delta < 0) continue;
-        fmt::print("  delta={:<2} with '{}' (t={}): p/|p| = {}\n", delta, data.label(hello[5 - delta]), 5 - delta,
-                   show(std::span(grs.at(grassmann_mixer::phat + (5 * K + k) * P), P)));
+        fmt::print("  delta={:<2} with '{}' (t={}): p/|p| = {}\n", delta, data.label(hello[5 - delta]),
+                   5 - delta, show(std::span(grs.at(grassmann_mixer::phat + (5 * K + k) * P), P)));
     }
     fmt::print("  mean                   = {}\n", show(std::span(grs.at(grassmann_mixer::pbar + 5 * P), P)));
     fmt::print("  g = W_plu mean         = {}\n\n", show(std::span(grs.at(grassmann_mixer::g + 5 * d), d)));
@@ -418,30 +427,32 @@ int main(int argc, char** argv) try {
                "offsets. (W_plu is linear, so mapping the mean equals the mean of the mapped.)\n");
 
     // --------------------------------------------------------------------------------------------
-    section(9, "Why Plucker coordinates carry more than a dot product");
+    section(9, "Why Plücker coordinates carry more than a dot product");
     const double u1[3] = {1, 2, 0}, v1[3] = {2, 1, 0}, u2[3] = {1, 0, 2}, v2[3] = {2, 0, 1};
     double dot1 = 0, dot2 = 0, p1[3], p2[3];
     gflow::kernels::matvec_rows<1, 3>(u1, v1, &dot1, 1);   // a 1 x 3 matrix times a vector: u . v
     gflow::kernels::matvec_rows<1, 3>(u2, v2, &dot2, 1);
     plucker_coordinates<3>(u1, v1, p1);
     plucker_coordinates<3>(u2, v2, p2);
-    fmt::print("Attention relates two vectors by one number, their dot product. Plucker\n"
+    fmt::print("Attention relates two vectors by one number, their dot product. Plücker\n"
                "coordinates give C(r,2) numbers: the signed areas of the parallelogram the two\n"
                "vectors span, projected on each coordinate plane. Two pairs in 3-D:\n\n");
-    fmt::print("                                         dot   Plucker (p01, p02, p12)\n");
+    fmt::print("                                         dot   Plücker (p01, p02, p12)\n");
     fmt::print("  pair 1: u = (1, 2, 0), v = (2, 1, 0)   {:>3}   ({}, {}, {})\n", dot1, p1[0], p1[1], p1[2]);
-    fmt::print("  pair 2: u = (1, 0, 2), v = (2, 0, 1)   {:>3}   ({}, {}, {})\n\n", dot2, p2[0], p2[1], p2[2]);
+    fmt::print("  pair 2: u = (1, 0, 2), v = (2, 0, 1)   {:>3}   ({}, {}, {})\n\n", dot2, p2[0], p2[1],
+               p2[2]);
     fmt::print("The dot products are equal; the coordinates are not: pair 1 spans the xy plane,\n"
-               "pair 2 the xz plane. A score cannot tell them apart, the Plucker vector can.\n"
+               "pair 2 the xz plane. A score cannot tell them apart, the Plücker vector can.\n"
                "Two more facts, from the same function:\n");
     const double w1[3] = {v1[0] + 2 * u1[0], v1[1] + 2 * u1[1], v1[2] + 2 * u1[2]};
     double swapped[3], sheared[3];
     plucker_coordinates<3>(v1, u1, swapped);
     plucker_coordinates<3>(u1, w1, sheared);
-    fmt::print("  pair 1, u and v swapped:   ({}, {}, {})   the plane is oriented: the signs flip\n",
-               swapped[0], swapped[1], swapped[2]);
-    fmt::print("  pair 1, v replaced by v+2u: ({}, {}, {})   same plane, same area: unchanged\n",
-               sheared[0], sheared[1], sheared[2]);
+    const auto coordinates = [](const double* c) { return fmt::format("({}, {}, {})", c[0], c[1], c[2]); };
+    fmt::print("  pair 1, u and v swapped:      {:<12} the plane is oriented: the signs flip\n",
+               coordinates(swapped));
+    fmt::print("  pair 1, v replaced by v + 2u: {:<12} same plane, same area: unchanged\n",
+               coordinates(sheared));
     fmt::print("(examples/teaching/visualize_plucker draws these areas.)\n");
 
     // --------------------------------------------------------------------------------------------
@@ -494,8 +505,8 @@ int main(int argc, char** argv) try {
     for (int i = 0; i < d; ++i) {
         const double hi = gh[5 * d + i], gi = grs.at(grassmann_mixer::g)[5 * d + i];
         const double alpha = gflow::math::sigmoid(grs.at(grassmann_mixer::gate)[5 * d + i]);
-        fmt::print("  {:>3} {:>+8.3f} {:>+8.3f} {:>+8.3f} {:>8.3f} {:>+8.3f} {:>+12.3f} {:>+8.3f}  {}\n", i, hi, gi,
-                   grs.at(grassmann_mixer::gate)[5 * d + i], alpha, alpha * hi, (1 - alpha) * gi,
+        fmt::print("  {:>3} {:>+8.3f} {:>+8.3f} {:>+8.3f} {:>8.3f} {:>+8.3f} {:>+12.3f} {:>+8.3f}  {}\n", i,
+                   hi, gi, grs.at(grassmann_mixer::gate)[5 * d + i], alpha, alpha * hi, (1 - alpha) * gi,
                    grs.out[5 * d + i], alpha > 0.5 ? "mostly h" : "mostly g");
     }
     double alpha_first = 0, alpha_rest = 0;
@@ -522,9 +533,12 @@ int main(int argc, char** argv) try {
     const auto summary = grassmann_model::summary();
     std::size_t label_width = 0;
     for (const auto& row : summary) label_width = std::max(label_width, 2 * row.depth + row.label.size());
-    for (const auto& row : summary)
-        fmt::print("  {:<{}}{:<{}}  {:>3} -> {:<3} {:>6}\n", "", 2 * row.depth, row.label,
-                   label_width - 2 * row.depth, row.in_width, row.out_width, row.params ? grouped(row.params) : "");
+    for (const auto& row : summary) {
+        const std::string line = fmt::format("  {:<{}}{:<{}}  {:>3} -> {:<3} {:>6}", "", 2 * row.depth,
+                                             row.label, label_width - 2 * row.depth, row.in_width,
+                                             row.out_width, row.params ? grouped(row.params) : "");
+        fmt::print("{}\n", line.substr(0, line.find_last_not_of(' ') + 1));
+    }
     fmt::print("\nParameters: Grassmann {}, attention {} (the reference: 3,840 and 4,192).\n",
                grouped(grassmann_model::parameter_count()), grouped(attention_model::parameter_count()));
     fmt::print("Memory kept per layer while generating: Grassmann {} numbers (its last {} z\n"
@@ -538,15 +552,16 @@ int main(int argc, char** argv) try {
     fmt::print("Each model trained {} steps (one name per step, Adam, lr 0.01 decaying to 0), then\n"
                "evaluated on the 200 names that follow the training ones (loss per character):\n\n",
                opt.steps);
-    fmt::print("  {:<10} {:>10} {:>14} {:>13} {:>12}\n", "mixer", "parameters", "loss untrained", "loss trained",
-               "us per step");
-    fmt::print("  {:<10} {:>10} {:>14.4f} {:>13.4f} {:>12.1f}\n", "attention", grouped(attention_model::parameter_count()),
-               a_before, a_after, a_us);
-    fmt::print("  {:<10} {:>10} {:>14.4f} {:>13.4f} {:>12.1f}\n\n", "Grassmann", grouped(grassmann_model::parameter_count()),
-               g_before, g_after, g_us);
+    fmt::print("  {:<10} {:>10} {:>14} {:>13} {:>12}\n", "mixer", "parameters", "loss untrained",
+               "loss trained", "us per step");
+    fmt::print("  {:<10} {:>10} {:>14.4f} {:>13.4f} {:>12.1f}\n", "attention",
+               grouped(attention_model::parameter_count()), a_before, a_after, a_us);
+    fmt::print("  {:<10} {:>10} {:>14.4f} {:>13.4f} {:>12.1f}\n\n", "Grassmann",
+               grouped(grassmann_model::parameter_count()), g_before, g_after, g_us);
     fmt::print("The reference (pure Python, 3000 steps) reports 2.3090 for attention and 2.3097 for\n"
                "Grassmann; an untrained model is near ln(27) = {:.4f}. Names each model generates\n"
-               "(temperature 0.5):\n\n", gflow::math::log(27.0));
+               "(temperature 0.5):\n\n",
+               gflow::math::log(27.0));
     gflow::rng sampler(7);
     std::string a_names, g_names;
     for (int i = 0; i < 6; ++i) {
@@ -555,7 +570,8 @@ int main(int argc, char** argv) try {
     }
     fmt::print("  attention:{}\n  Grassmann:{}\n\n", a_names, g_names);
     const double gap = 100.0 * (g_after - a_after) / a_after;
-    const double fewer = 100.0 * (1.0 - double(grassmann_model::parameter_count()) / attention_model::parameter_count());
+    const double fewer =
+        100.0 * (1.0 - double(grassmann_model::parameter_count()) / attention_model::parameter_count());
     fmt::print("Here the Grassmann model's loss is {:.1f}% {} attention's, with {:.0f}% fewer\n"
                "parameters and a cost linear in the length. Next: trace_g follows one g number by\n"
                "number, trace_alpha the gate and W_red; minimal is the whole program in 60 lines.\n",
