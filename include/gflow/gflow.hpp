@@ -19,9 +19,10 @@
 #include <gflow/terms/repeat.hpp>
 #include <gflow/terms/residual.hpp>
 #include <gflow/terms/rmsnorm.hpp>
+#include <gflow/terms/stack.hpp>
 #include <gflow/terms/sum.hpp>
 
 namespace gflow::terms {
 // The combinators live in namespace gflow; a model definition sees them through terms.
-using gflow::vocab, gflow::block, gflow::width, gflow::residual, gflow::repeat;
+using gflow::vocab, gflow::block, gflow::width, gflow::residual, gflow::repeat, gflow::layers, gflow::schedule;
 }  // namespace gflow::terms

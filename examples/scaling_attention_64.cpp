@@ -1,0 +1,6 @@
+#include "scaling_models.hpp"
+
+scaling::results scaling::attention_64(const settings& s) {
+    return {measure_lengths<64, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096>(attention_mixer, "attention", s),
+            measure_generation(model<4096, 64>(attention_mixer), "attention", s)};
+}
