@@ -133,10 +133,11 @@ BOOST_AUTO_TEST_CASE(the_paper_schedule_model) {
 
     auto net = gflow::instantiate<double>(m, 11, 0.3);
     const std::vector<int> doc{2, 0, 0, 1, 0, 1, 1, 2};   // "(()())"
-    const auto report = gflow::testing::check_network(net, doc);
+    // every 29th scalar of each tensor (and its first and last): 1,200-odd of the 33,760
+    const auto report = gflow::testing::check_network(net, doc, 1e-6, 29);
     BOOST_TEST_MESSAGE(report.checked << " parameters, max relative error " << report.max_relative_error << " ("
                                       << report.worst << ")");
-    BOOST_TEST(report.checked == m.parameter_count());
+    BOOST_TEST(report.checked > m.parameter_count() / 29);
     BOOST_TEST(report.max_relative_error <= 1e-6, report.worst);
 
     std::vector<int> long_doc{2};
