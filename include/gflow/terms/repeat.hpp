@@ -37,7 +37,7 @@ struct repeat_t : term_base {
                 body::for_each_param(f, offset + l * layer_params, fmt::format("{}layer{}.", prefix, l));
         }
         static void summarize(std::vector<summary_row>& rows, int depth) {
-            rows.push_back({depth, fmt::format("repeat {} layers (layer0. .. layer{}.)", N, N - 1), W,
+            rows.push_back({depth, fmt::format("repeat {} layer{} (layer0. .. layer{}.)", N, N == 1 ? "" : "s", N - 1), W,
                             W, param_size, act_size});
             body::summarize(rows, depth + 1);
         }
