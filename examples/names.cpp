@@ -1,52 +1,21 @@
-// names: SPEC's benchmark 1. Trains the names model with each mixer (Grassmann and attention),
-// evaluates it, samples 20 names, and prints the comparison with the reference implementation.
+// names: benchmark 1 (docs/benchmarks.md#names). Trains the names model with each mixer (Grassmann
+// and attention), evaluates it, samples 20 names, and prints the comparison with the reference
+// implementation.
 //   names [--mixer grassmann|attention|both] [--layers 1|2|4] [--steps N] [--seed N]
 //         [--data PATH] [--dtype f32|f64] [--order shuffle|file] [--save PATH] [--load PATH] [--json]
 //   names --load W.safetensors --grad-doc TEXT --save-grads G.safetensors [--dtype f64] --mixer M
-#include <cstdlib>
-#include <filesystem>
+#include <cstdio>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "names_runs.hpp"
 
-#ifndef GFLOW_SOURCE_ROOT
-#define GFLOW_SOURCE_ROOT "."
-#endif
-
 namespace {
 
-constexpr const char* names_url = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt";
-
 gflow::bench::program_info info() {
-    return {"names", "SPEC benchmark 1: name generation, Grassmann against attention", 3000,
+    return {"names", "benchmark 1 of docs/benchmarks.md: name generation, Grassmann against attention", 3000,
             std::vector<int>(std::begin(names::built_layers), std::end(names::built_layers))};
-}
-
-// --data, else the project's data/names.txt, else ../shared/data/names.txt beside the checkout;
-// else, where the machine can download, fetch it into data/ as the reference does.
-std::string names_file(const std::string& given) {
-    const std::string root = GFLOW_SOURCE_ROOT;
-    const std::string own = root + "/data/names.txt", shared = root + "/../shared/data/names.txt";
-    const std::string help = fmt::format(
-        "names: no data file: give --data PATH, or put names.txt (the makemore names list, {}) at {} or {}",
-        names_url, own, shared);
-    if (!given.empty()) return gflow::bench::find_data_file(given, {}, help);
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(own, ec) || std::filesystem::is_regular_file(shared, ec))
-        return gflow::bench::find_data_file("", {own, shared}, help);
-    if (std::system("command -v curl >/dev/null 2>&1") == 0) {
-        const std::string tmp = own + ".download";
-        const std::string cmd = fmt::format("mkdir -p '{}/data' && curl -fsSL --max-time 30 -o '{}' '{}' 2>/dev/null",
-                                            root, tmp, names_url);
-        if (std::system(cmd.c_str()) == 0 && std::filesystem::file_size(tmp, ec) > 0) {
-            std::filesystem::rename(tmp, own, ec);
-            if (!ec) return own;
-        }
-        std::filesystem::remove(tmp, ec);
-    }
-    throw gflow::input_error(help);
 }
 
 }  // namespace
@@ -59,7 +28,7 @@ int main(int argc, char** argv) {
         const auto parsed = parse_options(argc, argv, info());
         if (!parsed) return 0;
         const options& o = *parsed;
-        const auto set = gflow::io::read_documents(names_file(o.data));
+        const auto set = gflow::io::read_documents(default_data_file("names.txt", o.data));
         const corpus data = make_corpus(set, choose_vocabulary(o, set), o);
 
         std::vector<result> results;

@@ -1,4 +1,5 @@
-// SPEC's benchmark 1, name generation: the model of microGrassmann, as one expression.
+// Benchmark 1, name generation (docs/benchmarks.md#names): the model of microGrassmann, as one
+// expression.
 // The mixer is one word; the layer count is a template argument.
 #pragma once
 #include <gflow/gflow.hpp>

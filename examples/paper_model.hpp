@@ -1,4 +1,4 @@
-// The paper's full-scale model (SPEC, "The paper's full-scale model"; arXiv:2512.19428) as one
+// The paper's full-scale model (docs/benchmarks.md#paper-model; arXiv:2512.19428) as one
 // expression: 6 post-LN layers of the paper's Grassmann mixer, offsets {1,2,4,8,12,16} in every
 // layer, an FFN of 4d with GELU, a bias on every linear map.
 //

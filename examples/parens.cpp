@@ -1,5 +1,5 @@
-// parens: SPEC's benchmark 2, parenthesis matching (a long-range task). Trains the model with each
-// mixer on 10,000 balanced strings from a seeded random walk, evaluates it on 200 held-out strings,
+// parens: benchmark 2 (docs/benchmarks.md#parens), parenthesis matching (a long-range task). Trains
+// the model with each mixer on 10,000 balanced strings from a seeded random walk, evaluates it on 200 held-out strings,
 // samples 50 strings at temperature 0.5 and counts the balanced, non-empty ones, and prints the
 // comparison with the reference implementation.
 //   parens [--mixer grassmann|attention|both] [--layers 1|2|4|6|12] [--steps N] [--seed N]
@@ -25,7 +25,7 @@ constexpr std::size_t samples_drawn = 50, samples_shown = 5;
 
 gflow::bench::program_info info() {
     return {"parens",
-            "SPEC benchmark 2: parenthesis matching, Grassmann against attention "
+            "benchmark 2 of docs/benchmarks.md: parenthesis matching, Grassmann against attention "
             "(--layers 12: the paper's one-offset-per-layer schedule, Grassmann only)",
             1000, std::vector<int>(std::begin(parens::built_layers), std::end(parens::built_layers))};
 }
@@ -34,7 +34,7 @@ gflow::bench::program_info info() {
 gflow::io::document_set bracket_strings(const gflow::bench::options& o) {
     if (!o.data.empty())
         return gflow::io::read_documents(
-            gflow::bench::find_data_file(o.data, {}, "parens: give --data PATH, a file of bracket strings, one a line"));
+            gflow::bench::find_data_file(o.data, {}, "give --data PATH, a file of bracket strings, one a line"));
     const auto lines = parens::generate(generated_count, o.seed);
     return gflow::io::documents_from_lines(fmt::format("random walk (seed {})", o.seed), lines);
 }
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
             std::fflush(stdout);
         }
         if (!o.json) {
-            // SPEC's reference figures: 1 layer, 1000 steps, pure Python
+            // docs/benchmarks.md#reference-figures: 1 layer, 1000 steps, pure Python
             const std::vector<reference_row> reference{{"attention (Python)", "", "0.5967", "352 ms", "100 %"},
                                                        {"Grassmann (Python)", "", "0.6660", "246 ms", "20 %"}};
             print_comparison(results, reference, "valid_fraction");

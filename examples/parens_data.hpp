@@ -1,5 +1,6 @@
-// The data of SPEC's benchmark 2: balanced bracket strings made by a seeded random walk, the
-// task's fixed vocabulary ('(' = 0, ')' = 1, BOS = 2) and the validity check of a sample.
+// The data of benchmark 2 (docs/benchmarks.md#parens): balanced bracket strings made by a seeded
+// random walk, the task's fixed vocabulary ('(' = 0, ')' = 1, BOS = 2) and the validity check of a
+// sample.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -14,8 +15,8 @@ namespace parens {
 
 inline constexpr int min_pairs = 10, max_pairs = 25;   // a string has 2·pairs symbols, 20..50
 
-// One string, exactly as SPEC describes the walk: pick `pairs` uniformly in [10, 25] and emit
-// 2·pairs symbols, tracking the open depth and the symbols still to emit (`remaining`, counted
+// One string, exactly as docs/benchmarks.md#parens describes the walk: pick `pairs` uniformly in
+// [10, 25] and emit 2·pairs symbols, tracking the open depth and the symbols still to emit (`remaining`, counted
 // before the symbol). An open is allowed while depth < pairs and remaining - depth > depth; a
 // close while depth > 0; when both are allowed, each has probability 1/2 (one draw from `gen`
 // only then). The result is always balanced.

@@ -1,5 +1,5 @@
-// SPEC's benchmark 2, parenthesis matching: the same skeleton as the names model (names_model.hpp)
-// with the task's sizes: vocabulary 3 ('(' = 0, ')' = 1, BOS = 2), block 64, width 16, and the
+// Benchmark 2 (docs/benchmarks.md#parens), parenthesis matching: the same skeleton as the names
+// model (names_model.hpp) with the task's sizes: vocabulary 3 ('(' = 0, ')' = 1, BOS = 2), block 64, width 16, and the
 // Grassmann window [1, 2, 4, 8, 16]. The layer count is a template argument; the paper's 12-layer
 // schedule, one offset per layer, is a compile-time parameter of the model as well.
 #pragma once

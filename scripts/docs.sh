@@ -8,15 +8,18 @@
 #                                 compiled with the project's flags), disassembled and counted
 #   docs/loss_curves_names.svg (.png), docs/loss_curves_parens.svg (.png)
 #                                 training and evaluation loss of both mixers, from `--json` runs
+#   docs/plucker.svg (.png), docs/scaling.png
+#                                 the Plücker picture (visualize_plucker) and a PNG copy of the
+#                                 scaling plot (docs/scaling.svg, from `build/examples/scaling --out docs`)
 #
 # The usual way to run it is `ninja -C build docs` (the Meson run target passes the programs).
 # By hand, with a configured build directory:
-#   bash scripts/docs.sh --build build [pages|asm|curves|all]
+#   bash scripts/docs.sh --build build [pages|asm|curves|pictures|all]
 # Only the model pages are held to the code by a test (tests/docs): the machine code depends on
 # the compiler and the CPU, the loss curves on the benchmark run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="" model_pages="" hot_parts="" names="" parens="" loss_curves="" what=all
+build="" model_pages="" hot_parts="" names="" parens="" loss_curves="" plucker="" what=all
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
@@ -25,7 +28,8 @@ while [ $# -gt 0 ]; do
         --names) names=$2; shift 2 ;;
         --parens) parens=$2; shift 2 ;;
         --loss-curves) loss_curves=$2; shift 2 ;;
-        pages|asm|curves|all) what=$1; shift ;;
+        --plucker) plucker=$2; shift 2 ;;
+        pages|asm|curves|pictures|all) what=$1; shift ;;
         *) echo "docs.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -34,11 +38,13 @@ if [ -n "$build" ]; then   # by hand: build what is needed, find the programs in
     targets=(examples/docs/model_pages)
     case $what in asm|all) targets+=(examples/docs/libgflow_hot_parts.a) ;; esac
     case $what in curves|all) targets+=(examples/docs/loss_curves examples/names) ;; esac
+    case $what in pictures|all) targets+=(examples/teaching/visualize_plucker) ;; esac
     ninja -C "$build" "${targets[@]}" >/dev/null
     model_pages=${model_pages:-$build/examples/docs/model_pages}
     hot_parts=${hot_parts:-$build/examples/docs/libgflow_hot_parts.a}
     names=${names:-$build/examples/names}
     loss_curves=${loss_curves:-$build/examples/docs/loss_curves}
+    plucker=${plucker:-$build/examples/teaching/visualize_plucker}
     if [ -z "$parens" ] && [ -x "$build/examples/parens" ]; then parens=$build/examples/parens; fi
 fi
 build=${build:-${MESON_BUILD_ROOT:-$(pwd)}}   # a Meson run target says where the build is
@@ -220,10 +226,10 @@ curves() {
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
     "$names" --mixer both --json > "$tmp/names.jsonl"
-    "$loss_curves" --title "names: training and evaluation loss (SPEC benchmark 1)" \
+    "$loss_curves" --title "names: training and evaluation loss (benchmark 1, docs/benchmarks.md)" \
         --command "names --mixer both --json" --out "$root/docs/loss_curves_names.svg" "$tmp/names.jsonl"
     if [ -n "$parens" ] && [ -x "$parens" ] && "$parens" --mixer both --json > "$tmp/parens.jsonl" 2> "$tmp/parens.err"; then
-        "$loss_curves" --title "parens: training and evaluation loss (SPEC benchmark 2)" \
+        "$loss_curves" --title "parens: training and evaluation loss (benchmark 2, docs/benchmarks.md)" \
             --command "parens --mixer both --json" --out "$root/docs/loss_curves_parens.svg" "$tmp/parens.jsonl"
     else
         echo "docs.sh: the parens program is not built or failed; docs/loss_curves_parens.svg is left as it is"
@@ -237,9 +243,25 @@ curves() {
     fi
 }
 
+# ---- the pictures ------------------------------------------------------------------------------
+# visualize_plucker writes the SVG, and the PNG beside it where rsvg-convert is installed.
+pictures() {
+    if [ -n "$plucker" ] && [ -x "$plucker" ]; then
+        "$plucker" "$root/docs/plucker.svg"
+    else
+        echo "docs.sh: visualize_plucker is not built; docs/plucker.svg is left as it is"
+    fi
+    if command -v rsvg-convert >/dev/null; then
+        rsvg-convert "$root/docs/scaling.svg" -o "$root/docs/scaling.png"   # at its own size
+    else
+        echo "docs.sh: rsvg-convert is not installed (apt-get install librsvg2-bin); no docs/scaling.png"
+    fi
+}
+
 case $what in
     pages) pages ;;
     asm) asm ;;
     curves) curves ;;
-    all) pages; asm; curves ;;
+    pictures) pictures ;;
+    all) pages; asm; curves; pictures ;;
 esac

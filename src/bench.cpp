@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -17,7 +18,6 @@ namespace gflow::bench {
 
 namespace po = boost::program_options;
 
-namespace {
 std::string with_commas(std::size_t n) {   // 3840 -> "3,840", as the reference prints counts
     std::string digits = std::to_string(n), out;
     for (std::size_t i = 0; i < digits.size(); ++i) {
@@ -26,7 +26,6 @@ std::string with_commas(std::size_t n) {   // 3840 -> "3,840", as the reference 
     }
     return out;
 }
-}  // namespace
 
 std::vector<std::string> options::mixers() const {
     if (mixer == "both") return {"grassmann", "attention"};
@@ -46,12 +45,15 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
         ("layers", po::value(&layers)->default_value(1), fmt::format("number of layers: {}", layers_list).c_str())
         ("steps", po::value(&steps)->default_value(info.default_steps), "training steps (at least 1)")
         ("seed", po::value(&seed)->default_value(o.seed), "seed of the weights, the shuffle and the samples")
-        ("data", po::value(&o.data), "data file, one document a line")
+        ("data", po::value(&o.data), "data file, one document a line (default: the program's file in the data/ that ships with gflow)")
         ("dtype", po::value(&o.dtype)->default_value(o.dtype), "f32 | f64")
         ("order", po::value(&o.order)->default_value(o.order), "shuffle (seeded) | file (step s uses document s mod N)")
-        ("save", po::value(&o.save), "write the trained weights to this safetensors file")
+        ("save", po::value(&o.save), "write the trained weights to this safetensors file (only the weights, as "
+                                     "PyTorch's load_state_dict(strict=True) expects), and the training state (Adam's "
+                                     "moments, the step) beside it: --save run/m.safetensors also writes run/m.train.safetensors")
         ("load", po::value(&o.load), "initial weights from this safetensors file")
-        ("resume", po::value(&o.resume), "continue the run saved in this training state (from --save), bit for bit")
+        ("resume", po::value(&o.resume), "continue the run saved with --save to this file, bit for bit: reads its "
+                                         "weights and its training state (run/m.train.safetensors for run/m.safetensors)")
         ("stop-after", po::value(&stop_after), "stop after this many steps of the --steps schedule (then --save)")
         ("json", po::bool_switch(&o.json), "one JSON object per mixer on stdout, nothing else")
         ("grad-doc", po::value<std::string>(), "gradient mode: the loss and gradient of this one document at the --load weights")
@@ -97,7 +99,7 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
     if (!o.resume.empty() && o.mixer == "both")
         throw usage_error(fmt::format("{}: --resume needs one --mixer (the file holds one model)", info.name));
     if (!o.resume.empty() && !o.load.empty())
-        throw usage_error(fmt::format("{}: --resume and --load exclude each other (a training state holds the weights)", info.name));
+        throw usage_error(fmt::format("{}: --resume and --load exclude each other (--resume reads the saved weights)", info.name));
     if (vm.count("stop-after") && (stop_after < 1 || stop_after > steps))
         throw usage_error(fmt::format("{}: --stop-after {} must be between 1 and --steps ({})", info.name, stop_after, steps));
     o.stop_after = int(stop_after);
@@ -119,6 +121,33 @@ std::string find_data_file(const std::string& given, const std::vector<std::stri
     throw input_error(missing_help);
 }
 
+// GFLOW_SOURCE_ROOT and GFLOW_DATA_DIR come from src/meson.build.
+#ifndef GFLOW_SOURCE_ROOT
+#define GFLOW_SOURCE_ROOT "."
+#endif
+#ifndef GFLOW_DATA_DIR
+#define GFLOW_DATA_DIR "/usr/local/share/gflow"
+#endif
+
+std::string default_data_file(const std::string& file_name, const std::string& given,
+                              const std::string& how_to_give) {
+    namespace fs = std::filesystem;
+    if (!given.empty()) return find_data_file(given, {}, {});
+    std::vector<std::string> dirs;
+    const char* env = std::getenv("GFLOW_DATA");
+    if (env && *env) dirs.emplace_back(env);
+    dirs.emplace_back(GFLOW_SOURCE_ROOT "/data");
+    dirs.emplace_back(GFLOW_DATA_DIR);
+    std::string tried;   // "A or B", "A, B or C"
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+        const std::string path = (fs::path(dirs[i]) / file_name).string();
+        std::error_code ec;
+        if (fs::is_regular_file(path, ec)) return path;
+        tried += (i == 0 ? "" : i + 1 == dirs.size() ? " or " : ", ") + dirs[i];
+    }
+    throw input_error(fmt::format("no {}: not in {}; give {}", file_name, tried, how_to_give));
+}
+
 void print_result(const result& r, std::size_t samples_shown) {
     fmt::print("\n== {} ({} layer{}, {}, seed {}) ==\n", r.mixer, r.layers, r.layers == 1 ? "" : "s", r.dtype, r.seed);
     fmt::print("parameters     {:>10}\n", with_commas(r.params));
@@ -126,6 +155,7 @@ void print_result(const result& r, std::size_t samples_shown) {
     fmt::print("train loss     {:>10.4f}   (mean of the last 100 steps)\n", r.train_loss);
     fmt::print("eval loss      {:>10.4f}\n", r.eval_loss);
     fmt::print("time per step  {:>10.2f} us (median of chunks of 100 steps)\n", r.ms_per_step * 1000);
+    if (!r.instruction_set.empty()) fmt::print("compiled for   {}\n", r.instruction_set);
     for (const auto& [key, value] : r.extra) fmt::print("{:<15}{:>10.4f}\n", key, value);
     fmt::print("samples:");
     for (std::size_t i = 0; i < std::min(samples_shown, r.samples.size()); ++i)
@@ -158,6 +188,7 @@ std::string to_json(const result& r) {
     o["mixer"] = r.mixer;
     o["layers"] = r.layers;
     o["dtype"] = r.dtype;
+    o["instruction_set"] = r.instruction_set;
     o["seed"] = r.seed;
     o["params"] = r.params;
     o["steps"] = r.steps;

@@ -199,7 +199,8 @@ struct leaf_steps<gflow::terms::layernorm_t<Name>, C, W> {
     }
 };
 
-// The Grassmann mixer (SPEC's microGrassmann form), as terms/grassmann.hpp runs it.
+// The Grassmann mixer (the microGrassmann form, docs/benchmarks.md#grassmann-mixer), as
+// terms/grassmann.hpp runs it.
 template <int R, int... Offsets, dims C, int W>
 struct leaf_steps<gflow::terms::grassmann_t<R, Offsets...>, C, W> {
     using G = gflow::terms::grassmann_t<R, Offsets...>;

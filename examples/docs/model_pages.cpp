@@ -30,8 +30,9 @@ struct page {
 
 std::vector<page> pages() {
     const std::string names_intro =
-        "SPEC's benchmark 1 (name generation), the model of microGrassmann, with the {} mixer: the "
-        "expression below, with `{}` in the mixer's place. The other mixer's page: [{}]({}).";
+        "Benchmark 1 of [benchmarks.md](../benchmarks.md#names) (name generation), the model of microGrassmann, "
+        "with the {} mixer: the expression below, with `{}` in the mixer's place. The other mixer's page: "
+        "[{}]({}).";
     return {
         {"names_grassmann.md",
          gdocs::model_page<decltype(names::model(names::grassmann_mixer))>(
@@ -48,9 +49,10 @@ std::vector<page> pages() {
         {"paper_model.md",
          gdocs::model_page<decltype(paper::full_scale)>(
              {"The paper's 6-layer model at full scale", "paper::full_scale",
-              "The full-scale model of \"Attention Is Not What You Need\" (arXiv:2512.19428) as SPEC states it: "
-              "post-LN layers of the paper's Grassmann mixer (`grassmann_paper`, one window in every layer), an "
-              "FFN of 4d with GELU and a bias on every linear map; the sizes are in the definition below. Its "
+              "The full-scale model of \"Attention Is Not What You Need\" (arXiv:2512.19428) as "
+              "[benchmarks.md](../benchmarks.md#paper-model) states it: post-LN layers of the paper's Grassmann "
+              "mixer (`grassmann_paper`, one window in every layer), an FFN of 4d with GELU and a bias on every "
+              "linear map; the sizes are in the definition below. Its "
               "parameter count is the library's (`parameter_count()`), not typed in; `examples/docs/paper_model.cpp` "
               "prints it with the definition.",
               std::string(gdocs::paper_model_path), std::string(gdocs::paper_model_source)})},

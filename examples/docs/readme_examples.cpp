@@ -1,15 +1,15 @@
 // readme_examples: the code of README.md and docs/index.md that no other program holds, compiled
 // here exactly as those pages show it (tests/docs checks that each excerpt is in this file
-// verbatim). Run with a names file, it trains the names model as the README does and writes
-// names.safetensors in the current directory:
-//   readme_examples [names.txt]
-#include <filesystem>
+// verbatim). Run, it trains the names model as the README does and writes names.safetensors in
+// the current directory:
+//   readme_examples [names.txt]      (default: the project's data/names.txt, from any directory)
 #include <span>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include <gflow/bench/bench.hpp>
 #include <gflow/gflow.hpp>
 #include <gflow/io/text_data.hpp>
 
@@ -45,19 +45,13 @@ std::vector<int> train(const std::vector<std::vector<int>>& docs) {
 
 int main(int argc, char** argv) try {
     static_assert(decltype(readme::paper_ffn)::impl<gflow::dims{27, 16, 16}, 16>::param_size == 2 * 64 * 16);
-    if (argc < 2) {
-        fmt::print("readme_examples: the README's code compiles; give a names file to run its training\n");
-        return 0;
-    }
-    if (!std::filesystem::exists(argv[1])) {
-        fmt::print("readme_examples: {} is not there; nothing to train on (exit 77: a skipped test)\n", argv[1]);
-        return 77;
-    }
-    const auto names = gflow::io::read_documents(argv[1]);
+    const std::string path =
+        gflow::bench::default_data_file("names.txt", argc > 1 ? argv[1] : "", "the path as an argument");
+    const auto names = gflow::io::read_documents(path);
     const auto chars = gflow::io::vocabulary::from_documents(names);
     std::vector<std::vector<int>> docs;
     for (std::size_t i = 0; i < names.documents.size(); ++i)
-        docs.push_back(gflow::io::encode(chars, names.documents[i], argv[1], i));
+        docs.push_back(gflow::io::encode(chars, names.documents[i], path, i));
     const auto name = readme::train(docs);
     fmt::print("trained 3000 steps, wrote names.safetensors; a sampled name: {}\n", gflow::io::decode_utf8(chars, name));
     return 0;

@@ -5,11 +5,9 @@
 // trained on names.txt, then asked to invent ten names.
 //
 // Usage: annotated [names.txt] [steps]
-//   names.txt   default ../shared/data/names.txt, else data/names.txt
+//   names.txt   default: the project's data/names.txt, found from any working directory
 //   steps       training steps (default 1000)
 
-// <filesystem> gives std::filesystem::exists, to look for the data file.
-#include <filesystem>
 // <span> gives std::span, a view of a contiguous array (here: to shuffle the documents in place).
 #include <span>
 // std::string and std::vector: text and growable arrays.
@@ -19,6 +17,8 @@
 // fmt formats and prints text: fmt::print("{} {:.4f}\n", a, b) is a typed printf.
 #include <fmt/core.h>
 
+// bench.hpp gives gflow::bench::default_data_file, which finds the data that ships with gflow.
+#include <gflow/bench/bench.hpp>
 // gflow.hpp brings in the whole DSL: the terms, gflow::model, gflow::network, Adam, the generator.
 #include <gflow/gflow.hpp>
 // text_data.hpp reads a text file as documents (one per line) and turns characters into tokens.
@@ -49,10 +49,10 @@ constexpr auto model = gflow::model<vocab<27>, block<16>, width<16>>(
 // main returns 0 on success. `try` around the whole body lets the `catch` clauses at the end turn
 // errors into a message and an exit status.
 int main(int argc, char** argv) try {
-    // Where names.txt is: beside the project checkout, as the benchmarks expect it...
-    const bool beside = std::filesystem::exists("../shared/data/names.txt");
-    // ...unless a path was given as the first argument; data/names.txt is the last resort.
-    const std::string path = argc > 1 ? argv[1] : beside ? "../shared/data/names.txt" : "data/names.txt";
+    // Where names.txt is: the path given as the first argument, else the copy that ships in the
+    // project's data/ (or the installed one), found from any working directory; else an error.
+    const std::string path =
+        gflow::bench::default_data_file("names.txt", argc > 1 ? argv[1] : "", "the path as argument 1");
     // The number of training steps: the second argument, or 1000.
     const int steps = argc > 2 ? std::stoi(argv[2]) : 1000;
 

@@ -1,12 +1,12 @@
 // minimal.cpp: microGrassmann in gflow, complete: the model, its training and a sampler.
 // Usage: minimal [names.txt] [steps]            (annotated.cpp is the same program, explained)
-#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <fmt/core.h>
 
+#include <gflow/bench/bench.hpp>   // default_data_file: data/names.txt from any directory
 #include <gflow/gflow.hpp>
 #include <gflow/io/text_data.hpp>
 
@@ -19,8 +19,8 @@ constexpr auto model = gflow::model<vocab<27>, block<16>, width<16>>(
     >> lm_head);
 
 int main(int argc, char** argv) try {
-    const bool beside = std::filesystem::exists("../shared/data/names.txt");
-    const std::string path = argc > 1 ? argv[1] : beside ? "../shared/data/names.txt" : "data/names.txt";
+    const std::string path =
+        gflow::bench::default_data_file("names.txt", argc > 1 ? argv[1] : "", "the path as argument 1");
     const int steps = argc > 2 ? std::stoi(argv[2]) : 1000;
 
     const auto names = gflow::io::read_documents(path);

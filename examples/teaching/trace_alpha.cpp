@@ -11,12 +11,11 @@
 // activation buffers (gflow::bind<grassmann<...>, dims, width>, read at its documented offsets).
 //
 // Usage: trace_alpha [names.txt] [--steps N]
-//   names.txt   default ../shared/data/names.txt, else data/names.txt
-//   --steps N   training steps of each model (default 3000, SPEC's benchmark)
+//   names.txt   default: the project's data/names.txt, found from any working directory
+//   --steps N   training steps of each model (default 3000, as benchmark 1 of docs/benchmarks.md)
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -25,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include <gflow/bench/bench.hpp>
 #include <gflow/gflow.hpp>
 #include <gflow/io/text_data.hpp>
 
@@ -110,8 +110,9 @@ void constrain(network& net, reduction r) {
     for (int row = 1; row <= copies; ++row) std::copy_n(W_red.begin(), d, W_red.begin() + row * d);
 }
 
-// SPEC's training (document s mod N at step s, Adam with linear decay), with the reduction's
-// constraint applied before the first step and after every step.
+// The benchmarks' training (docs/benchmarks.md#training-schedule: document s mod N at step s, Adam
+// with linear decay), with the reduction's constraint applied before the first step and after
+// every step.
 network trained(const corpus& data, int steps, reduction r) {
     network net(42);
     const gflow::adam adam{.lr = 0.01, .beta1 = 0.85, .beta2 = 0.99, .decay_steps = steps};
@@ -123,7 +124,8 @@ network trained(const corpus& data, int steps, reduction r) {
     return net;
 }
 
-// The `count` documents after the training ones (SPEC's evaluation set: count = 200).
+// The `count` documents after the training ones (the evaluation set of
+// docs/benchmarks.md#evaluation-and-sampling: count = 200).
 std::vector<document> eval_docs(const corpus& data, int steps, std::size_t count) {
     std::vector<document> out;
     for (std::size_t k = 0; k < count; ++k)
@@ -258,9 +260,7 @@ options parse(int argc, char** argv) {
             o.path = arg;
         }
     }
-    if (o.path.empty())
-        o.path = std::filesystem::exists("../shared/data/names.txt") ? "../shared/data/names.txt"
-                                                                     : "data/names.txt";
+    o.path = gflow::bench::default_data_file("names.txt", o.path, "the path as an argument");
     return o;
 }
 

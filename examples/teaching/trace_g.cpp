@@ -1,10 +1,10 @@
 // trace_g.cpp: how the Grassmann mixer builds g for the 'o' of "hello", number by number.
 //
 // The names model (examples/names_model.hpp) is instantiated with a fixed seed. The trace
-// computes each quantity of SPEC's formulas one at a time with gflow's own pieces
-// (kernels::matvec_rows, terms::plucker_coordinates, math::sqrt, math::sigmoid), then checks
-// every printed number against what the mixer's forward pass stored in its activation buffers,
-// and the final output against the network's logits.
+// computes each quantity of the formulas of docs/benchmarks.md#grassmann-mixer one at a time with
+// gflow's own pieces (kernels::matvec_rows, terms::plucker_coordinates, math::sqrt, math::sigmoid),
+// then checks every printed number against what the mixer's forward pass stored in its activation
+// buffers, and the final output against the network's logits.
 //
 // Usage: trace_g [--seed N]        (default seed 1)
 #include <algorithm>
@@ -93,7 +93,8 @@ int main(int argc, char** argv) try {
     const std::uint64_t seed = parse_seed(argc, argv);
     auto net = gflow::instantiate<double>(model_type{}, seed);
 
-    // The names vocabulary: a..z are tokens 0..25, BOS is 26 (SPEC; the sorted letters of names.txt).
+    // The names vocabulary: a..z are tokens 0..25, BOS is 26 (docs/benchmarks.md#names; the sorted
+    // letters of names.txt).
     std::vector<char32_t> letters;
     for (char32_t c = U'a'; c <= U'z'; ++c) letters.push_back(c);
     const auto vocab = gflow::io::vocabulary::from_symbols(letters);

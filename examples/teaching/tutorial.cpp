@@ -7,13 +7,12 @@
 // read at the offset the term documents.
 //
 // Usage: tutorial [names.txt] [--steps N]
-//   names.txt   default ../shared/data/names.txt, else data/names.txt
+//   names.txt   default: the project's data/names.txt, found from any working directory
 //   --steps N   training steps of each model (default 3000, the reference's benchmark)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include <gflow/bench/bench.hpp>
 #include <gflow/gflow.hpp>
 #include <gflow/io/text_data.hpp>
 
@@ -138,7 +138,8 @@ corpus load(const std::string& path) {
     return c;
 }
 
-// SPEC's training: document s mod N at step s, Adam with linear decay. Returns µs per step.
+// The benchmarks' training (docs/benchmarks.md#training-schedule): document s mod N at step s, Adam
+// with linear decay. Returns µs per step.
 template <class Net>
 double train(Net& net, const corpus& data, int steps) {
     const gflow::adam adam{.lr = 0.01, .beta1 = 0.85, .beta2 = 0.99, .decay_steps = steps};
@@ -148,7 +149,8 @@ double train(Net& net, const corpus& data, int steps) {
     return spent.count() / std::max(steps, 1);
 }
 
-// SPEC's evaluation: the 200 documents after the training ones, loss per predicted token.
+// The benchmarks' evaluation (docs/benchmarks.md#evaluation-and-sampling): the 200 documents after the
+// training ones, loss per predicted token.
 template <class Net>
 double eval_loss(Net& net, const corpus& data, int steps) {
     double total = 0;
@@ -245,9 +247,7 @@ options parse(int argc, char** argv) {
             o.path = arg;
         }
     }
-    if (o.path.empty())
-        o.path = std::filesystem::exists("../shared/data/names.txt") ? "../shared/data/names.txt"
-                                                                     : "data/names.txt";
+    o.path = gflow::bench::default_data_file("names.txt", o.path, "the path as an argument");
     return o;
 }
 
@@ -495,7 +495,8 @@ int main(int argc, char** argv) try {
     print_seen("names window,   1 layer", seen_by_last_position<1>(names::grassmann_mixer, long_name, bos));
     print_seen("names window,   2 layers", seen_by_last_position<2>(names::grassmann_mixer, long_name, bos));
     print_seen("names window,   3 layers", seen_by_last_position<3>(names::grassmann_mixer, long_name, bos));
-    fmt::print("\nThe paper uses 6 to 12 layers; the reference (and SPEC's benchmark) one.\n");
+    fmt::print("\nThe paper uses 6 to 12 layers; the reference one, and so does benchmark 1 of\n"
+               "docs/benchmarks.md.\n");
 
     // --------------------------------------------------------------------------------------------
     section(12, "Step C: the gate decides, per dimension, how much of h and of g to keep");
@@ -521,8 +522,8 @@ int main(int argc, char** argv) try {
 
     // --------------------------------------------------------------------------------------------
     section(13, "The whole pipeline, as one gflow expression");
-    fmt::print("examples/names_model.hpp writes SPEC's names model as one expression; the mixer is\n"
-               "one word (names::grassmann_mixer or names::attention_mixer):\n\n"
+    fmt::print("examples/names_model.hpp writes the names model (docs/benchmarks.md#names) as one\n"
+               "expression; the mixer is one word (names::grassmann_mixer or names::attention_mixer):\n\n"
                "  gflow::model<vocab<27>, block<16>, width<16>>(\n"
                "      (token_embedding + position_embedding) >> rmsnorm\n"
                "      >> repeat<Layers>(residual(rmsnorm >> mixer)\n"
@@ -574,7 +575,7 @@ int main(int argc, char** argv) try {
         100.0 * (1.0 - double(grassmann_model::parameter_count()) / attention_model::parameter_count());
     fmt::print("Here the Grassmann model's loss is {:.1f}% {} attention's, with {:.0f}% fewer\n"
                "parameters and a cost linear in the length. Next: trace_g follows one g number by\n"
-               "number, trace_alpha the gate and W_red; minimal is the whole program in 60 lines.\n",
+               "number, trace_alpha the gate and W_red; minimal is the whole program in 56 lines.\n",
                std::abs(gap), gap > 0 ? "above" : "below", fewer);
     return 0;
 } catch (const gflow::input_error& e) {

@@ -6,6 +6,7 @@
 // Everything here is derived from the expression's type at compile time: the graph (each term
 // bound to its input width), the parameter count, the activation memory, the decoding state.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -16,6 +17,15 @@
 #include <gflow/core/term.hpp>
 
 namespace gflow {
+
+// The signature of a parameter table: "name[rows,cols]" of each parameter, sorted by name, joined
+// by spaces; two tables have one signature exactly when they hold the same names and shapes.
+inline std::string signature_of(std::vector<param_desc> table) {
+    std::sort(table.begin(), table.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    std::string s;
+    for (const auto& d : table) s += fmt::format("{}{}[{},{}]", s.empty() ? "" : " ", d.name, d.rows, d.cols);
+    return s;
+}
 
 template <dims C, term Expr>
 struct model_t {
@@ -47,8 +57,13 @@ struct model_t {
         graph::summarize(rows, 0);
         return rows;
     }
-    // A one-line description of the configuration, stored in checkpoints and compared on load.
-    static std::string signature() {
+    // What a checkpoint must match: the parameter table, each parameter's name and shape, sorted
+    // by name ("layer0.W_red[4,16] lm_head[27,16] ..."); what a strict loader (PyTorch's
+    // load_state_dict(strict=True)) compares. Not the display labels: a model written with
+    // repeat<N> and the same model written with layers(...) have one signature.
+    static std::string signature() { return signature_of(parameters()); }
+    // A one-line description of the structure (the summary's labels), for people.
+    static std::string description() {
         std::string s = fmt::format("vocab={} block={} width={} params={} |", C.vocab, C.block,
                                     C.width, parameter_count());
         for (const auto& row : summary()) s += fmt::format(" {}:{}", row.depth, row.label);

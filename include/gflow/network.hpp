@@ -89,7 +89,8 @@ public:
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
         return cross_entropy(p, tokens, false) / S(p.n);
     }
-    // Summed loss and the number of predicted tokens (evaluation means per token, SPEC).
+    // Summed loss and the number of predicted tokens (evaluation means per token,
+    // docs/benchmarks.md#evaluation-and-sampling).
     std::pair<double, int> loss_sum(std::span<const int> tokens) {
         const pass p = begin(tokens);
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());

@@ -1,4 +1,5 @@
-// gflow/train.hpp: the training loop of SPEC (one document per step, Adam with linear decay),
+// gflow/train.hpp: the training loop of docs/benchmarks.md#training-schedule (one document per step,
+// Adam with linear decay),
 // per-token evaluation and the timing of steps. Shared by every benchmark program.
 #pragma once
 #include <algorithm>
@@ -95,7 +96,8 @@ training_report train(Net& net, std::span<const document> docs, const adam& opt,
 }
 
 // Per-token mean loss over docs[(first + k) mod N], k < count: summed over every predicted token
-// and divided by their number (SPEC), not a mean of per-document means.
+// and divided by their number (docs/benchmarks.md#evaluation-and-sampling), not a mean of
+// per-document means.
 template <class Net>
 double evaluate(Net& net, std::span<const document> docs, std::size_t first, std::size_t count) {
     double total = 0;

@@ -3,7 +3,7 @@
 # one-line error with exit status 2 for each bad input.
 #   names_cli.sh NAMES_EXE DATA_FILE WORK_DIR
 set -u
-names=$1; data=$2; work=$3/names_cli
+names=$(realpath "$1"); data=$2; work=$3/names_cli
 rm -rf "$work"; mkdir -p "$work"
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -23,6 +23,10 @@ for r in rows:
 assert rows[0]["params"] == 3840 and rows[1]["params"] == 4192
 PY
 
+# no --data, from another working directory: the data that ships in data/ is found all the same
+out=$(cd / && "$names" --steps 10 --mixer grassmann --json) || fail "a run from / without --data exited $?"
+[[ $(wc -l <<<"$out") -eq 1 ]] || fail "a run from / without --data printed '$out'"
+
 # same seed, same output (the timing aside); another seed, other samples
 strip_time() { python3 -c "import json,sys; [print(json.dumps({k: v for k, v in json.loads(l).items() if k != 'ms_per_step'})) for l in sys.stdin]"; }
 a=$("$names" --data "$data" --steps 40 --json --seed 7 | strip_time)
@@ -40,6 +44,23 @@ grep -q "reference Grassmann (Python)" <<<"$out" || fail "reference row missing"
 # checkpoints: save, load and continue, gradient mode
 "$names" --data "$data" --steps 30 --mixer grassmann --save "$work/g.safetensors" >/dev/null || fail "--save failed"
 [[ -s "$work/g.safetensors" && ! -e "$work/g.safetensors.tmp" ]] || fail "--save left no file or a temp file"
+[[ -s "$work/g.train.safetensors" ]] || fail "--save wrote no training state beside the weights (g.train.safetensors)"
+# the weights file holds the model's weights alone: nothing of the optimizer, no step
+python3 - "$work/g.safetensors" <<'PY' || fail "g.safetensors holds more than the weights"
+import json, struct, sys
+data = open(sys.argv[1], "rb").read()
+header = json.loads(data[8 : 8 + struct.unpack("<Q", data[:8])[0]])
+metadata = header.pop("__metadata__", {})
+assert len(header) == 9 and not any(k.startswith("optimizer.") for k in header), sorted(header)
+assert "gflow.step" not in metadata, metadata
+PY
+# a file made for another model: one line, in the flags' words, naming the flag that fits it
+err=$(cd "$work" && "$names" --data "$(realpath "$data")" --steps 5 --mixer attention --load g.safetensors 2>&1 >/dev/null)
+expected="names: g.safetensors holds a grassmann model (1 layer, 3,840 parameters); this run builds attention (4,192): use --mixer grassmann"
+[[ "$err" == "$expected" ]] || fail "loading a grassmann file into attention said '$err', expected '$expected'"
+[[ ${#err} -lt 200 ]] || fail "the mismatch message is ${#err} characters long"
+err=$(cd "$work" && "$names" --data "$(realpath "$data")" --steps 5 --mixer grassmann --layers 2 --load g.safetensors 2>&1 >/dev/null)
+[[ "$err" == *"this run builds grassmann with 2 layers (6,560): use --layers 1" ]] || fail "--layers 2 on a 1-layer file said '$err'"
 "$names" --data "$data" --steps 5 --mixer grassmann --load "$work/g.safetensors" >/dev/null || fail "--load failed"
 grad=$("$names" --data "$data" --mixer grassmann --load "$work/g.safetensors" --grad-doc emma --save-grads "$work/grads.safetensors" --dtype f64) || fail "gradient mode failed"
 [[ "$grad" =~ ^loss\ [0-9]\.[0-9]{16}(e[-+][0-9]+)?$ ]] || fail "gradient mode printed '$grad', expected 'loss <17 significant digits>'"
@@ -50,6 +71,7 @@ grad=$("$names" --data "$data" --mixer grassmann --load "$work/g.safetensors" --
 "$names" --data "$data" --mixer grassmann --steps 150 --stop-after 70 --save "$work/half.safetensors" >/dev/null || fail "first half failed"
 "$names" --data "$data" --mixer grassmann --steps 150 --resume "$work/half.safetensors" --save "$work/twice.safetensors" >/dev/null || fail "resume failed"
 cmp -s "$work/once.safetensors" "$work/twice.safetensors" || fail "a run split in two differs from the run done at once"
+cmp -s "$work/once.train.safetensors" "$work/twice.train.safetensors" || fail "a run split in two ends in another training state"
 
 expect_error() {   # expect_error WORD ARGS...: exit 2, one line on stderr that contains WORD
     local word=$1; shift
@@ -58,6 +80,8 @@ expect_error() {   # expect_error WORD ARGS...: exit 2, one line on stderr that 
     [[ $rc -eq 2 ]] || fail "'$*' exited $rc, expected 2"
     [[ $(wc -l <<<"$err") -eq 1 ]] || fail "'$*' printed $(wc -l <<<"$err") lines on stderr: $err"
     grep -q -F -- "$word" <<<"$err" || fail "'$*' said '$err', expected it to mention '$word'"
+    [[ $err == "names: "* && $err != *"names: names:"* ]] || fail "'$*' said '$err', expected the program's name once, first"
+    [[ ${#err} -lt 200 ]] || fail "'$*' said ${#err} characters: $err"
 }
 expect_error "--bogus" --bogus
 expect_error "--layers 3" --data "$data" --layers 3
@@ -72,8 +96,13 @@ expect_error "no such file" --data "$work/missing.txt"
 expect_error "no-such-dir" --data "$data" --mixer grassmann --steps 5 --save "$work/no-such-dir/w.safetensors"
 expect_error "model" --data "$data" --mixer attention --steps 5 --load "$work/g.safetensors"
 expect_error "--grad-doc needs --load" --data "$data" --mixer grassmann --grad-doc emma --save-grads "$work/x"
-expect_error "--steps 300" --data "$data" --mixer grassmann --steps 300 --resume "$work/half.safetensors"
-expect_error "not a training state" --data "$data" --mixer grassmann --steps 150 --resume "$work/grads.safetensors"
+expect_error "--steps 150 (this run: --steps 300)" --data "$data" --mixer grassmann --steps 300 --resume "$work/half.safetensors"
+expect_error "grads.train.safetensors is missing" --data "$data" --mixer grassmann --steps 150 --resume "$work/grads.safetensors"
+expect_error "not weights: the weights are half.safetensors beside it" --data "$data" --mixer grassmann --steps 150 --resume "$work/half.train.safetensors"
+expect_error "not weights" --data "$data" --mixer grassmann --steps 5 --load "$work/g.train.safetensors"
+"$names" --data "$data" --mixer grassmann --steps 150 --stop-after 30 --save "$work/early.safetensors" >/dev/null || fail "--stop-after 30 failed"
+cp "$work/half.safetensors" "$work/mixed.safetensors"; cp "$work/early.train.safetensors" "$work/mixed.train.safetensors"
+expect_error "its weights are of step 70, its training state mixed.train.safetensors of step 30" --data "$data" --mixer grassmann --steps 150 --resume "$work/mixed.safetensors"
 expect_error "--stop-after" --data "$data" --mixer grassmann --steps 150 --stop-after 151
 printf 'abc\n\xff\n' >"$work/bad_utf8.txt"
 expect_error "bad_utf8.txt:2" --data "$work/bad_utf8.txt"

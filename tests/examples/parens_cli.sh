@@ -79,6 +79,8 @@ expect_error() {   # expect_error WORD ARGS...: exit 2, one line on stderr that 
     [[ $rc -eq 2 ]] || fail "'$*' exited $rc, expected 2"
     [[ $(wc -l <<<"$err") -eq 1 ]] || fail "'$*' printed $(wc -l <<<"$err") lines on stderr: $err"
     grep -q -F -- "$word" <<<"$err" || fail "'$*' said '$err', expected it to mention '$word'"
+    [[ $err == "parens: "* && $err != *"parens: parens:"* ]] || fail "'$*' said '$err', expected the program's name once, first"
+    [[ ${#err} -lt 200 ]] || fail "'$*' said ${#err} characters: $err"
 }
 expect_error "--bogus" --bogus
 expect_error "1, 2, 4, 6, 12" --layers 3
@@ -89,6 +91,7 @@ expect_error "no such file" --data "$work/missing.txt"
 printf '(())\n(a)\n' >"$work/letters.txt"
 expect_error "document 2" --data "$work/letters.txt" --steps 5
 expect_error "model" --mixer attention --steps 5 --load "$work/g.safetensors"
+expect_error "use --layers 1" --mixer grassmann --layers 12 --steps 5 --load "$work/g.safetensors"
 expect_error "--grad-doc" --mixer grassmann --load "$work/g.safetensors" --grad-doc '(x)' --save-grads "$work/x.safetensors"
 
 if ((failures)); then echo "$failures failure(s)"; exit 1; fi

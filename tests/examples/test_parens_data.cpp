@@ -1,4 +1,5 @@
-// The parenthesis benchmark's data (SPEC benchmark 2): the random walk and the validity check.
+// The parenthesis benchmark's data (benchmark 2, docs/benchmarks.md#parens): the random walk and
+// the validity check.
 #define BOOST_TEST_MODULE examples_parens_data
 #include <boost/test/unit_test.hpp>
 
@@ -21,7 +22,7 @@ BOOST_AUTO_TEST_CASE(the_walk_gives_balanced_strings_of_10_to_25_pairs) {
         total += double(s.size());
     }
     BOOST_TEST(lengths.size() == 16u);   // every pair count 10..25 occurs
-    BOOST_TEST(total / 10'000 > 34.0);   // SPEC: mean length about 35 (uniform pairs: 35.0)
+    BOOST_TEST(total / 10'000 > 34.0);   // benchmarks.md#parens: mean length about 35 (uniform pairs: 35.0)
     BOOST_TEST(total / 10'000 < 36.0);
 }
 

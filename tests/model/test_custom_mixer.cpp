@@ -1,7 +1,7 @@
 // A third mixer, written as a user would outside the library: the causal mean of the previous
 // tokens (the "simple averaging" baseline of the tutorial), out_t = W_avg · mean_{s<=t} h_s.
-// It meets gflow::mixer, drops into SPEC's names model in place of grassmann or attention, and
-// passes the same whole-model gradient and decoding checks.
+// It meets gflow::mixer, drops into the names model (docs/benchmarks.md#names) in place of
+// grassmann or attention, and passes the same whole-model gradient and decoding checks.
 #define BOOST_TEST_MODULE model_custom_mixer
 #include <gflow/gflow.hpp>
 

@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(full_scale_parameter_count_matches_the_hand_count) {
     BOOST_TEST(table[2 + 2].cols == 496);
     BOOST_TEST(table.back().name == "lm_head");
     // the printing pass walks the same graph
-    const auto signature = paper::full_scale.signature();
+    const auto signature = paper::full_scale.description();
     BOOST_TEST(signature.find("params=20420288") != std::string::npos, signature);
     BOOST_TEST(signature.find("grassmann_paper<r=32> window [1, 2, 4, 8, 12, 16]") != std::string::npos, signature);
     BOOST_TEST(signature.find("ln2: layernorm") != std::string::npos, signature);

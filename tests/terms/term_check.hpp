@@ -1,4 +1,5 @@
-// Shared by the term tests: run gflow::testing::check_term and assert the SPEC bound.
+// Shared by the term tests: run gflow::testing::check_term and assert the bound of
+// docs/benchmarks.md#correctness.
 #pragma once
 #include <boost/test/unit_test.hpp>
 

@@ -51,10 +51,20 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
 std::string find_data_file(const std::string& given, const std::vector<std::string>& candidates,
                            const std::string& missing_help);
 
+// The data file `file_name` (e.g. "names.txt") of a program that ships it in the project's data/:
+// `given` if not empty (it must exist); else the first that exists of $GFLOW_DATA/file_name (when
+// that variable is set), the build's source tree (<source>/data/file_name) and the installed data
+// directory (<prefix>/share/gflow/file_name), so that it is found from any working directory.
+// Downloads nothing. Throws input_error, one line naming the places tried and `how_to_give`
+// (how the program takes a path), when none exists.
+std::string default_data_file(const std::string& file_name, const std::string& given,
+                              const std::string& how_to_give = "--data PATH");
+
 struct result {
     std::string mixer;
     int layers = 1;
     std::string dtype;
+    std::string instruction_set;    // what the model code was compiled for (core/simd.hpp)
     std::uint64_t seed = 0;
     std::size_t params = 0;
     int steps = 0;
@@ -98,5 +108,8 @@ private:
 
 // Peak resident memory of this process so far, in KiB.
 long peak_memory_kib();
+
+// 3840 -> "3,840", as the reference implementation prints counts.
+std::string with_commas(std::size_t n);
 
 }  // namespace gflow::bench

@@ -28,7 +28,7 @@ struct pass {
     int first_position;
 };
 
-// One parameter tensor as the structure of the model names it (SPEC's parameter table).
+// One parameter tensor as the structure of the model names it (docs/benchmarks.md#parameter-names).
 struct param_desc {
     std::string name;
     int rows;

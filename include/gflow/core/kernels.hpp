@@ -7,6 +7,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include <gflow/core/simd.hpp>
+
 #if defined(_OPENMP) || defined(__clang__) || defined(__GNUC__)
 #define GFLOW_PRAGMA(x) _Pragma(#x)
 #else
@@ -43,9 +45,10 @@ inline S horizontal_sum(lanes<S, L> v) {
 // sum_i a[i] b[i] for a static length N: a register of partial sums, then one horizontal sum.
 template <int N, class S>
 inline S dot(const S* __restrict a, const S* __restrict b) {
-    // vector lanes for float and double; other types (long double in gradient checks) stay scalar
+    // Vector lanes for float and double, as many as one register of the compile target holds
+    // (simd.hpp); other types (long double in gradient checks) stay scalar.
     constexpr bool vector = std::is_same_v<S, float> || std::is_same_v<S, double>;
-    constexpr int L = !vector ? 1 : N % (64 / sizeof(S)) == 0 ? 64 / sizeof(S) : N % (32 / sizeof(S)) == 0 ? 32 / sizeof(S) : 1;
+    constexpr int L = vector ? simd::lanes_for<S, N>() : 1;
     if constexpr (L == 1) {
         S acc = 0;
         GFLOW_SIMD_SUM

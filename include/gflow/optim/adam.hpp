@@ -1,4 +1,5 @@
-// gflow/optim/adam.hpp: Adam with bias correction and linear learning-rate decay (SPEC):
+// gflow/optim/adam.hpp: Adam with bias correction and linear learning-rate decay
+// (docs/benchmarks.md#training-schedule):
 //   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  w -= lr_s m̂ / (sqrt(v̂) + eps),
 //   m̂ = m / (1 - b1^(s+1)),  v̂ = v / (1 - b2^(s+1)),  lr_s = lr (1 - s / decay_steps).
 // One fused pass over parameters, gradients and both moments.

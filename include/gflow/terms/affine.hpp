@@ -1,5 +1,5 @@
-// gflow/terms/affine.hpp: a linear map with a bias (the paper's maps all carry one; SPEC's
-// microGrassmann uses linear<>, without):
+// gflow/terms/affine.hpp: a linear map with a bias (the paper's maps all carry one; the
+// microGrassmann models of docs/benchmarks.md use linear<>, without):
 //
 //   y = W x + b,     W [Out][In], b [Out]
 //   backward:  dW += dy xᵀ,   db += dy,   dx += Wᵀ dy

@@ -1,4 +1,5 @@
-// gflow/terms/attention.hpp: causal multi-head self-attention (the microGPT baseline of SPEC).
+// gflow/terms/attention.hpp: causal multi-head self-attention (the microGPT baseline,
+// docs/benchmarks.md#attention).
 //
 //   q, k, v = W_q h, W_k h, W_v h                       each d x d, H heads of d/H
 //   per head: a_ts = softmax_s(q_t . k_s / sqrt(d/H)), s <= t;   o_t = sum_s a_ts v_s

@@ -1,5 +1,5 @@
 // gflow/terms/grassmann.hpp: the Grassmann (Plücker) mixer of "Attention Is Not What You Need"
-// (arXiv:2512.19428), exactly as SPEC writes it:
+// (arXiv:2512.19428), in the microGrassmann form of docs/benchmarks.md#grassmann-mixer:
 //
 //   z_t  = W_red h_t                                          r x d
 //   p_ij = z_t[i] z_{t-δ}[j] - z_t[j] z_{t-δ}[i],  i < j       C(r,2) Plücker coordinates
@@ -80,7 +80,7 @@ struct grassmann_t : term_base {
         static_assert(W > 0, "gflow::grassmann: needs an input vector (it cannot start a model)");
         static constexpr int in_width = W, out_width = W, P = pairs, T = C.block;
 
-        // parameters, in SPEC's order
+        // parameters, in the order of docs/benchmarks.md#parameter-names
         static constexpr std::size_t W_red = 0;                          // [r][d]
         static constexpr std::size_t W_plu = W_red + R * W;              // [d][C(r,2)]
         static constexpr std::size_t W_gate_h = W_plu + W * P;           // [d][d]

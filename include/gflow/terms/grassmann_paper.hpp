@@ -1,5 +1,5 @@
 // gflow/terms/grassmann_paper.hpp: the Grassmann mixer as the paper's full-scale model has it
-// (SPEC, "The paper's full-scale model"); grassmann.hpp is SPEC's microGrassmann form. The
+// (docs/benchmarks.md#paper-model); grassmann.hpp is the microGrassmann form. The
 // differences: a bias on every map, one gate matrix on the concatenation [h; g], and a choice of
 // normalisation.
 //
@@ -8,9 +8,9 @@
 //                                                             with the EARLIER position t-δ (the
 //                                                             paper's t+δ would leak the future)
 //   p̂    = p / max(|p|, 1e-8)               plucker_norm::max     (the paper; the default)
-//        = p / sqrt(|p|² + 1e-8)            plucker_norm::smooth  (SPEC and its reference)
+//        = p / sqrt(|p|² + 1e-8)            plucker_norm::smooth  (the microGrassmann reference)
 //   g_t  = W_plu · mean_δ p̂_δ + b_plu        over the offsets with t-δ >= 0   d x C(r,2), + d
-//   g_t  = 0                                 where no offset exists (t < min δ), as SPEC's g_0 = 0:
+//   g_t  = 0                                 where no offset exists (t < min δ), as microGrassmann's g_0 = 0:
 //                                            the mean of the per-offset W_plu p̂_δ + b_plu is empty
 //   α    = sigmoid(W_gate [h_t; g_t] + b_gate)                d x 2d, + d
 //   out  = α ⊙ h_t + (1 - α) ⊙ g_t          no residual inside: the blend carries h
@@ -45,7 +45,7 @@ namespace gflow::terms {
 // except where the max form is clamped (|p| <= ε), where p̂ = p / ε and dp = dp̂ / ε.
 enum class plucker_norm {
     max,      // p / max(|p|, ε), ε = 1e-8: the paper (and torch.nn.functional.normalize)
-    smooth,   // p / sqrt(|p|² + 1e-8): SPEC and its reference implementation; no kink
+    smooth,   // p / sqrt(|p|² + 1e-8): the microGrassmann reference implementation; no kink
 };
 
 template <int R, plucker_norm Norm, int... Offsets>
@@ -295,7 +295,8 @@ struct grassmann_paper_t : term_base {
 };
 
 // grassmann_paper<32>(offsets<1, 2, 4, 8, 12, 16>): the paper's mixer, p / max(|p|, ε);
-// grassmann_paper<32, plucker_norm::smooth>(...): the same with SPEC's p / sqrt(|p|² + 1e-8).
+// grassmann_paper<32, plucker_norm::smooth>(...): the same with the reference's p / sqrt(|p|² + 1e-8)
+// (docs/benchmarks.md#paper-vs-reference).
 template <int R, plucker_norm Norm = plucker_norm::max, int... Offsets>
 constexpr grassmann_paper_t<R, Norm, Offsets...> grassmann_paper(window_t<Offsets...>) { return {}; }
 

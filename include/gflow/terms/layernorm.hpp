@@ -1,5 +1,5 @@
-// gflow/terms/layernorm.hpp: LayerNorm with a learned gain and bias (the paper's block, SPEC
-// "The paper's full-scale model"), per position over the d features:
+// gflow/terms/layernorm.hpp: LayerNorm with a learned gain and bias (the paper's block,
+// docs/benchmarks.md#paper-model), per position over the d features:
 //
 //   μ = mean_i x_i,   σ² = mean_i (x_i - μ)²        (biased variance, as torch.nn.LayerNorm)
 //   x̂ = (x - μ) / sqrt(σ² + 1e-5)

@@ -1,4 +1,5 @@
-// gflow/terms/linear.hpp: y = W x with W stored [out][in] under a name (no bias, as in SPEC),
+// gflow/terms/linear.hpp: y = W x with W stored [out][in] under a name (no bias, as in the models of
+// docs/benchmarks.md#model),
 // and the output head lm_head (V x d).
 #pragma once
 #include <gflow/core/kernels.hpp>

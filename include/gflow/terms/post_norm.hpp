@@ -1,4 +1,4 @@
-// gflow/terms/post_norm.hpp: the paper's post-LN block (SPEC, "The paper's full-scale model"),
+// gflow/terms/post_norm.hpp: the paper's post-LN block (docs/benchmarks.md#paper-model),
 // built from existing terms, so its backward and decoding come with them:
 //
 //   h_mix = LayerNorm₁(mixer(h))                  no residual around the mixer: the paper's

@@ -1,4 +1,5 @@
-// gflow/terms/rmsnorm.hpp: y = x / sqrt(mean(x^2) + 1e-5), no learned gain (SPEC).
+// gflow/terms/rmsnorm.hpp: y = x / sqrt(mean(x^2) + 1e-5), no learned gain
+// (docs/benchmarks.md#model).
 #pragma once
 #include <cmath>
 
