@@ -27,10 +27,11 @@ for line in sys.stdin:
     name, us = rest.rsplit(" ", 1)
     times[(build, dtype)].append(float(us)); isa[build] = name
 builds = list(dict.fromkeys(b for b, _ in times))
-print(f"{\"build\":<22}{\"compiled for\":<30}{\"f32 us/step\":>12}{\"f64 us/step\":>12}")
+print("%-22s%-30s%12s%12s" % ("build", "compiled for", "f32 us/step", "f64 us/step"))
 for b in builds:
-    print(f"{b:<22}{isa[b]:<30}" + "".join(f"{statistics.median(times[(b, d)]):>12.2f}" for d in ("f32", "f64")))
+    print("%-22s%-30s" % (b, isa[b]) + "".join("%12.2f" % statistics.median(times[(b, d)]) for d in ("f32", "f64")))
 if len(builds) == 2:
     for d in ("f32", "f64"):
-        print(f"ratio {builds[1]} / {builds[0]} ({d}): {statistics.median(times[(builds[1], d)]) / statistics.median(times[(builds[0], d)]):.2f}")
+        print("ratio %s / %s (%s): %.2f" % (builds[1], builds[0], d,
+              statistics.median(times[(builds[1], d)]) / statistics.median(times[(builds[0], d)])))
 '
