@@ -7,7 +7,8 @@ build_dir=${1:-build}
 shift || true
 
 packages=(g++ meson ninja-build pkg-config libfmt-dev
-          libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev)
+          libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
+          libopenblas-dev)   # OpenBLAS: bench/products compares gflow's kernels with it
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -37,7 +37,7 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
     std::string layers_list;
     for (int l : info.built_layers) layers_list += (layers_list.empty() ? "" : ", ") + std::to_string(l);
     po::options_description desc(fmt::format("{}: {}\n\nOptions", info.name, info.summary));
-    long long steps = info.default_steps, layers = 1, stop_after = 0;
+    long long steps = info.default_steps, layers = 1, stop_after = 0, threads = 0;
     unsigned long long seed = o.seed;
     desc.add_options()
         ("help,h", "show this help")
@@ -55,6 +55,7 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
         ("resume", po::value(&o.resume), "continue the run saved with --save to this file, bit for bit: reads its "
                                          "weights and its training state (run/m.train.safetensors for run/m.safetensors)")
         ("stop-after", po::value(&stop_after), "stop after this many steps of the --steps schedule (then --save)")
+        ("threads", po::value(&threads)->default_value(0), "threads of a training step (0: all the machine's cores)")
         ("json", po::bool_switch(&o.json), "one JSON object per mixer on stdout, nothing else")
         ("grad-doc", po::value<std::string>(), "gradient mode: the loss and gradient of this one document at the --load weights")
         ("save-grads", po::value(&o.save_grads), "gradient mode: write every parameter's gradient here");
@@ -103,6 +104,9 @@ std::optional<options> parse_options(int argc, const char* const* argv, const pr
     if (vm.count("stop-after") && (stop_after < 1 || stop_after > steps))
         throw usage_error(fmt::format("{}: --stop-after {} must be between 1 and --steps ({})", info.name, stop_after, steps));
     o.stop_after = int(stop_after);
+    if (threads < 0 || threads > 4096)
+        throw usage_error(fmt::format("{}: --threads {} must be between 0 (all cores) and 4096", info.name, threads));
+    o.threads = int(threads);
     return o;
 }
 

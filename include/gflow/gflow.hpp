@@ -24,5 +24,5 @@
 
 namespace gflow::terms {
 // The combinators live in namespace gflow; a model definition sees them through terms.
-using gflow::vocab, gflow::block, gflow::width, gflow::residual, gflow::repeat, gflow::layers, gflow::schedule;
+using gflow::vocab, gflow::block, gflow::width, gflow::batch, gflow::residual, gflow::repeat, gflow::layers, gflow::schedule;
 }  // namespace gflow::terms

@@ -32,6 +32,7 @@ struct model_t {
     static_assert(C.vocab >= 2, "gflow::model: the vocabulary needs at least one symbol and BOS");
     static_assert(C.block >= 1, "gflow::model: the block size must be at least 1");
     static_assert(C.width >= 1, "gflow::model: the width must be at least 1");
+    static_assert(C.batch >= 1, "gflow::model: batch<B> needs at least one sequence");
 
     using expression = Expr;
     using graph = bind<Expr, C, 0>;   // a model reads tokens: its input width is 0
@@ -40,10 +41,10 @@ struct model_t {
 
     static constexpr dims config = C;
     static constexpr std::size_t parameter_count() { return graph::param_size; }
-    // Scalars of activation memory for one sequence of block size, logits and their gradient
-    // included; a network holds exactly this much.
+    // Scalars of activation memory for a full batch (one sequence of block size unless the model
+    // says batch<B>), logits and their gradient included; a network holds exactly this much.
     static constexpr std::size_t activation_count() {
-        return graph::act_size + 2 * std::size_t(C.block) * C.vocab;
+        return graph::act_size + 2 * std::size_t(C.rows()) * C.vocab;
     }
     static constexpr std::size_t decode_state_count() { return graph::state_size; }
 
@@ -71,8 +72,17 @@ struct model_t {
     }
 };
 
-template <class Vocab, class Block, class Width, term Expr>
-constexpr model_t<dims{Vocab::value, Block::value, Width::value}, Expr> model(Expr) {
+// gflow::model<vocab<V>, block<T>, width<d>>(expr), or with batch<B> last: a training step
+// then takes up to B sequences (network::train_step over a span of documents).
+template <class Vocab, class Block, class Width, class Batch = batch<1>, term Expr>
+constexpr model_t<dims{Vocab::value, Block::value, Width::value, Batch::value}, Expr> model(Expr) {
+    return {};
+}
+
+// The same model taking up to B sequences a step: gflow::with_batch<8>(names::model(mixer)).
+// Its parameters, names and checkpoints are the model's own; only the activation memory grows.
+template <int B, dims C, term Expr>
+constexpr model_t<dims{C.vocab, C.block, C.width, B}, Expr> with_batch(model_t<C, Expr>) {
     return {};
 }
 

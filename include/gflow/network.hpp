@@ -15,7 +15,9 @@
 
 #include <fmt/format.h>
 
+#include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/parallel.hpp>
 #include <gflow/model.hpp>
 #include <gflow/optim/adam.hpp>
 #include <gflow/random.hpp>
@@ -46,6 +48,8 @@ private:
     std::unique_ptr<S, release> data_;
 };
 
+using document = std::vector<int>;   // [BOS, tokens..., BOS]
+
 struct sample_options {
     double temperature = 0.5;
 };
@@ -57,13 +61,14 @@ public:
     using scalar = S;
     using graph = typename Model::graph;
     static constexpr dims config = Model::config;
-    static constexpr int V = config.vocab, T = config.block;
+    static constexpr int V = config.vocab, T = config.block, B = config.batch;   // B: most sequences a step takes
 
     // Every weight ~ Normal(0, init_std^2), drawn in parameter order from `seed`.
     explicit network(std::uint64_t seed, double init_std = 0.08)
         : params_(graph::param_size), grads_(graph::param_size), adam_m_(graph::param_size),
-          adam_v_(graph::param_size), acts_(graph::act_size), logits_(std::size_t(T) * V),
-          dlogits_(std::size_t(T) * V), state_(graph::state_size), table_(Model::parameters()) {
+          adam_v_(graph::param_size), acts_(graph::act_size), logits_(std::size_t(B) * T * V),
+          dlogits_(std::size_t(B) * T * V), row_loss_(std::size_t(B) * T), state_(graph::state_size), table_(Model::parameters()),
+          batch_tokens_(std::size_t(B) * T), batch_targets_(std::size_t(B) * T), batch_lengths_(B) {
         rng gen(seed);
         for (auto& w : params_.span()) w = S(init_std * gen.normal());
     }
@@ -87,21 +92,21 @@ public:
     S loss(std::span<const int> tokens) {
         const pass p = begin(tokens);
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
-        return cross_entropy(p, tokens, false) / S(p.n);
+        return cross_entropy(p.n, tokens.data() + 1, p.n, false) / S(p.n);
     }
     // Summed loss and the number of predicted tokens (evaluation means per token,
     // docs/benchmarks.md#evaluation-and-sampling).
     std::pair<double, int> loss_sum(std::span<const int> tokens) {
         const pass p = begin(tokens);
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
-        return {double(cross_entropy(p, tokens, false)), p.n};
+        return {double(cross_entropy(p.n, tokens.data() + 1, p.n, false)), p.n};
     }
     // Loss and the gradient of every parameter (in gradients()).
     S loss_and_gradient(std::span<const int> tokens) {
         const pass p = begin(tokens);
         S* w = params_.data();
         graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
-        const S total = cross_entropy(p, tokens, true);
+        const S total = cross_entropy(p.n, tokens.data() + 1, p.n, true);
         kernels::zero(grads_.data(), int(graph::param_size));
         graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
                         logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
@@ -113,6 +118,33 @@ public:
         apply_update(opt, step);
         return l;
     }
+    // A batch of 1 to B documents of unequal lengths (B from the model's batch<B>), each
+    // predicting its first min(T, len-1) tokens: the loss is the mean over all the batch's
+    // predicted tokens, and positions past a document's end count in neither the loss nor any
+    // gradient. A batch of one document is exactly the one-document step above.
+    S loss(std::span<const document> docs) {
+        if (docs.size() == 1) return loss(docs[0]);
+        const auto [p, count] = begin(docs);
+        graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        return cross_entropy(p.n, batch_targets_.data(), count, false) / S(count);
+    }
+    S loss_and_gradient(std::span<const document> docs) {
+        if (docs.size() == 1) return loss_and_gradient(docs[0]);
+        const auto [p, count] = begin(docs);
+        S* w = params_.data();
+        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        const S total = cross_entropy(p.n, batch_targets_.data(), count, true);
+        kernels::zero(grads_.data(), int(graph::param_size));
+        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
+                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
+        return total / S(count);
+    }
+    S train_step(std::span<const document> docs, const adam& opt, int step) {
+        const S l = loss_and_gradient(docs);
+        apply_update(opt, step);
+        return l;
+    }
+
     // The Adam update with the gradients of the last loss_and_gradient.
     void apply_update(const adam& opt, int step) {
         opt.update(step, graph::param_size, params_.data(), grads_.data(), adam_m_.data(), adam_v_.data());
@@ -164,27 +196,64 @@ private:
         return pass{std::min<int>(T, int(tokens.size()) - 1), tokens.data(), 0};
     }
 
-    // Summed -log softmax(logits[t])[target]; with gradient, dlogits = (softmax - onehot) / n.
+    // The batch laid out as the terms read it: document b in rows [b T, b T + T), its tokens and
+    // targets there, padding rows with token 0 and no target (-1). Returns the pass and the
+    // number of predicted tokens.
+    std::pair<pass, int> begin(std::span<const document> docs) {
+        if (docs.empty() || docs.size() > std::size_t(B))
+            throw std::invalid_argument(fmt::format("gflow: a batch holds 1 to {} documents (the model's batch<{}>), not {}",
+                                                    B, B, docs.size()));
+        int count = 0;
+        for (std::size_t b = 0; b < docs.size(); ++b) {
+            const pass one = begin(std::span<const int>(docs[b]));
+            int* tokens = batch_tokens_.data() + b * T;
+            int* targets = batch_targets_.data() + b * T;
+            for (int t = 0; t < T; ++t) {
+                tokens[t] = t < one.n ? docs[b][t] : 0;
+                targets[t] = t < one.n ? docs[b][t + 1] : -1;
+            }
+            batch_lengths_[b] = one.n;
+            count += one.n;
+        }
+        const int sequences = int(docs.size());
+        return {pass{sequences * T, batch_tokens_.data(), 0, sequences, batch_lengths_.data()}, count};
+    }
+
+    // Summed -log softmax(logits[t])[target] over the rows with a target (>= 0); with gradient,
+    // dlogits = (softmax - onehot) / count there and 0 in the rows without one.
     // Each exponential is computed once, into the gradient row, then normalised in place.
-    S cross_entropy(const pass& p, std::span<const int> tokens, bool with_gradient) {
-        S total = 0;
-        S exps[V];   // [V] of one position, when no gradient row is wanted
-        for (int t = 0; t < p.n; ++t) {
+    S cross_entropy(int rows, const int* targets, int count, bool with_gradient) {
+        // Rows are independent: each row's loss goes to row_loss_ (spread over the threads), and
+        // the total is their sum in row order, whatever the thread count. Without a gradient the
+        // exponentials still go to the gradient rows, as scratch.
+        parallel::for_each(rows, long(rows) * V * 8, [&](int t) {
             const S* row = logits_.data() + t * V;
-            S* e = with_gradient ? dlogits_.data() + t * V : exps;
-            const int target = tokens[t + 1];
+            S* e = dlogits_.data() + t * V;
+            const int target = targets[t];
+            if (target < 0) {   // past a document's end
+                kernels::zero(e, V);
+                row_loss_.data()[t] = 0;
+                return;
+            }
             S max_logit = row[0];
             for (int i = 1; i < V; ++i) max_logit = std::max(max_logit, row[i]);
-            S sum = 0;
-            for (int i = 0; i < V; ++i) sum += e[i] = std::exp(row[i] - max_logit);
-            total += std::log(sum) + max_logit - row[target];
+            S acc = 0;   // the sum of the exponentials (a vector reduction: vexp inlines)
+            GFLOW_SIMD_SUM
+            for (int i = 0; i < V; ++i) {
+                e[i] = vexp(row[i] - max_logit);
+                acc += e[i];
+            }
+            const S sum = acc;
+            row_loss_.data()[t] = std::log(sum) + max_logit - row[target];
             if (with_gradient) {
-                const S scale = S(1) / (sum * S(p.n));
+                const S scale = S(1) / (sum * S(count));
                 GFLOW_SIMD
                 for (int i = 0; i < V; ++i) e[i] *= scale;
-                e[target] -= S(1) / S(p.n);
+                e[target] -= S(1) / S(count);
             }
-        }
+        });
+        S total = 0;
+        for (int t = 0; t < rows; ++t) total += row_loss_.data()[t];
         return total;
     }
 
@@ -204,9 +273,12 @@ private:
 
     buffer<S> params_, grads_, adam_m_, adam_v_;   // each [param_size], layout: parameter_table()
     buffer<S> acts_;                               // [graph::act_size], the memory plan
-    buffer<S> logits_, dlogits_;                   // [T][V]
+    buffer<S> logits_, dlogits_;                   // [B·T][V]
+    buffer<S> row_loss_;                           // [B·T] the loss of each row
     buffer<S> state_;                              // [graph::state_size], decoding only
     std::vector<param_desc> table_;
+    std::vector<int> batch_tokens_, batch_targets_;   // [B][T] a batch's inputs and targets (-1: none)
+    std::vector<int> batch_lengths_;                  // [B] predicted tokens of each document
 };
 
 template <class S, class Model>

@@ -17,8 +17,6 @@
 
 namespace gflow {
 
-using document = std::vector<int>;   // [BOS, tokens..., BOS]
-
 struct training_report {
     int steps = 0;
     double final_loss = 0;               // mean loss of the last min(100, steps) steps

@@ -1,7 +1,7 @@
 // A third mixer, written as a user would outside the library: the causal mean of the previous
 // tokens (the "simple averaging" baseline of the tutorial), out_t = W_avg · mean_{s<=t} h_s.
 // It meets gflow::mixer, drops into the names model (docs/benchmarks.md#names) in place of
-// grassmann or attention, and passes the same whole-model gradient and decoding checks.
+// grassmann or attention, and passes the same whole-model gradient, decoding and batch checks.
 #define BOOST_TEST_MODULE model_custom_mixer
 #include <gflow/gflow.hpp>
 
@@ -63,6 +63,9 @@ inline constexpr causal_mean_t causal_mean{};
 #include "names_model.hpp"
 #define GFLOW_TEST_MODEL names::model<2>(user::causal_mean)
 #include "model_checks.hpp"
+// The mixer has no code for batches: bound into a model with batch<3>, gflow runs it once per
+// document, and it passes the batch checks of the library's own mixers.
+#include "batch_checks.hpp"
 
 BOOST_AUTO_TEST_CASE(a_user_mixer_meets_the_concept_and_is_named_per_layer) {
     static_assert(gflow::mixer<user::causal_mean_t, gflow::dims{27, 16, 16}, 16>);

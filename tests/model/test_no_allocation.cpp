@@ -66,3 +66,24 @@ BOOST_AUTO_TEST_CASE(no_heap_work_in_a_training_step) {
     BOOST_TEST(allocations_during_training<double>(names::model<1>(names::grassmann_mixer)) == 0);
     BOOST_TEST(allocations_during_training<float>(names::model<2>(names::attention_mixer)) == 0);
 }
+
+// A batch of documents of unequal lengths (gflow::with_batch): the batch's tokens, targets and
+// lengths live in buffers the network allocated once.
+template <class S, class Model>
+long allocations_during_batched_training(Model m) {
+    auto net = gflow::instantiate<S>(m, 1);
+    const std::vector<gflow::document> batch{{26, 4, 12, 12, 0, 26}, std::vector<int>(40, 3), {26, 1, 26}};
+    const gflow::adam opt{.decay_steps = 100};
+    const long before = allocations.load();
+    for (int step = 0; step < 100; ++step) {
+        const std::span<const gflow::document> docs(batch.data(), std::size_t(1 + step % 3));
+        net.train_step(docs, opt, step);
+        net.loss(docs);
+    }
+    return allocations.load() - before;
+}
+
+BOOST_AUTO_TEST_CASE(no_heap_work_in_a_batched_training_step) {
+    BOOST_TEST(allocations_during_batched_training<float>(gflow::with_batch<3>(names::model<1>(names::grassmann_mixer))) == 0);
+    BOOST_TEST(allocations_during_batched_training<double>(gflow::with_batch<3>(names::model<2>(names::attention_mixer))) == 0);
+}

@@ -29,6 +29,7 @@ struct options {
     std::string save, load;
     std::string resume;                // a training state from --save: continue that run
     int stop_after = 0;                // > 0: stop (and --save) after this step of the schedule
+    int threads = 0;                   // threads of a step; 0: all the machine's cores
     bool json = false;
     std::optional<std::string> grad_doc;   // gradient mode: one document, no training
     std::string save_grads;

@@ -16,6 +16,7 @@
 
 #include <gflow/bench/bench.hpp>
 #include <gflow/checkpoint.hpp>
+#include <gflow/core/parallel.hpp>
 #include <gflow/core/simd.hpp>
 #include <gflow/io/text_data.hpp>
 #include <gflow/network.hpp>
@@ -225,6 +226,7 @@ result run(Model, const options& o, const corpus& data, const task& t, const std
     r.layers = o.layers;
     r.dtype = dtype;
     r.instruction_set = simd::instruction_set;
+    if (o.threads > 0) parallel::set_threads(o.threads);
     r.seed = o.seed;
     r.params = Model::parameter_count();
 

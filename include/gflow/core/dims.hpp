@@ -7,25 +7,35 @@
 
 namespace gflow {
 
-// The compile-time sizes of a model: vocabulary V, block size T (maximum positions), width d.
+// The compile-time sizes of a model: vocabulary V, block size T (maximum positions), width d,
+// and the most sequences B one step takes (a batch; 1 unless the model says batch<B>).
 // A structural type, so it can be a template argument of every term's implementation.
 struct dims {
     int vocab;
     int block;
     int width;
+    int batch = 1;
+    // Rows of a batch: B sequences of T positions, sequence b in rows [b T, b T + T).
+    constexpr int rows() const { return block * batch; }
 };
 
 template <int V> struct vocab { static constexpr int value = V; };
 template <int T> struct block { static constexpr int value = T; };
 template <int D> struct width { static constexpr int value = D; };
+template <int B> struct batch { static constexpr int value = B; };
 
-// What one forward or backward pass needs beyond its buffers: the number of positions `n`
-// (the only runtime size), the tokens of those positions, and the position of row 0
-// (0 in training; the current position when decoding one token at a time).
+// What one forward or backward pass needs beyond its buffers: the number of rows `n` (the only
+// runtime size), the tokens of those rows, and the position of row 0 (0 in training; the
+// current position when decoding one token at a time).
+// A batch of `batch` > 1 sequences has n = batch · T rows, sequence b in rows [b T, b T + T) of
+// which the first lengths[b] are real; position-wise terms run over all n rows, and a term that
+// mixes positions runs once per sequence (core/batch.hpp), so sequences never mix.
 struct pass {
     int n;
     const int* tokens;
     int first_position;
+    int batch = 1;
+    const int* lengths = nullptr;   // [batch], when batch > 1
 };
 
 // One parameter tensor as the structure of the model names it (docs/benchmarks.md#parameter-names).

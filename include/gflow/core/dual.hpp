@@ -7,6 +7,8 @@
 #include <cmath>
 #include <type_traits>
 
+#include <gflow/core/exp.hpp>
+
 namespace gflow {
 
 template <class S, int N>
@@ -94,16 +96,16 @@ constexpr dual<S, N> chain(const dual<S, N>& a, S value, S derivative) {
 // The elementwise vocabulary. Each works on plain scalars and on duals, so user functions
 // written with them (`x * sigmoid(1.702 * x)`) get their derivative generated.
 namespace math {
-template <arithmetic S> inline S exp(S x) { return std::exp(x); }
+template <arithmetic S> inline S exp(S x) { return vexp(x); }   // vectorises (core/exp.hpp)
 template <arithmetic S> inline S log(S x) { return std::log(x); }
 template <arithmetic S> inline S sqrt(S x) { return std::sqrt(x); }
 template <arithmetic S> inline S tanh(S x) { return std::tanh(x); }
-template <arithmetic S> inline S sigmoid(S x) { return S(1) / (S(1) + std::exp(-x)); }
+template <arithmetic S> inline S sigmoid(S x) { return S(1) / (S(1) + vexp(-x)); }
 template <arithmetic S> inline S relu(S x) { return x > S(0) ? x : S(0); }
 template <arithmetic S> inline S square(S x) { return x * x; }
 
 template <class S, int N> inline dual<S, N> exp(const dual<S, N>& a) {
-    const S e = std::exp(a.v);
+    const S e = vexp(a.v);
     return detail::chain(a, e, e);
 }
 template <class S, int N> inline dual<S, N> log(const dual<S, N>& a) {
@@ -118,7 +120,7 @@ template <class S, int N> inline dual<S, N> tanh(const dual<S, N>& a) {
     return detail::chain(a, t, S(1) - t * t);
 }
 template <class S, int N> inline dual<S, N> sigmoid(const dual<S, N>& a) {
-    const S s = S(1) / (S(1) + std::exp(-a.v));
+    const S s = S(1) / (S(1) + vexp(-a.v));
     return detail::chain(a, s, s * (S(1) - s));
 }
 // The derivative at 0 is taken as 0 (the subgradient PyTorch uses).

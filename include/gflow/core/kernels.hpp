@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include <gflow/core/parallel.hpp>
 #include <gflow/core/simd.hpp>
 
 #if defined(_OPENMP) || defined(__clang__) || defined(__GNUC__)
@@ -67,20 +68,47 @@ inline S dot(const S* __restrict a, const S* __restrict b) {
 }
 
 // y[t] = W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
+// Rows are independent: spread over the threads by row (core/parallel.hpp).
 template <int Out, int In, class S>
 inline void matvec_rows(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
-    for (int t = 0; t < n; ++t) {
+    parallel::for_each(n, long(n) * Out * In, [&](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
         for (int o = 0; o < Out; ++o) yt[o] = dot<In>(W + o * In, xt);
-    }
+    });
 }
 
 // Backward of matvec_rows: dW += dy x^T, and (if dx) dx += W^T dy.
-// One pass over (t, o) updates a row of dW and all of dx[t]: both are unit-stride.
+// On one thread, one pass over (t, o) updates a row of dW and all of dx[t]: both are unit-stride.
+// On several, two passes: dx by rows t, dW by rows o (each summing over t in order). Each scalar
+// receives the same additions in the same order either way, so the results are identical.
 template <int Out, int In, bool WithInputGrad = true, class S>
 inline void matvec_rows_backward(const S* __restrict W, S* __restrict dW, const S* __restrict x,
                                  const S* __restrict dy, S* __restrict dx, int n) {
+    const long work = long(n) * Out * In;
+    if (parallel::worth(work)) {
+        if constexpr (WithInputGrad)
+            parallel::for_each(n, work, [&](int t) {
+                const S* dyt = dy + t * Out;
+                S* dxt = dx + t * In;
+                for (int o = 0; o < Out; ++o) {
+                    const S g = dyt[o];
+                    const S* w = W + o * In;
+                    GFLOW_SIMD
+                    for (int i = 0; i < In; ++i) dxt[i] += g * w[i];
+                }
+            });
+        parallel::for_each(Out, work, [&](int o) {
+            S* dw = dW + o * In;
+            for (int t = 0; t < n; ++t) {
+                const S g = dy[t * Out + o];
+                const S* xt = x + t * In;
+                GFLOW_SIMD
+                for (int i = 0; i < In; ++i) dw[i] += g * xt[i];
+            }
+        });
+        return;
+    }
     for (int t = 0; t < n; ++t) {
         const S* xt = x + t * In;
         const S* dyt = dy + t * Out;
@@ -117,10 +145,10 @@ namespace gflow::kernels {
 // y[t] += W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
 template <int Out, int In, class S>
 inline void matvec_rows_add(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
-    for (int t = 0; t < n; ++t) {
+    parallel::for_each(n, long(n) * Out * In, [&](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
         for (int o = 0; o < Out; ++o) yt[o] += dot<In>(W + o * In, xt);
-    }
+    });
 }
 }  // namespace gflow::kernels

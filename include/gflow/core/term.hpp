@@ -36,9 +36,29 @@ struct term_base {};
 template <class T>
 concept term = std::derived_from<T, term_base> && std::is_empty_v<T>;
 
+// A term whose implementation takes a batch as B·T rows itself: the position-wise terms and the
+// composites say so with `static constexpr bool handles_batches = true;`. Any other term is run
+// once per sequence of a batch (core/batch.hpp) and needs no code for batches.
+template <class T>
+concept handles_batches = requires { requires T::handles_batches; };
+
+template <class I, dims C> struct per_sequence;
+
+namespace detail {
+template <term T, dims C, int W>
+struct binder {
+    using type = typename T::template impl<C, W>;
+};
+template <term T, dims C, int W>
+    requires(C.batch > 1 && !handles_batches<T>)
+struct binder<T, C, W> {
+    using type = per_sequence<typename T::template impl<dims{C.vocab, C.block, C.width, 1}, W>, C>;
+};
+}  // namespace detail
+
 // The implementation of term T at sizes C with input width W.
 template <term T, dims C, int W>
-using bind = typename T::template impl<C, W>;
+using bind = typename detail::binder<T, C, W>::type;
 
 // The contract of a bound term (checked where a model is instantiated).
 template <class I>
@@ -82,3 +102,5 @@ struct no_params {
 };
 
 }  // namespace gflow
+
+#include <gflow/core/batch.hpp>   // per_sequence, which bind names

@@ -71,6 +71,7 @@ struct dense_bias : position_wise<dense_bias<C, In, Out, Name>> {
 
 template <int Out, fixed_string Name>
 struct affine_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     static_assert(Out > 0, "gflow::affine<Out>: the output width must be positive");
     template <dims C, int W>
     using impl = detail::dense_bias<C, W, Out, Name>;

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/term.hpp>
 
@@ -148,12 +149,13 @@ struct attention_t : term_base {
                 weights[s] = acc * scale;
                 max_score = std::max(max_score, weights[s]);
             }
-            S total = 0;
+            S acc = 0;   // the softmax's denominator (a vector reduction: vexp inlines)
+            GFLOW_SIMD_SUM
             for (int s = 0; s < count; ++s) {
-                weights[s] = std::exp(weights[s] - max_score);
-                total += weights[s];
+                weights[s] = vexp(weights[s] - max_score);
+                acc += weights[s];
             }
-            const S inv = S(1) / total;
+            const S inv = S(1) / acc;
             for (int s = 0; s < count; ++s) weights[s] *= inv;
             S* out = ot + c0;
             for (int i = 0; i < D; ++i) out[i] = 0;

@@ -61,7 +61,7 @@ struct chain_impl<C, impl_list<I...>> {
     static constexpr auto state_offset = detail::prefix_sums<K>({I::state_size...});
     static constexpr auto mid_value_offset = [] {   // intermediate k = output of term k, k < K-1
         std::array<std::size_t, K> sizes{};
-        for (std::size_t k = 0; k + 1 < K; ++k) sizes[k] = std::size_t(C.block) * out_widths[k];
+        for (std::size_t k = 0; k + 1 < K; ++k) sizes[k] = std::size_t(C.rows()) * out_widths[k];
         return detail::prefix_sums<K>(sizes, act_offset[K]);
     }();
     static constexpr std::size_t mid_grad_shift = mid_value_offset[K] - act_offset[K];
@@ -132,6 +132,7 @@ private:
 
 template <term... Ts>
 struct chain_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     template <dims C, int W>
     using impl = chain_impl<C, typename detail::bind_chain<C, W, Ts...>::type>;
 };

@@ -17,6 +17,7 @@ using gflow::math::exp, gflow::math::log, gflow::math::sqrt, gflow::math::tanh,
 
 template <elementwise_function F, fixed_string Label = "elementwise">
 struct elementwise_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     // An elementwise term is also its function, so terms compose inside other functions:
     // elementwise([](auto x) { return relu(x) * x; }).
     template <class X>

@@ -14,6 +14,7 @@ constexpr void check_model_start() {
 }  // namespace detail
 
 struct token_embedding_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>> {
         static constexpr bool starts_model = (detail::check_model_start<W>(), true);
@@ -47,6 +48,7 @@ struct token_embedding_t : term_base {
 };
 
 struct position_embedding_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>> {
         static constexpr bool starts_model = (detail::check_model_start<W>(), true);
@@ -63,15 +65,21 @@ struct position_embedding_t : term_base {
         }
         template <class S>
         static void forward(const pass& p, const S* w, S*, const S*, S* y) {
+            // one sequence from p.first_position; a batch: positions 0..T-1 in each sequence's rows
             const S* rows = w + p.first_position * C.width;
-            const int count = p.n * C.width;
-            GFLOW_SIMD
-            for (int i = 0; i < count; ++i) y[i] = rows[i];
+            const int count = (p.batch == 1 ? p.n : C.block) * C.width;
+            for (int b = 0; b < p.batch; ++b) {
+                S* yb = y + std::size_t(b) * count;
+                GFLOW_SIMD
+                for (int i = 0; i < count; ++i) yb[i] = rows[i];
+            }
         }
         template <class S>
         static void backward(const pass& p, const S*, S* dw, S*, const S*, const S*, const S* dy,
                              S*) {
-            kernels::add_into<C.width>(dw + p.first_position * C.width, dy, p.n);
+            if (p.batch == 1) return kernels::add_into<C.width>(dw + p.first_position * C.width, dy, p.n);
+            for (int b = 0; b < p.batch; ++b)   // the rows past a sequence's end have no gradient
+                kernels::add_into<C.width>(dw, dy + std::size_t(b) * C.block * C.width, p.lengths[b]);
         }
     };
 };

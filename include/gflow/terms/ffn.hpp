@@ -8,6 +8,7 @@ namespace gflow::terms {
 
 template <int M, term Act>
 struct ffn_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     static_assert(M >= 1, "gflow::ffn<M>: the expansion factor M must be at least 1");
     template <dims C, int W>
     struct impl : chain_impl<C, impl_list<detail::dense<C, W, M * W, "mlp_fc1">, bind<Act, C, M * W>,

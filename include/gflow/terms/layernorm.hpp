@@ -22,6 +22,7 @@ namespace gflow::terms {
 
 template <fixed_string Name = "ln">
 struct layernorm_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     static constexpr double epsilon = 1e-5;
 
     template <dims C, int W>
@@ -29,7 +30,7 @@ struct layernorm_t : term_base {
         static_assert(W > 0, "gflow::layernorm: needs an input vector (it cannot start a model)");
         static_assert(W >= 2, "gflow::layernorm: a width of 1 normalises every value to 0 (x - "
                               "mean(x) = 0); LayerNorm needs a width of at least 2");
-        static constexpr int in_width = W, out_width = W, T = C.block;
+        static constexpr int in_width = W, out_width = W, T = C.rows();   // T: rows (B·T)
 
         static constexpr std::size_t gain = 0;                      // [1][d]
         static constexpr std::size_t bias = gain + W;               // [1][d]

@@ -37,6 +37,7 @@ struct dense : position_wise<dense<C, In, Out, Name>> {
 
 template <int Out, fixed_string Name>
 struct linear_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     static_assert(Out > 0, "gflow::linear<Out>: the output width must be positive");
     template <dims C, int W>
     using impl = detail::dense<C, W, Out, Name>;
@@ -48,6 +49,7 @@ inline constexpr linear_t<Out, Name> linear{};
 
 // The output head: width d -> vocabulary logits.
 struct lm_head_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     template <dims C, int W>
     using impl = detail::dense<C, W, C.vocab, "lm_head">;
 };

@@ -15,6 +15,7 @@ namespace gflow {
 
 template <int N, term Body>
 struct repeat_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     static_assert(N >= 1, "gflow::repeat<N>: N must be at least 1");
     template <dims C, int W>
     struct impl {
@@ -24,7 +25,7 @@ struct repeat_t : term_base {
         static constexpr int in_width = W, out_width = W;
         static constexpr std::size_t layer_params = body::param_size;
         static constexpr std::size_t layer_acts = body::act_size;
-        static constexpr std::size_t boundary = std::size_t(C.block) * W;   // [T][W]
+        static constexpr std::size_t boundary = std::size_t(C.rows()) * W;   // [B·T][W]
         static constexpr std::size_t boundaries = N * layer_acts;           // values, then grads
         static constexpr std::size_t grads = boundaries + (N - 1) * boundary;
         static constexpr std::size_t param_size = N * layer_params;

@@ -9,6 +9,7 @@ namespace gflow {
 
 template <term Body>
 struct residual_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     template <dims C, int W>
     struct impl {
         using body = bind<Body, C, W>;
@@ -19,7 +20,7 @@ struct residual_t : term_base {
         static constexpr std::size_t param_size = body::param_size;
         static constexpr std::size_t state_size = body::state_size;
         static constexpr std::size_t body_out = body::act_size;   // body's output [T][W]
-        static constexpr std::size_t act_size = body_out + std::size_t(C.block) * W;
+        static constexpr std::size_t act_size = body_out + std::size_t(C.rows()) * W;
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -9,13 +9,14 @@
 namespace gflow::terms {
 
 struct rmsnorm_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     static constexpr double epsilon = 1e-5;
 
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>>, no_params {
         static_assert(W > 0, "gflow::rmsnorm: needs an input vector (it cannot start a model)");
         static constexpr int in_width = W, out_width = W;
-        static constexpr std::size_t act_size = C.block;   // inv_rms: [T]
+        static constexpr std::size_t act_size = C.rows();   // inv_rms: [B·T]
 
         static void summarize(std::vector<summary_row>& rows, int depth) {
             rows.push_back({depth, "rmsnorm", W, W, 0, act_size});

@@ -68,6 +68,7 @@ struct bind_stack<C, W, std::index_sequence<I...>, Bodies...> {
 
 template <term... Bodies>
 struct stack_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     static constexpr int layer_count = sizeof...(Bodies);
     static_assert(layer_count >= 1, "gflow::layers(...): give at least one layer");
 

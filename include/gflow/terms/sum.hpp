@@ -10,6 +10,7 @@ namespace gflow {
 
 template <term A, term B>
 struct sum_t : term_base {
+    static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
     template <dims C, int W>
     struct impl {
         using left = bind<A, C, W>;
@@ -22,8 +23,8 @@ struct sum_t : term_base {
         // [left block][right block][left's output: T x out][right's output: T x out]
         // (each branch's backward may need its own output, so neither is overwritten by the sum)
         static constexpr std::size_t left_out = left::act_size + right::act_size;
-        static constexpr std::size_t right_out = left_out + std::size_t(C.block) * out_width;
-        static constexpr std::size_t act_size = right_out + std::size_t(C.block) * out_width;
+        static constexpr std::size_t right_out = left_out + std::size_t(C.rows()) * out_width;
+        static constexpr std::size_t act_size = right_out + std::size_t(C.rows()) * out_width;
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -7,8 +7,11 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -98,9 +101,15 @@ gradient_report check_term(std::uint64_t seed, int n = C.block, double param_std
 // the double code's analytic gradient.
 // `stride` > 1 checks every stride-th scalar of each tensor (always its first and last), for
 // models too large to perturb every weight in a unit test.
-template <class Model>
-gradient_report check_network(network<Model, double>& net, std::span<const int> tokens, double h = 1e-6,
+// `input` is one document's tokens, or a batch of documents (a model with batch<B>).
+template <class Model, class Input>
+    requires std::convertible_to<const Input&, std::span<const int>> ||
+             std::convertible_to<const Input&, std::span<const document>>
+gradient_report check_network(network<Model, double>& net, const Input& input, double h = 1e-6,
                               std::size_t stride = 1) {
+    using span = std::conditional_t<std::convertible_to<const Input&, std::span<const int>>, std::span<const int>,
+                                    std::span<const document>>;
+    const span tokens(input);
     net.loss_and_gradient(tokens);
     const std::vector<double> analytic(net.gradients().begin(), net.gradients().end());
     network<Model, long double> reference(0);

@@ -1,0 +1,94 @@
+// gflow/core/batch.hpp: a term that mixes positions, run on a batch one sequence at a time.
+//
+// A batch of B sequences lies in B·T rows, sequence b in rows [b T, b T + T), of which the first
+// lengths[b] are real (core/dims.hpp, `pass`). Position-wise terms and the composites take all
+// B·T rows at once (they declare `handles_batches`); any other term (grassmann, attention, a
+// user's mixer) is bound for one sequence and wrapped here, so that it never sees two sequences:
+// its forward, backward and activations are those of one sequence, repeated B times, and it
+// needs no code for batches. Rows past a sequence's end get output 0 (so later position-wise
+// terms compute finite values there) and no gradient: the loss gives them none.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <gflow/core/dims.hpp>
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/parallel.hpp>
+
+namespace gflow {
+
+template <class I, dims C>   // I: the term bound for one sequence (dims with batch 1)
+struct per_sequence {
+    static constexpr int T = C.block;
+    static constexpr int in_width = I::in_width, out_width = I::out_width;
+    static constexpr std::size_t param_size = I::param_size;
+    // [B][one sequence's activations], then [B][param_size]: each document's own gradient of the
+    // term's parameters, summed into dw in document order, so that documents run on any number
+    // of threads give the same sum.
+    static constexpr std::size_t partials = I::act_size * std::size_t(C.batch);
+    static constexpr std::size_t act_size = partials + I::param_size * std::size_t(C.batch);
+    static constexpr std::size_t state_size = I::state_size;                      // decoding: one sequence
+
+    template <class F>
+    static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+        I::for_each_param(f, offset, prefix);
+    }
+    static void summarize(std::vector<summary_row>& rows, int depth) {
+        const std::size_t first = rows.size();
+        I::summarize(rows, depth);
+        for (std::size_t i = first; i < rows.size(); ++i) rows[i].activations *= std::size_t(C.batch);
+    }
+
+    // The documents are independent: spread over the threads, one document each.
+    static constexpr long work_per_document = long(T) * (in_width + out_width) * (in_width + 1);
+
+    template <class S>
+    static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+        if (p.batch == 1) return I::forward(p, w, a, x, y);
+        parallel::for_each(p.batch, p.batch * work_per_document, [&](int b) {
+            const int n = p.lengths[b];
+            const std::size_t row = std::size_t(b) * T;
+            I::forward(one(p, b), w, a + b * I::act_size, x + row * in_width, y + row * out_width);
+            kernels::zero(y + (row + n) * out_width, (T - n) * out_width);
+        });
+    }
+
+    template <class S>
+    static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S* y, const S* dy,
+                         S* dx) {
+        if (p.batch == 1) return I::backward(p, w, dw, a, x, y, dy, dx);
+        S* dw_of = a + partials;   // [B][param_size]
+        parallel::for_each(p.batch, p.batch * work_per_document, [&](int b) {
+            const std::size_t row = std::size_t(b) * T;
+            S* dw_b = dw_of + b * I::param_size;
+            kernels::zero(dw_b, int(I::param_size));
+            I::backward(one(p, b), w, dw_b, a + b * I::act_size, x + row * in_width, y + row * out_width,
+                        dy + row * out_width, dx ? dx + row * in_width : nullptr);
+        });
+        // dw += the documents' gradients, in document order, split by parameter over the threads
+        constexpr int chunk = 4096;
+        const int chunks = int((I::param_size + chunk - 1) / chunk);
+        parallel::for_each(chunks, long(p.batch) * long(I::param_size), [&](int c) {
+            const std::size_t begin = std::size_t(c) * chunk, end = std::min(I::param_size, begin + chunk);
+            for (int b = 0; b < p.batch; ++b) {
+                const S* g = dw_of + b * I::param_size;
+                GFLOW_SIMD
+                for (std::size_t i = begin; i < end; ++i) dw[i] += g[i];
+            }
+        });
+    }
+
+    template <class S>
+    static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+        I::decode(p, w, a, state, x, y);   // decoding is one sequence, one position
+    }
+
+private:
+    static pass one(const pass& p, int b) {
+        return pass{p.lengths[b], p.tokens ? p.tokens + std::size_t(b) * T : nullptr, 0};
+    }
+};
+
+}  // namespace gflow
