@@ -67,9 +67,12 @@ inline std::optional<std::string> other_model(const std::map<std::string, std::s
     const bool other_program = !f_program.empty() && f_program != program;
     const bool other_width = !f_width.empty() && f_width != std::to_string(width);
     const auto count = [](int n) { return fmt::format("{} layer{}", n, n == 1 ? "" : "s"); };
-    const std::string holds = fmt::format(
-        "{} holds a {}{} model ({}, {} parameters{})", path, other_program ? shown(f_program, 20) + " " : "",
-        shown(f_mixer, 20), count(f_layers), with_commas(f_params), other_width ? ", width " + shown(f_width, 8) : "");
+    const auto holds_in = [&](const std::string& file) {
+        return fmt::format("{} holds a {}{} model ({}, {} parameters{})", file,
+                           other_program ? shown(f_program, 20) + " " : "", shown(f_mixer, 20), count(f_layers),
+                           with_commas(f_params), other_width ? ", width " + shown(f_width, 8) : "");
+    };
+    std::string holds = holds_in(path);
     const std::string builds =
         fmt::format("this run builds {}{}{} ({})", mixer, f_layers != layers ? " with " + count(layers) : "",
                     other_width ? fmt::format(", width {}", width) : "", with_commas(params));
@@ -81,6 +84,10 @@ inline std::optional<std::string> other_model(const std::map<std::string, std::s
         if (f_layers != layers) hint += fmt::format(" --layers {}", f_layers);
         hint = hint.empty() ? "no flag of this build fits it" : "use" + hint;
     }
+    // One line under 200 characters with "program: " before it: a long path is named by its file
+    // name alone (the user gave the path, and the file name says which flag it was).
+    if (program.size() + 2 + holds.size() + builds.size() + hint.size() + 4 >= 200)
+        holds = holds_in(std::filesystem::path(path).filename().string());
     return fmt::format("{}; {}: {}", holds, builds, hint);
 }
 
