@@ -226,7 +226,7 @@ private:
         // Rows are independent: each row's loss goes to row_loss_ (spread over the threads), and
         // the total is their sum in row order, whatever the thread count. Without a gradient the
         // exponentials still go to the gradient rows, as scratch.
-        parallel::for_each(rows, long(rows) * V * 8, [&](int t) {
+        parallel::for_each(rows, long(rows) * V * 8, [=, this](int t) {
             const S* row = logits_.data() + t * V;
             S* e = dlogits_.data() + t * V;
             const int target = targets[t];

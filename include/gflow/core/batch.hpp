@@ -47,7 +47,7 @@ struct per_sequence {
     template <class S>
     static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
         if (p.batch == 1) return I::forward(p, w, a, x, y);
-        parallel::for_each(p.batch, p.batch * work_per_document, [&](int b) {
+        parallel::for_each(p.batch, p.batch * work_per_document, [=](int b) {
             const int n = p.lengths[b];
             const std::size_t row = std::size_t(b) * T;
             I::forward(one(p, b), w, a + b * I::act_size, x + row * in_width, y + row * out_width);
@@ -60,7 +60,7 @@ struct per_sequence {
                          S* dx) {
         if (p.batch == 1) return I::backward(p, w, dw, a, x, y, dy, dx);
         S* dw_of = a + partials;   // [B][param_size]
-        parallel::for_each(p.batch, p.batch * work_per_document, [&](int b) {
+        parallel::for_each(p.batch, p.batch * work_per_document, [=](int b) {
             const std::size_t row = std::size_t(b) * T;
             S* dw_b = dw_of + b * I::param_size;
             kernels::zero(dw_b, int(I::param_size));
@@ -70,7 +70,7 @@ struct per_sequence {
         // dw += the documents' gradients, in document order, split by parameter over the threads
         constexpr int chunk = 4096;
         const int chunks = int((I::param_size + chunk - 1) / chunk);
-        parallel::for_each(chunks, long(p.batch) * long(I::param_size), [&](int c) {
+        parallel::for_each(chunks, long(p.batch) * long(I::param_size), [=](int c) {
             const std::size_t begin = std::size_t(c) * chunk, end = std::min(I::param_size, begin + chunk);
             for (int b = 0; b < p.batch; ++b) {
                 const S* g = dw_of + b * I::param_size;

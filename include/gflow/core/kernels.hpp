@@ -71,7 +71,7 @@ inline S dot(const S* __restrict a, const S* __restrict b) {
 // Rows are independent: spread over the threads by row (core/parallel.hpp).
 template <int Out, int In, class S>
 inline void matvec_rows(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
-    parallel::for_each(n, long(n) * Out * In, [&](int t) {
+    parallel::for_each(n, long(n) * Out * In, [=](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
         for (int o = 0; o < Out; ++o) yt[o] = dot<In>(W + o * In, xt);
@@ -88,7 +88,7 @@ inline void matvec_rows_backward(const S* __restrict W, S* __restrict dW, const 
     const long work = long(n) * Out * In;
     if (parallel::worth(work)) {
         if constexpr (WithInputGrad)
-            parallel::for_each(n, work, [&](int t) {
+            parallel::for_each(n, work, [=](int t) {
                 const S* dyt = dy + t * Out;
                 S* dxt = dx + t * In;
                 for (int o = 0; o < Out; ++o) {
@@ -98,7 +98,7 @@ inline void matvec_rows_backward(const S* __restrict W, S* __restrict dW, const 
                     for (int i = 0; i < In; ++i) dxt[i] += g * w[i];
                 }
             });
-        parallel::for_each(Out, work, [&](int o) {
+        parallel::for_each(Out, work, [=](int o) {
             S* dw = dW + o * In;
             for (int t = 0; t < n; ++t) {
                 const S g = dy[t * Out + o];
@@ -145,7 +145,7 @@ namespace gflow::kernels {
 // y[t] += W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
 template <int Out, int In, class S>
 inline void matvec_rows_add(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
-    parallel::for_each(n, long(n) * Out * In, [&](int t) {
+    parallel::for_each(n, long(n) * Out * In, [=](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
         for (int o = 0; o < Out; ++o) yt[o] += dot<In>(W + o * In, xt);

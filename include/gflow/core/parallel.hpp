@@ -53,19 +53,27 @@ inline bool worth(long work) {
 #endif
 }
 
-// f(i) for i in [0, count), spread over the threads when `work` (the whole loop's operations)
-// reaches min_work(). Each i must write outputs of its own.
+namespace detail {
+// The parallel loop lives in a function of its own: a function that contains an OpenMP region
+// has every variable the region uses taken by address, which would keep the serial loop's
+// values in memory too (measured: 35 % on the names step).
 template <class F>
-inline void for_each(int count, long work, F&& f) {
+[[gnu::noinline]] void parallel_loop(int count, const F& f) {
 #if defined(_OPENMP)
-    if (count > 1 && worth(work)) {
 #pragma omp parallel for schedule(static)
-        for (int i = 0; i < count; ++i) f(i);
-        return;
-    }
+    for (int i = 0; i < count; ++i) f(i);
 #else
-    (void)work;
+    for (int i = 0; i < count; ++i) f(i);
 #endif
+}
+}  // namespace detail
+
+// f(i) for i in [0, count), spread over the threads when `work` (the whole loop's operations)
+// reaches min_work(). Each i must write outputs of its own. Give f its values by copy ([=]):
+// what a lambda holds by reference escapes to the threads, and stays in memory on one thread.
+template <class F>
+inline void for_each(int count, long work, const F& f) {
+    if (count > 1 && worth(work)) return detail::parallel_loop(count, f);
     for (int i = 0; i < count; ++i) f(i);
 }
 

@@ -34,7 +34,7 @@ struct adam {
         // Each parameter's update is its own: spread over the threads in chunks.
         constexpr std::size_t chunk = 8192;
         const int chunks = int((count + chunk - 1) / chunk);
-        parallel::for_each(chunks, long(count) * 8, [&](int c) {
+        parallel::for_each(chunks, long(count) * 8, [=](int c) {
             const std::size_t end = std::min(count, std::size_t(c + 1) * chunk);
             GFLOW_SIMD
             for (std::size_t i = std::size_t(c) * chunk; i < end; ++i) {
