@@ -41,6 +41,7 @@
 #include <cblas.h>
 #include <fmt/format.h>
 
+#include <gflow/core/blas.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/parallel.hpp>
 #include <gflow/core/simd.hpp>
@@ -535,6 +536,9 @@ options parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // gflow's own kernels against the BLAS: a build that hands products to the BLAS
+    // (core/blas.hpp) would otherwise time the BLAS twice.
+    gflow::blas::min_work() = std::numeric_limits<long>::max();
     context c;
     try {
         c.opt = parse(argc, argv);

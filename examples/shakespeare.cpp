@@ -1,11 +1,11 @@
 // shakespeare: benchmark 3 (docs/benchmarks.md#shakespeare), Tiny Shakespeare at the paper's width.
 // A character-level language model on tinyshakespeare.txt (the first 90 % trains, the last 10 %
 // validates), trained on batches of random windows of 257 characters; prints the training
-// throughput in tokens per second, the training and validation loss every 50 steps, the peak
+// throughput in tokens per second, the training and validation loss every 50 steps (--eval-every), the peak
 // memory, and samples.
 //   shakespeare [--mixer grassmann|attention|both] [--width 64|128|256] [--layers 6|12]
 //               [--steps N | --tokens N] [--batch 1..8] [--lr X] [--threads N] [--dtype f32|f64]
-//               [--seed N] [--data PATH] [--save PATH] [--resume PATH] [--stop-after N] [--json]
+//               [--seed N] [--data PATH] [--save PATH] [--resume PATH] [--stop-after N] [--eval-every N] [--json]
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -42,14 +42,15 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
     namespace po = boost::program_options;
     using shakespeare::block_size, shakespeare::max_batch;
     shakespeare::options o;
-    long long steps = 0, layers = o.layers, width = o.width, batch = o.batch, stop_after = 0, threads = 0;
+    long long steps = 0, layers = o.layers, width = o.width, batch = o.batch, stop_after = 0, threads = 0,
+              eval_every = o.eval_every;
     double tokens = 0;
     unsigned long long seed = o.seed;
     po::options_description desc(fmt::format(
         "{}: benchmark 3 of docs/benchmarks.md: Tiny Shakespeare at the paper's width, Grassmann against attention\n"
         "(a character-level model, block {}; a step trains on --batch random windows of {} characters of the first 90 %\n"
-        "of the text; the validation loss is over {} fixed windows of the last 10 %, every {} steps and at the end)\n\nOptions",
-        program, block_size, block_size + 1, shakespeare::eval_windows, shakespeare::eval_every));
+        "of the text; the validation loss is over {} fixed windows of the last 10 %, every --eval-every steps and at the end)\n\nOptions",
+        program, block_size, block_size + 1, shakespeare::eval_windows));
     desc.add_options()
         ("help,h", "show this help")
         ("mixer", po::value(&o.mixer)->default_value(o.mixer), "grassmann | attention | both")
@@ -70,6 +71,8 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
                                      "moments, the step) beside it: --save run/m.safetensors also writes run/m.train.safetensors")
         ("resume", po::value(&o.resume), "continue the run saved with --save to this file, bit for bit (same flags)")
         ("stop-after", po::value(&stop_after), "stop after this many steps of the --steps schedule (then --save)")
+        ("eval-every", po::value(&eval_every)->default_value(o.eval_every),
+         "steps between the reports of the training and validation loss (and one at the end)")
         ("json", po::bool_switch(&o.json), "JSON objects on stdout, one a line: each report, then each mixer's result");
     po::variables_map vm;
     try {
@@ -129,6 +132,9 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
     if (vm.count("stop-after") && (stop_after < 1 || stop_after > o.steps))
         throw usage_error(fmt::format("{}: --stop-after {} must be between 1 and the run's steps ({})", program, stop_after, o.steps));
     o.stop_after = int(stop_after);
+    if (eval_every < 1 || eval_every > 1'000'000'000)
+        throw usage_error(fmt::format("{}: --eval-every {} must be between 1 and 1000000000", program, eval_every));
+    o.eval_every = int(eval_every);
     if (!o.save.empty() && o.mixer == "both")
         throw usage_error(fmt::format("{}: --save needs one --mixer (the file holds one model)", program));
     if (!o.resume.empty() && o.mixer == "both")
@@ -199,6 +205,11 @@ std::string to_json(const shakespeare::result& r) {
     o["val_loss"] = number_or_null(r.val_loss);
     o["model_memory_mib"] = r.model_memory_mib;
     o["peak_memory_mib"] = r.peak_memory_mib;
+    o["flops_per_token"] = r.speed.flops_per_step / double(r.batch * shakespeare::block_size);
+    o["flops_per_step"] = r.speed.flops_per_step;
+    o["gflops_per_s"] = r.speed.gflops();
+    o["peak_gflops_per_s"] = r.speed.peak_gflops;
+    o["peak_fraction"] = r.speed.fraction();
     boost::json::array samples;
     for (const auto& s : r.samples) samples.emplace_back(s);
     o["samples"] = std::move(samples);
@@ -215,6 +226,7 @@ void print_result(const shakespeare::result& r) {
     fmt::print("model memory      {:>8.1f} MiB   (weights, gradients, Adam's moments, activations of a batch)\n", r.model_memory_mib);
     fmt::print("peak memory       {:>8.1f} MiB   (the process so far)\n", r.peak_memory_mib);
     fmt::print("compiled for      {:>12}\n", r.instruction_set);
+    fmt::print("roofline          {}\n", gflow::bench::to_string(r.speed));
     fmt::print("samples (temperature {}, {} characters each, from '\\n'):\n", shakespeare::sample_temperature, shakespeare::block_size);
     for (const auto& s : r.samples) fmt::print("----\n{}\n", s);
     fmt::print("----\n");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <gflow/bench/roofline.hpp>
 #include <gflow/io/text_data.hpp>
 
 namespace shakespeare {
@@ -14,7 +15,7 @@ inline constexpr int built_widths[] = {64, 128, 256};
 inline constexpr int built_layers[] = {6, 12};
 inline constexpr int schedule_layers = 12;       // the paper's schedule: Grassmann, width 256 only
 inline constexpr int schedule_width = 256;
-inline constexpr int eval_every = 50;            // steps between the reports (and at the end)
+inline constexpr int default_eval_every = 50;    // steps between the reports (and at the end): --eval-every
 inline constexpr int eval_windows = 16;          // fixed validation windows of block + 1 characters
 inline constexpr std::uint64_t eval_seed = 12345;   // the same validation windows in every run
 inline constexpr int sample_count = 3;
@@ -33,6 +34,7 @@ struct options {
     std::string dtype = "f32";
     std::string save, resume;
     int stop_after = 0;           // > 0: stop (and --save) after this step of the schedule
+    int eval_every = default_eval_every;   // steps between the reports of the losses
     int threads = 0;              // 0: all the machine's cores
     bool json = false;
     std::vector<std::string> mixers() const {
@@ -77,6 +79,7 @@ struct result {
     double val_loss = 0;
     double model_memory_mib = 0;      // the network's arenas: weights, gradients, moments, activations
     double peak_memory_mib = 0;       // the process's peak resident memory so far
+    gflow::bench::roofline speed;     // operations a step (from the model's type) against the peak
     std::vector<std::string> samples;
 };
 

@@ -207,7 +207,7 @@ result train(Model, const options& o, const text& data, const std::string& mixer
         const double left = seconds / double(done - first_step) * double(end_step - done);
         progress.update(fmt::format("{} {} w{} {}: step {}/{}  loss {:.4f}  {:.0f} tokens/s  {:.0f} s left", program, mixer, W,
                                     dtype, done, o.steps, loss, double(tokens_per_step) * (done - first_step) / seconds, left));
-        if (done % eval_every == 0 || done == end_step) {
+        if (done % o.eval_every == 0 || done == end_step) {
             progress.finish();
             line.step = done;
             line.tokens = tokens_per_step * (done - first_step);
@@ -229,6 +229,9 @@ result train(Model, const options& o, const text& data, const std::string& mixer
     r.tokens_per_s = m % 2 ? step_rates[m / 2] : 0.5 * (step_rates[m / 2 - 1] + step_rates[m / 2]);
     r.train_loss = line.train_loss;
     r.val_loss = line.val_loss;
+    r.speed = {.flops_per_step = double(o.batch) * Model::flops(T).total(),
+               .seconds_per_step = double(tokens_per_step) / r.tokens_per_s,
+               .peak_gflops = gflow::bench::peak_gflops(sizeof(S) == 8, r.threads), .threads = r.threads};
 
     gflow::rng gen(o.seed + 1);
     const int start = data.vocab.token_of(sample_start);

@@ -160,6 +160,7 @@ void print_result(const result& r, std::size_t samples_shown) {
     fmt::print("eval loss      {:>10.4f}\n", r.eval_loss);
     fmt::print("time per step  {:>10.2f} us (median of chunks of 100 steps)\n", r.ms_per_step * 1000);
     if (!r.instruction_set.empty()) fmt::print("compiled for   {}\n", r.instruction_set);
+    if (r.speed.flops_per_step > 0) fmt::print("roofline       {}\n", to_string(r.speed));
     for (const auto& [key, value] : r.extra) fmt::print("{:<15}{:>10.4f}\n", key, value);
     fmt::print("samples:");
     for (std::size_t i = 0; i < std::min(samples_shown, r.samples.size()); ++i)
@@ -199,6 +200,15 @@ std::string to_json(const result& r) {
     o["train_loss"] = r.train_loss;
     o["eval_loss"] = r.eval_loss;
     o["ms_per_step"] = r.ms_per_step;
+    o["tokens_per_step"] = r.tokens_per_step;
+    if (r.ms_per_step > 0) o["tokens_per_s"] = r.tokens_per_step / (r.ms_per_step * 1e-3);
+    if (r.speed.flops_per_step > 0) {   // the roofline line (bench/roofline.hpp)
+        o["flops_per_step"] = r.speed.flops_per_step;
+        o["gflops_per_s"] = r.speed.gflops();
+        o["peak_gflops_per_s"] = r.speed.peak_gflops;
+        o["peak_fraction"] = r.speed.fraction();
+        o["threads"] = r.speed.threads;
+    }
     boost::json::array samples;
     for (const auto& s : r.samples) samples.emplace_back(s);
     o["samples"] = std::move(samples);

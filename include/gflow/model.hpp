@@ -47,6 +47,10 @@ struct model_t {
         return graph::act_size + 2 * std::size_t(C.rows()) * C.vocab;
     }
     static constexpr std::size_t decode_state_count() { return graph::state_size; }
+    // Floating-point operations of training on one sequence of `predictions` positions, forward
+    // and backward (core/term.hpp's flop_count: the products; the roofline line of benchmarks).
+    // A batch's step is the sum over its documents.
+    static constexpr flop_count flops(long predictions) { return flops_of<graph>(predictions); }
 
     static std::vector<param_desc> parameters() {
         std::vector<param_desc> out;

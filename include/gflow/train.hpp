@@ -21,6 +21,8 @@ struct training_report {
     int steps = 0;
     double final_loss = 0;               // mean loss of the last min(100, steps) steps
     double median_us_per_step = 0;       // median over chunks of steps (see train())
+    double flops_per_step = 0;           // mean over the steps, forward + backward (model_t::flops)
+    double tokens_per_step = 0;          // predicted tokens, mean over the steps
     std::vector<double> loss_curve;      // mean training loss of each chunk of 100 steps
 };
 
@@ -58,14 +60,18 @@ training_report train(Net& net, std::span<const document> docs, const adam& opt,
     const int steps = end_step;
     report.steps = end_step - first_step;
     std::vector<double> chunk_us;
-    double recent = 0, last_finite = NAN;
+    double recent = 0, last_finite = NAN, flops = 0, tokens = 0;
     int recent_count = 0;
     for (int start = first_step; start < steps; start += chunk) {
         const int end = std::min(steps, start + chunk);
         double chunk_loss = 0;
         const auto t0 = std::chrono::steady_clock::now();
         for (int s = start; s < end; ++s) {
-            const double l = double(net.loss_and_gradient(docs[std::size_t(s) % docs.size()]));
+            const document& doc = docs[std::size_t(s) % docs.size()];
+            const double l = double(net.loss_and_gradient(doc));
+            const long predicted = std::min<long>(Net::T, long(doc.size()) - 1);
+            flops += Net::model_type::flops(predicted).total();
+            tokens += double(predicted);
             if (!std::isfinite(l))   // before the update, so the culprit is still the first one
                 throw numeric_error(fmt::format("training stopped at step {}: the loss is {} ({}); {}", s, l,
                                                 std::isnan(last_finite) ? std::string("the first step of this run")
@@ -90,6 +96,8 @@ training_report train(Net& net, std::span<const document> docs, const adam& opt,
         report.median_us_per_step = m % 2 ? chunk_us[m / 2] : 0.5 * (chunk_us[m / 2 - 1] + chunk_us[m / 2]);
     }
     report.final_loss = recent_count ? recent / recent_count : NAN;
+    report.flops_per_step = report.steps > 0 ? flops / report.steps : 0;
+    report.tokens_per_step = report.steps > 0 ? tokens / report.steps : 0;
     return report;
 }
 

@@ -29,7 +29,7 @@ assert rows[0]["params"] == 3840 and rows[1]["params"] == 4192
 PY
 
 # same seed, same output (the timing aside); another seed, other data and samples
-strip_time() { python3 -c "import json,sys; [print(json.dumps({k: v for k, v in json.loads(l).items() if k != 'ms_per_step'})) for l in sys.stdin]"; }
+strip_time() { python3 -c "import json,sys; [print(json.dumps({k: v for k, v in json.loads(l).items() if k not in ('ms_per_step', 'tokens_per_s', 'gflops_per_s', 'peak_gflops_per_s', 'peak_fraction')})) for l in sys.stdin]"; }
 a=$("$parens" --steps 40 --json --seed 7 | strip_time)
 b=$("$parens" --steps 40 --json --seed 7 | strip_time)
 c=$("$parens" --steps 40 --json --seed 8 | strip_time)

@@ -53,7 +53,8 @@ import json, sys
 for l in sys.stdin:
     r = json.loads(l)
     print(json.dumps({k: v for k, v in r.items()
-                      if k not in ('seconds', 'tokens_per_s', 'tokens_per_s_overall', 'threads', 'peak_memory_mib')}))"; }
+                      if k not in ('seconds', 'tokens_per_s', 'tokens_per_s_overall', 'threads', 'peak_memory_mib',
+                               'gflops_per_s', 'peak_gflops_per_s', 'peak_fraction')}))"; }
 for mixer in grassmann attention; do
     a=$("$exe" --data "$data" --width 64 --batch 2 --steps 3 --mixer $mixer --threads 1 --json --save "$work/t1_$mixer.safetensors" | strip_time)
     b=$("$exe" --data "$data" --width 64 --batch 2 --steps 3 --mixer $mixer --threads 2 --json --save "$work/t2_$mixer.safetensors" | strip_time)

@@ -1,6 +1,9 @@
 // Threads (core/parallel.hpp): the loss and the weights after N training steps are the same, bit
 // for bit, with 1 and with 2 threads, for a batch and for one document, through every parallel
-// path (min_work 0: every loop that may be spread over the threads is).
+// path (min_work 0: every loop that may be spread over the threads is), with the products on
+// gflow's kernels and, where the build has a BLAS, on the BLAS (core/blas.hpp). The Tiny
+// Shakespeare test (examples/shakespeare_cli) does the same at a size where the BLAS calls come
+// in several blocks.
 #define BOOST_TEST_MODULE model_threads
 #include <boost/test/unit_test.hpp>
 
@@ -36,7 +39,8 @@ struct trained {
 };
 
 // 20 steps on batches of 1 to 4 documents (and one-document steps), with `threads` threads.
-trained train(int threads) {
+trained train(int threads, long blas_min_work = 1L << 16) {
+    gflow::blas::min_work() = blas_min_work;
     gflow::parallel::set_threads(threads);
     gflow::parallel::min_work() = 0;
     auto net = gflow::instantiate<float>(model, 42);
@@ -61,6 +65,24 @@ BOOST_AUTO_TEST_CASE(one_and_two_threads_train_the_same_weights_bit_for_bit) {
     BOOST_TEST_REQUIRE(gflow::parallel::threads() == 2);
     BOOST_TEST(one.losses == two.losses);
     BOOST_TEST(one.weights == two.weights);
+    BOOST_TEST(std::all_of(one.losses.begin(), one.losses.end(), [](float l) { return l > 0 && l < 10; }));
+#else
+    BOOST_TEST_MESSAGE("built without OpenMP: one thread only, nothing to compare");
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(every_product_through_the_blas_the_same_bit_for_bit) {
+#if defined(_OPENMP)
+    if constexpr (!gflow::blas::enabled) {
+        BOOST_TEST_MESSAGE("built without a BLAS: the case above covers gflow's kernels");
+        return;
+    }
+    const trained one = train(1, 0);
+    const trained two = train(2, 0);
+    BOOST_TEST(one.losses == two.losses);
+    BOOST_TEST(one.weights == two.weights);
+    const trained kernels = train(1);   // the BLAS really ran: its roundings differ from the kernels'
+    BOOST_TEST(one.weights != kernels.weights);
     BOOST_TEST(std::all_of(one.losses.begin(), one.losses.end(), [](float l) { return l > 0 && l < 10; }));
 #else
     BOOST_TEST_MESSAGE("built without OpenMP: one thread only, nothing to compare");

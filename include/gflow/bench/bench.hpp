@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include <gflow/bench/roofline.hpp>
 #include <gflow/io/error.hpp>
 
 namespace gflow::bench {
@@ -72,6 +73,8 @@ struct result {
     double train_loss = 0;          // mean of the last 100 training steps
     double eval_loss = 0;
     double ms_per_step = 0;         // median over chunks of 100 steps
+    double tokens_per_step = 0;     // predicted tokens a step, mean over the steps
+    roofline speed;                 // operations a step against the machine's peak
     std::vector<std::string> samples;
     std::map<std::string, double> extra;   // task-specific metrics, e.g. valid_fraction
     std::vector<double> loss_curve;        // training loss per 100 steps

@@ -263,6 +263,9 @@ result run(Model, const options& o, const corpus& data, const task& t, const std
     r.steps = end_step;
     r.train_loss = report.final_loss;
     r.ms_per_step = report.median_us_per_step / 1000;
+    r.tokens_per_step = report.tokens_per_step;
+    r.speed = {.flops_per_step = report.flops_per_step, .seconds_per_step = report.median_us_per_step * 1e-6,
+               .peak_gflops = peak_gflops(sizeof(S) == 8, parallel::threads()), .threads = parallel::threads()};
     r.loss_curve = report.loss_curve;
     r.eval_loss = evaluate(net, data.docs, std::size_t(end_step), t.eval_docs);
 

@@ -30,6 +30,7 @@ struct per_sequence {
     static constexpr std::size_t partials = I::act_size * std::size_t(C.batch);
     static constexpr std::size_t act_size = partials + I::param_size * std::size_t(C.batch);
     static constexpr std::size_t state_size = I::state_size;                      // decoding: one sequence
+    static constexpr flop_count flops(long length) { return flops_of<I>(length); }   // one sequence
 
     template <class F>
     static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

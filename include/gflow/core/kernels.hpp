@@ -3,10 +3,12 @@
 // Convention (all of gflow): a backward ACCUMULATES into its gradient outputs (`+=`); the owner
 // of a gradient buffer zeroes it once before the first consumer runs.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
 
+#include <gflow/core/blas.hpp>
 #include <gflow/core/parallel.hpp>
 #include <gflow/core/simd.hpp>
 
@@ -67,10 +69,43 @@ inline S dot(const S* __restrict a, const S* __restrict b) {
     }
 }
 
+// The products handed to the BLAS (core/blas.hpp), in blocks of rows of a fixed size spread over
+// the threads. y = x Wᵀ (+ y when Accumulate).   W: [Out][In], x: [n][In], y: [n][Out].
+template <int Out, int In, bool Accumulate, class S>
+inline void blas_forward(const S* W, const S* x, S* y, int n) {
+    constexpr int block = blas::row_block;
+    parallel::for_each((n + block - 1) / block, long(n) * Out * In, [=](int b) {
+        const int first = b * block, rows = std::min(block, n - first);
+        blas::gemm(false, true, rows, Out, In, x + long(first) * In, In, W, In, S(Accumulate ? 1 : 0),
+                   y + long(first) * Out, Out);
+    });
+}
+// dx += dy W (blocks of rows), then dW += dyᵀ x (blocks of W's rows, each summing over all n rows
+// in the BLAS's fixed order).   dy: [n][Out], dx: [n][In], dW: [Out][In].
+template <int Out, int In, bool WithInputGrad, class S>
+inline void blas_backward(const S* W, S* dW, const S* x, const S* dy, S* dx, int n) {
+    const long work = long(n) * Out * In;
+    if constexpr (WithInputGrad) {
+        constexpr int block = blas::row_block;
+        parallel::for_each((n + block - 1) / block, work, [=](int b) {
+            const int first = b * block, rows = std::min(block, n - first);
+            blas::gemm(false, false, rows, In, Out, dy + long(first) * Out, Out, W, In, S(1),
+                       dx + long(first) * In, In);
+        });
+    }
+    constexpr int block = blas::weight_row_block;
+    parallel::for_each((Out + block - 1) / block, work, [=](int b) {
+        const int first = b * block, rows = std::min(block, Out - first);
+        blas::gemm(true, false, rows, In, n, dy + first, Out, x, In, S(1), dW + long(first) * In, In);
+    });
+}
+
 // y[t] = W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
 // Rows are independent: spread over the threads by row (core/parallel.hpp).
 template <int Out, int In, class S>
 inline void matvec_rows(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
+    if constexpr (blas::supports<S>)
+        if (blas::worth(n, Out, In)) return blas_forward<Out, In, false>(W, x, y, n);
     parallel::for_each(n, long(n) * Out * In, [=](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;
@@ -85,6 +120,8 @@ inline void matvec_rows(const S* __restrict W, const S* __restrict x, S* __restr
 template <int Out, int In, bool WithInputGrad = true, class S>
 inline void matvec_rows_backward(const S* __restrict W, S* __restrict dW, const S* __restrict x,
                                  const S* __restrict dy, S* __restrict dx, int n) {
+    if constexpr (blas::supports<S>)
+        if (blas::worth(n, Out, In)) return blas_backward<Out, In, WithInputGrad>(W, dW, x, dy, dx, n);
     const long work = long(n) * Out * In;
     if (parallel::worth(work)) {
         if constexpr (WithInputGrad)
@@ -145,6 +182,8 @@ namespace gflow::kernels {
 // y[t] += W x[t] for t < n.   W: [Out][In], x: [n][In], y: [n][Out].
 template <int Out, int In, class S>
 inline void matvec_rows_add(const S* __restrict W, const S* __restrict x, S* __restrict y, int n) {
+    if constexpr (blas::supports<S>)
+        if (blas::worth(n, Out, In)) return blas_forward<Out, In, true>(W, x, y, n);
     parallel::for_each(n, long(n) * Out * In, [=](int t) {
         const S* xt = x + t * In;
         S* yt = y + t * Out;

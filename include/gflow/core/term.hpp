@@ -17,6 +17,7 @@
 //                                           const S* x, const S* y, const S* dy, S* dx);
 //   template <class S> static void decode  (const pass&, const S* w, S* a, S* state,
 //                                           const S* x, S* y);          one position, pass.n == 1
+//   static constexpr flop_count flops(long length);    optional: operations over one sequence
 //
 // Buffers are row-major [n][width]. `w`/`dw` point at the term's own parameter block,
 // `a` at its own activation block. Backward accumulates into dw and dx (see kernels.hpp).
@@ -32,6 +33,34 @@
 namespace gflow {
 
 struct term_base {};
+
+// Floating-point operations of a term over one sequence of `length` positions, forward and
+// backward (the roofline line of the benchmarks: operations per step over step time against the
+// machine's peak). What is counted is the products, 2 operations per multiply-add: the weight
+// products (forward 2·In·Out a position; backward twice that, dx and dW), attention's scores
+// and weighted sums, the Plücker coordinates. Elementwise maps, norms, exp and the loss are not:
+// the convention of model-FLOPs utilisation (Chowdhery et al., PaLM, 2022), so that the figure
+// compares with other libraries' and stays below the peak. A term that declares no
+// `static constexpr flop_count flops(long length)` counts as none (flops_of).
+struct flop_count {
+    double forward = 0, backward = 0;
+    constexpr double total() const { return forward + backward; }
+    constexpr flop_count operator+(const flop_count& o) const { return {forward + o.forward, backward + o.backward}; }
+    constexpr flop_count operator*(double k) const { return {forward * k, backward * k}; }
+};
+// A product of `rows` positions through a weight matrix [Out][In]: forward y = W x, backward
+// dx = Wᵀ dy and dW = dy xᵀ.
+constexpr flop_count product_flops(long rows, long in, long out) {
+    const double forward = 2.0 * double(rows) * double(in) * double(out);
+    return {forward, 2 * forward};
+}
+template <class I>
+constexpr flop_count flops_of(long length) {
+    if constexpr (requires { I::flops(length); })
+        return I::flops(length);
+    else
+        return {};
+}
 
 template <class T>
 concept term = std::derived_from<T, term_base> && std::is_empty_v<T>;

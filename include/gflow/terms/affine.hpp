@@ -46,6 +46,7 @@ struct dense_bias : position_wise<dense_bias<C, In, Out, Name>> {
     static constexpr std::size_t bias = weight + std::size_t(Out) * In;  // [1][Out]
     static constexpr std::size_t param_size = bias + Out;
     static constexpr std::size_t act_size = 0;   // backward needs only x and dy
+    static constexpr flop_count flops(long length) { return product_flops(length, In, Out); }
 
     template <class F>
     static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

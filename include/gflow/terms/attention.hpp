@@ -46,6 +46,12 @@ struct attention_t : term_base {
         static constexpr std::size_t act_size = datt + T;
 
         static constexpr std::size_t state_size = 2 * std::size_t(T) * W;   // key and value cache
+        // Wq, Wk, Wv, Wo; then the scores q·k and the weighted sums of v: position t takes t + 1
+        // keys, d multiply-adds each (all heads), for each of the two.
+        static constexpr flop_count flops(long length) {
+            const double forward = 2.0 * 2.0 * double(length) * double(length + 1) / 2 * W;
+            return product_flops(length, W, W) * 4 + flop_count{forward, 2 * forward};
+        }
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -69,6 +69,7 @@ struct chain_impl<C, impl_list<I...>> {
     static constexpr std::size_t param_size = param_offset[K];
     static constexpr std::size_t state_size = state_offset[K];
     static constexpr std::size_t act_size = mid_value_offset[K] + mid_grad_shift;
+    static constexpr flop_count flops(long length) { return (flops_of<I>(length) + ... + flop_count{}); }
 
     template <class F>
     static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -48,6 +48,17 @@ constexpr S plucker_coordinates(const S* z, const S* u, S* p) {
     return ss;
 }
 
+// Operations of the Plücker coordinates of a sequence of `length` positions (term.hpp's
+// flop_count): 3 a coordinate (two products and a difference) for each pair (t, t-δ) that
+// exists, t - δ >= 0; backward twice that.
+template <int R, std::size_t K>
+constexpr flop_count plucker_flops(long length, const std::array<int, K>& window) {
+    double pairs = 0;
+    for (int delta : window) pairs += double(std::max(0L, length - delta));
+    const double forward = 3.0 * pairs * (R * (R - 1) / 2);
+    return {forward, 2 * forward};
+}
+
 namespace detail {
 // α ⊙ h + (1 - α) ⊙ g with α = sigmoid(a): one fused loop forward, one generated loop backward.
 struct gate_and_mix {
@@ -101,6 +112,10 @@ struct grassmann_t : term_base {
         static constexpr std::size_t act_size = dgate + T * W;
 
         static constexpr std::size_t state_size = std::size_t(max_offset) * R;   // ring of z
+        static constexpr flop_count flops(long length) {
+            return product_flops(length, W, R) + plucker_flops<R>(length, window) + product_flops(length, P, W) +
+                   product_flops(length, W, W) * 2;
+        }
 
         static constexpr auto pair_index = [] {
             std::array<std::array<int, 2>, P> ij{};

@@ -95,6 +95,10 @@ struct grassmann_paper_t : term_base {
         static constexpr std::size_t act_size = dgate + T * W;
 
         static constexpr std::size_t state_size = std::size_t(max_offset) * R;   // ring of z: [max δ][r]
+        static constexpr flop_count flops(long length) {   // W_red, Plücker, W_plu, W_gate [d][2d]
+            return product_flops(length, W, R) + plucker_flops<R>(length, window) + product_flops(length, P, W) +
+                   product_flops(length, 2 * W, W);
+        }
 
         static constexpr auto pair_index = [] {
             std::array<std::array<int, 2>, P> ij{};

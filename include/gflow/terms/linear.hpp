@@ -15,6 +15,7 @@ struct dense : position_wise<dense<C, In, Out, Name>> {
     static constexpr int in_width = In, out_width = Out;
     static constexpr std::size_t param_size = std::size_t(Out) * In;   // W: [Out][In]
     static constexpr std::size_t act_size = 0;
+    static constexpr flop_count flops(long length) { return product_flops(length, In, Out); }
 
     template <class F>
     static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -31,6 +31,7 @@ struct repeat_t : term_base {
         static constexpr std::size_t param_size = N * layer_params;
         static constexpr std::size_t state_size = N * body::state_size;
         static constexpr std::size_t act_size = grads + (N - 1) * boundary;
+        static constexpr flop_count flops(long length) { return flops_of<body>(length) * N; }
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

@@ -21,6 +21,7 @@ struct residual_t : term_base {
         static constexpr std::size_t state_size = body::state_size;
         static constexpr std::size_t body_out = body::act_size;   // body's output [T][W]
         static constexpr std::size_t act_size = body_out + std::size_t(C.rows()) * W;
+        static constexpr flop_count flops(long length) { return flops_of<body>(length); }
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

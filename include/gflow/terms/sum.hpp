@@ -25,6 +25,7 @@ struct sum_t : term_base {
         static constexpr std::size_t left_out = left::act_size + right::act_size;
         static constexpr std::size_t right_out = left_out + std::size_t(C.rows()) * out_width;
         static constexpr std::size_t act_size = right_out + std::size_t(C.rows()) * out_width;
+        static constexpr flop_count flops(long length) { return flops_of<left>(length) + flops_of<right>(length); }
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {

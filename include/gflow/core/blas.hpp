@@ -1,0 +1,57 @@
+// gflow/core/blas.hpp: the products with weight matrices handed to a BLAS (OpenBLAS, Debian's
+// libopenblas-dev) where they are large enough to gain by it (docs/products.md: OpenBLAS runs
+// these shapes 1.5x to 10x faster than gflow's own loops on one core).
+//
+// Meson defines GFLOW_BLAS=1 when it finds OpenBLAS (option -Dblas=auto|enabled|disabled); without
+// it every product runs on gflow's kernels (kernels.hpp), which also keep the small products (the
+// names and parens models, one decoded token), long double (gradient checks) and any other type.
+//
+// The BLAS runs on one thread per call; gflow spreads the calls over its own threads
+// (core/parallel.hpp) in blocks of a fixed size, so that each call, and so each rounding, is the
+// same whatever the thread count: the results stay identical bit for bit at any thread count.
+#pragma once
+#include <type_traits>
+
+#ifndef GFLOW_BLAS
+#define GFLOW_BLAS 0
+#endif
+
+namespace gflow::blas {
+
+// Whether this build hands products to a BLAS at all.
+inline constexpr bool enabled = GFLOW_BLAS != 0;
+
+// The types the BLAS multiplies.
+template <class S>
+inline constexpr bool supports = enabled && (std::is_same_v<S, float> || std::is_same_v<S, double>);
+
+// A product of rows x Out x In multiply-adds goes to the BLAS from this many on (about 10 µs of
+// work: below it the call's fixed cost, packing the operands, exceeds what the BLAS saves; the
+// names and parens models, 16 x 16 x 16 = 4,096, stay on gflow's kernels). Tests set it to 0 to
+// run every product through the BLAS.
+inline long& min_work() {
+    static long value = 1L << 16;
+    return value;
+}
+inline bool worth(long rows, long out, long in) { return rows >= 2 && rows * out * in >= min_work(); }
+
+// Rows of x (and of y, dx) in one BLAS call, and output rows of dW in one call: fixed, so that
+// the calls do not depend on the thread count. 256 rows is one document at the paper's block.
+inline constexpr int row_block = 256;
+inline constexpr int weight_row_block = 64;
+
+// C[M][N] = A' B' + beta C, row-major, A' = A or Aᵀ, B' = B or Bᵀ (cblas_?gemm with alpha = 1).
+// One thread per call (src/blas.cpp sets the BLAS's own thread count to 1 on first use).
+void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const double* A, int lda,
+          const double* B, int ldb, double beta, double* C, int ldc);
+
+// The BLAS's name and configuration, for benchmark headers.
+#if GFLOW_BLAS
+const char* description();
+#else
+inline const char* description() { return "none (gflow's own kernels)"; }
+#endif
+
+}  // namespace gflow::blas

@@ -1,0 +1,44 @@
+// The BLAS calls of include/gflow/core/blas.hpp, compiled only where Meson found OpenBLAS, so
+// that cblas.h stays out of the headers a model includes.
+#include <gflow/core/blas.hpp>
+
+#include <cblas.h>
+
+// OpenBLAS's own extensions (declared by its cblas.h; declared again so that a netlib cblas.h
+// found beside libopenblas also compiles).
+extern "C" {
+void openblas_set_num_threads(int num_threads);
+char* openblas_get_config(void);
+}
+
+namespace gflow::blas {
+namespace {
+// gflow calls the BLAS from its own threads, one call a thread: the BLAS's threads would only
+// compete with them (and make the rounding depend on their count).
+bool single_threaded() {
+    static const bool once = [] {
+        openblas_set_num_threads(1);
+        return true;
+    }();
+    return once;
+}
+CBLAS_TRANSPOSE op(bool transpose) { return transpose ? CblasTrans : CblasNoTrans; }
+}  // namespace
+
+void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc) {
+    single_threaded();
+    cblas_sgemm(CblasRowMajor, op(transpose_a), op(transpose_b), M, N, K, 1.0f, A, lda, B, ldb, beta,
+                C, ldc);
+}
+
+void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const double* A, int lda,
+          const double* B, int ldb, double beta, double* C, int ldc) {
+    single_threaded();
+    cblas_dgemm(CblasRowMajor, op(transpose_a), op(transpose_b), M, N, K, 1.0, A, lda, B, ldb, beta,
+                C, ldc);
+}
+
+const char* description() { return openblas_get_config(); }
+
+}  // namespace gflow::blas
