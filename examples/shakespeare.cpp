@@ -6,14 +6,18 @@
 //   shakespeare [--mixer grassmann|attention|both] [--width 64|128|256] [--layers 6|12]
 //               [--steps N | --tokens N] [--batch 1..8] [--lr X] [--threads N] [--dtype f32|f64]
 //               [--seed N] [--data PATH] [--save PATH] [--resume PATH] [--stop-after N] [--eval-every N] [--json]
+// Started by mpirun, it trains data-parallel over the ranks (docs/distributed.md): --batch is the
+// global batch, each rank takes a share of it, and rank 0 alone prints and writes.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -38,7 +42,8 @@ std::string list(std::span<const int> values) {
     return s;
 }
 
-std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
+// The flags; --help prints its text (when `print_help`: rank 0 alone) and gives nothing.
+std::optional<shakespeare::options> parse(int argc, const char* const* argv, bool print_help) {
     namespace po = boost::program_options;
     using shakespeare::block_size, shakespeare::max_batch;
     shakespeare::options o;
@@ -61,7 +66,8 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
         ("steps", po::value(&steps), "training steps (default 200)")
         ("tokens", po::value(&tokens), "training tokens instead of --steps: steps = tokens / (batch x 256), at least 1")
         ("batch", po::value(&batch)->default_value(o.batch),
-         fmt::format("windows a step, 1 to {} (the models are compiled for at most {})", max_batch, max_batch).c_str())
+         fmt::format("windows a step, 1 to {} (the models are compiled for at most {}); under mpirun, over all the ranks",
+                     max_batch, max_batch).c_str())
         ("lr", po::value(&o.lr)->default_value(o.lr, "1e-3"), "Adam's learning rate (beta 0.85, 0.99), decaying linearly to 0 over --steps")
         ("threads", po::value(&threads)->default_value(0), "threads of a training step (0: all the machine's cores)")
         ("dtype", po::value(&o.dtype)->default_value(o.dtype), "f32 | f64")
@@ -84,7 +90,7 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv) {
     if (vm.count("help")) {
         std::ostringstream text;
         text << desc;
-        fmt::print("{}", text.str());
+        if (print_help) fmt::print("{}", text.str());
         return std::nullopt;
     }
     if (o.mixer != "grassmann" && o.mixer != "attention" && o.mixer != "both")
@@ -191,6 +197,9 @@ std::string to_json(const shakespeare::result& r) {
     o["batch"] = r.batch;
     o["block"] = shakespeare::block_size;
     o["threads"] = r.threads;
+    o["ranks"] = r.ranks;
+    o["allreduce_ms"] = r.allreduce_ms;
+    o["allreduce_wait_ms"] = r.allreduce_wait_ms;
     o["instruction_set"] = r.instruction_set;
     o["seed"] = r.seed;
     o["lr"] = r.lr;
@@ -225,6 +234,9 @@ void print_result(const shakespeare::result& r) {
                shakespeare::block_size + 1);
     fmt::print("model memory      {:>8.1f} MiB   (weights, gradients, Adam's moments, activations of a batch)\n", r.model_memory_mib);
     fmt::print("peak memory       {:>8.1f} MiB   (the process so far)\n", r.peak_memory_mib);
+    if (r.ranks > 1)
+        fmt::print("ranks             {:>12}   (allreduce {:.2f} ms a step; {:.2f} ms with the wait for the slowest rank)\n",
+                   r.ranks, r.allreduce_ms, r.allreduce_wait_ms);
     fmt::print("compiled for      {:>12}\n", r.instruction_set);
     fmt::print("roofline          {}\n", gflow::bench::to_string(r.speed));
     fmt::print("samples (temperature {}, {} characters each, from '\\n'):\n", shakespeare::sample_temperature, shakespeare::block_size);
@@ -235,6 +247,7 @@ void print_result(const shakespeare::result& r) {
 }  // namespace
 
 void shakespeare::report(const options& o, const interval& r) {
+    if (!gflow::distributed::world().root()) return;
     if (o.json) {
         boost::json::object j;
         j["kind"] = "report";
@@ -258,34 +271,81 @@ void shakespeare::report(const options& o, const interval& r) {
     std::fflush(stdout);
 }
 
+gflow::distributed::failure shakespeare::describe(const std::exception& e) {
+    const std::string prefix = program + ": ";
+    if (dynamic_cast<const usage_error*>(&e)) {   // already worded "shakespeare: ..."
+        const std::string_view what = e.what();
+        return {2, program, std::string(what.starts_with(prefix) ? what.substr(prefix.size()) : what)};
+    }
+    if (dynamic_cast<const gflow::input_error*>(&e)) return {2, program, e.what()};
+    if (dynamic_cast<const std::bad_alloc*>(&e)) return {1, program, fmt::format("out of memory ({})", e.what())};
+    return {1, program, e.what()};
+}
+
+namespace {
+
+// The ranks must run one run: the same flags that shape it (not --data, --resume or --save, which
+// may name other copies on other machines, nor --threads or --json) and the same text. A rank that
+// differs from rank 0 says so.
+void check_same_run(const gflow::distributed::job& ranks, const shakespeare::options& o, const shakespeare::text& data) {
+    const std::string run = fmt::format("{} {} {} {} {} {} {} {} {} {} {}", o.mixer, o.layers, o.width, o.steps, o.batch,
+                                        o.lr, o.seed, o.dtype, o.stop_after, o.eval_every, o.resume.empty());
+    const bool same_flags = ranks.same_as_root(gflow::distributed::checksum(std::span<const char>(run)));
+    std::vector<int> tokens(data.train);
+    tokens.insert(tokens.end(), data.val.begin(), data.val.end());
+    const bool same_text = ranks.same_as_root(gflow::distributed::checksum(std::span<const int>(tokens)));
+    if (!same_flags)
+        throw usage_error(fmt::format("{}: started with other flags than rank 0 (every rank must get the same)", program));
+    if (!same_text)
+        throw gflow::input_error(fmt::format("{}: not the text rank 0 read ({} characters; every rank must read the same)",
+                                             data.source, gflow::bench::with_commas(tokens.size())));
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace gflow::bench;
+    namespace distributed = gflow::distributed;
+    // The ranks of an MPI job when started by mpirun (docs/distributed.md), else one rank.
+    const distributed::job ranks(argc, argv);
     try {
-        const auto parsed = parse(argc, argv);
+        // Each rank on its own: the flags, the text (every rank reads all of it: 1 MB); then the
+        // ranks agree that they run the same flags on the same text.
+        std::optional<shakespeare::options> parsed;
+        std::optional<shakespeare::text> text;
+        distributed::together(ranks, [&] {
+            parsed = parse(argc, argv, ranks.root());
+            if (!parsed) return;
+            text = load(default_data_file("tinyshakespeare.txt", parsed->data));
+            if (text->vocab.size() != shakespeare::vocab_size)
+                throw gflow::input_error(fmt::format("{}: the text has {} distinct characters, but the models are built for {} "
+                                                     "(those of tinyshakespeare.txt)",
+                                                     text->source, text->vocab.size(), shakespeare::vocab_size));
+        }, shakespeare::describe);
         if (!parsed) return 0;
         const shakespeare::options& o = *parsed;
-        const shakespeare::text data = load(default_data_file("tinyshakespeare.txt", o.data));
-        if (data.vocab.size() != shakespeare::vocab_size)
-            throw gflow::input_error(fmt::format("{}: the text has {} distinct characters, but the models are built for {} "
-                                                 "(those of tinyshakespeare.txt)",
-                                                 data.source, data.vocab.size(), shakespeare::vocab_size));
-        if (!o.json)
+        const shakespeare::text& data = *text;
+        distributed::together(ranks, [&] { check_same_run(ranks, o, data); }, shakespeare::describe);
+        const bool print = !o.json && ranks.root();
+        if (print)
             fmt::print("data: {}, {} characters, {} distinct; train {}, validation {}\n"
-                       "run: width {}, {} layers, batch {} x {}, {} steps ({} tokens), lr {}, {}, {} threads, seed {}\n",
+                       "run: width {}, {} layers, batch {} x {}, {} steps ({} tokens), lr {}, {}, {} threads{}, seed {}\n",
                        data.source, with_commas(data.train.size() + data.val.size()), data.vocab.size(),
                        with_commas(data.train.size()), with_commas(data.val.size()), o.width, o.layers, o.batch,
                        shakespeare::block_size, o.steps, with_commas(std::size_t(o.steps) * o.batch * shakespeare::block_size),
-                       o.lr, o.dtype, o.threads > 0 ? o.threads : gflow::parallel::threads(), o.seed);
+                       o.lr, o.dtype, o.threads > 0 ? o.threads : gflow::parallel::threads(),
+                       ranks.size() > 1 ? fmt::format(" x {} ranks", ranks.size()) : "", o.seed);
         std::vector<shakespeare::result> results;
         for (const auto& mixer : o.mixers()) {
-            if (!o.json) fmt::print("\n== {} (width {}, {} layers, {}) ==\n", mixer, o.width, o.layers, o.dtype);
+            if (print) fmt::print("\n== {} (width {}, {} layers, {}) ==\n", mixer, o.width, o.layers, o.dtype);
             std::fflush(stdout);
             results.push_back(shakespeare::run(mixer, o, data));
+            if (!ranks.root()) continue;
             if (o.json) fmt::print("{}\n", to_json(results.back()));
             else print_result(results.back());
             std::fflush(stdout);
         }
-        if (!o.json) {
+        if (print) {
             // PyTorch 1.13 on 2 threads, f32, batch 8, block 256, 6 layers (docs/benchmarks.md#reference-figures).
             const auto torch = [&](const std::string& mixer) -> std::string {
                 if (o.layers != 6) return "-";
@@ -304,14 +364,20 @@ int main(int argc, char** argv) {
             fmt::print("\npeak memory {:.1f} MiB\n", double(peak_memory_kib()) / 1024);
         }
         return 0;
-    } catch (const usage_error& e) {
-        fmt::print(stderr, "{}\n", e.what());
-        return 2;
-    } catch (const gflow::input_error& e) {
-        fmt::print(stderr, "{}: {}\n", program, e.what());
-        return 2;
-    } catch (const std::exception& e) {
-        fmt::print(stderr, "{}: {}\n", program, e.what());
+    } catch (const distributed::reported& failed) {   // printed by the rank that failed
+        return failed.status;
+    } catch (const distributed::collective_error& e) {   // raised alike on every rank
+        if (ranks.root()) fmt::print(stderr, "{}: {}\n", program, e.what());
         return 1;
+    } catch (const gflow::numeric_error& e) {   // the loss is the ranks' sum: every rank stops alike
+        if (ranks.root()) fmt::print(stderr, "{}: {}\n", program, e.what());
+        return 1;
+    } catch (const std::exception& e) {
+        // One rank alone: the others may be waiting in a step's allreduce, so the whole job stops
+        // here, naming this rank and the cause (MPI_Abort). With one rank: as any program.
+        const distributed::failure f = shakespeare::describe(e);
+        if (ranks.size() > 1) ranks.abort(f);
+        fmt::print(stderr, "{}: {}\n", f.program, f.cause);
+        return f.status;
     }
 }

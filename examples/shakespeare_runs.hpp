@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gflow/bench/roofline.hpp>
+#include <gflow/distributed.hpp>
 #include <gflow/io/text_data.hpp>
 
 namespace shakespeare {
@@ -27,7 +28,7 @@ struct options {
     int layers = 6;
     int width = 256;
     int steps = 0;                // from --steps, or --tokens / (batch x block)
-    int batch = 8;
+    int batch = 8;                // windows a step over all the ranks (each takes a share)
     double lr = 1e-3;
     std::uint64_t seed = 42;
     std::string data;
@@ -81,10 +82,18 @@ struct result {
     double peak_memory_mib = 0;       // the process's peak resident memory so far
     gflow::bench::roofline speed;     // operations a step (from the model's type) against the peak
     std::vector<std::string> samples;
+    // Ranks (docs/distributed.md): medians over the steps (after the first) of the gradient's
+    // allreduce: on the rank that reached it last (the transfer itself), and on the rank that
+    // waited longest (with the wait for slower ranks). 0 with one rank.
+    int ranks = 1;
+    double allreduce_ms = 0, allreduce_wait_ms = 0;
 };
 
-// Printing, in shakespeare.cpp: a line of text, or one JSON object on one line.
+// Printing, in shakespeare.cpp: a line of text, or one JSON object on one line (rank 0 alone).
 void report(const options& o, const interval& r);
+// The failure an exception amounts to, as the program reports it (shakespeare.cpp): exit status 2
+// for bad flags and bad input, 1 for the rest.
+gflow::distributed::failure describe(const std::exception& e);
 
 result run_grassmann_64(const options&, const text&);
 result run_grassmann_128(const options&, const text&);

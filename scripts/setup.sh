@@ -8,7 +8,8 @@ shift || true
 
 packages=(g++ meson ninja-build pkg-config libfmt-dev
           libboost1.81-dev libboost-test1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
-          libopenblas-dev)   # OpenBLAS: bench/products compares gflow's kernels with it
+          libopenblas-dev    # OpenBLAS: the large products of a step (include/gflow/core/blas.hpp)
+          openmpi-bin libopenmpi-dev)   # Open MPI: training over ranks (docs/distributed.md; tests/mpi/)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

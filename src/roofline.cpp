@@ -95,12 +95,12 @@ double peak(int threads) {
 #endif
     double best = 0;
     for (loop_fn loop : loops) {
-        // Calibrate to about 20 ms a run on one thread.
+        // Calibrate to about 10 ms a run on one thread.
         double f = 0;
         const auto t0 = std::chrono::steady_clock::now();
         loop(100000, &f);
         const double s = std::max(1e-6, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        const long iterations = std::max(100000L, long(100000 * 0.02 / s));
+        const long iterations = std::max(100000L, long(100000 * 0.01 / s));
         best = std::max(best, measure(loop, threads, iterations));
     }
     return best;

@@ -11,6 +11,7 @@
 #include <new>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -102,16 +103,7 @@ public:
         return {double(cross_entropy(p.n, tokens.data() + 1, p.n, false)), p.n};
     }
     // Loss and the gradient of every parameter (in gradients()).
-    S loss_and_gradient(std::span<const int> tokens) {
-        const pass p = begin(tokens);
-        S* w = params_.data();
-        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
-        const S total = cross_entropy(p.n, tokens.data() + 1, p.n, true);
-        kernels::zero(grads_.data(), int(graph::param_size));
-        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
-                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
-        return total / S(p.n);
-    }
+    S loss_and_gradient(std::span<const int> tokens) { return document_gradient(tokens, 0); }
     // One step of training: forward, backward, Adam update. Allocates nothing.
     S train_step(std::span<const int> tokens, const adam& opt, int step) {
         const S l = loss_and_gradient(tokens);
@@ -128,22 +120,33 @@ public:
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
         return cross_entropy(p.n, batch_targets_.data(), count, false) / S(count);
     }
-    S loss_and_gradient(std::span<const document> docs) {
-        if (docs.size() == 1) return loss_and_gradient(docs[0]);
-        const auto [p, count] = begin(docs);
-        S* w = params_.data();
-        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
-        const S total = cross_entropy(p.n, batch_targets_.data(), count, true);
-        kernels::zero(grads_.data(), int(graph::param_size));
-        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
-                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
-        return total / S(count);
+    S loss_and_gradient(std::span<const document> docs) { return batch_gradient(docs, 0); }
+    // Data parallelism (gflow/distributed.hpp): `share` is this rank's part of a batch whose
+    // documents, over all the shares, predict `batch_tokens` tokens. The loss returned and the
+    // gradient left in gradients() are those of the share's summed loss divided by batch_tokens,
+    // so that their sums over the shares are the whole batch's mean loss and its gradient. Each
+    // row's gradient of the logits is then the very number the whole batch's step computes (the
+    // same division by the same count); only the grouping of the sums over rows differs. An empty
+    // share gives 0 and a zero gradient. The whole batch as its one share is loss_and_gradient(docs)
+    // bit for bit.
+    S loss_and_gradient(std::span<const document> share, int batch_tokens) {
+        if (batch_tokens < 1)
+            throw std::invalid_argument(fmt::format("gflow: a batch predicts at least 1 token, not {}", batch_tokens));
+        if (share.empty()) {
+            kernels::zero(grads_.data(), int(graph::param_size));
+            return S(0);
+        }
+        return batch_gradient(share, batch_tokens);
     }
     S train_step(std::span<const document> docs, const adam& opt, int step) {
         const S l = loss_and_gradient(docs);
         apply_update(opt, step);
         return l;
     }
+
+    // The gradients of the last loss_and_gradient, writable: a data-parallel step sums them over
+    // the ranks in place (gflow/distributed.hpp) before apply_update reads them.
+    std::span<S> gradients() { return grads_.span(); }
 
     // The Adam update with the gradients of the last loss_and_gradient.
     void apply_update(const adam& opt, int step) {
@@ -187,6 +190,37 @@ public:
     }
 
 private:
+    // The loss and gradient of one document, divided by `divisor` predicted tokens (0: its own).
+    S document_gradient(std::span<const int> tokens, int divisor) {
+        const pass p = begin(tokens);
+        const int count = divisor > 0 ? divisor : p.n;
+        if (count < p.n) throw std::invalid_argument(too_few_tokens(count, p.n));
+        S* w = params_.data();
+        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        const S total = cross_entropy(p.n, tokens.data() + 1, count, true);
+        kernels::zero(grads_.data(), int(graph::param_size));
+        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
+                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
+        return total / S(count);
+    }
+    // The same for 1 to B documents.
+    S batch_gradient(std::span<const document> docs, int divisor) {
+        if (docs.size() == 1) return document_gradient(docs[0], divisor);
+        const auto [p, predicted] = begin(docs);
+        const int count = divisor > 0 ? divisor : predicted;
+        if (count < predicted) throw std::invalid_argument(too_few_tokens(count, predicted));
+        S* w = params_.data();
+        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        const S total = cross_entropy(p.n, batch_targets_.data(), count, true);
+        kernels::zero(grads_.data(), int(graph::param_size));
+        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
+                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
+        return total / S(count);
+    }
+    static std::string too_few_tokens(int batch_tokens, int share_tokens) {
+        return fmt::format("gflow: a share predicting {} tokens cannot be part of a batch of {}", share_tokens, batch_tokens);
+    }
+
     pass begin(std::span<const int> tokens) const {
         if (tokens.size() < 2)
             throw std::invalid_argument("gflow: a document needs at least 2 tokens (BOS and one more)");

@@ -16,12 +16,16 @@ using names_mixer = decltype(grassmann<4>(offsets<1, 2, 4, 8, 12, 16>));
 using small_mixer = decltype(grassmann<3>(offsets<1, 3>));
 using pair_mixer = decltype(grassmann<2>(offsets<2>));
 using wide_mixer = decltype(grassmann<5>(offsets<1, 2, 4>));
+// r = 19: rows of pairs longer than a vector of doubles (18 pairs (0, j)), so that the row-by-row
+// loops of plucker_coordinates and its backward run whole vectors and a remainder.
+using long_rows_mixer = decltype(grassmann<19>(offsets<1, 2>));
 
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {
     GFLOW_CHECK_TERM_GRADIENT(names_mixer, (gflow::dims{5, 16, 8}), 8, 1);   // offsets past n too
     GFLOW_CHECK_TERM_GRADIENT(small_mixer, (gflow::dims{5, 7, 6}), 6, 2);
     GFLOW_CHECK_TERM_GRADIENT(pair_mixer, (gflow::dims{5, 5, 4}), 4, 3);
     GFLOW_CHECK_TERM_GRADIENT(wide_mixer, (gflow::dims{5, 9, 7}), 7, 4);
+    GFLOW_CHECK_TERM_GRADIENT(long_rows_mixer, (gflow::dims{5, 4, 6}), 4, 5);
 }
 
 BOOST_AUTO_TEST_CASE(plucker_coordinates_of_known_vectors) {

@@ -1,6 +1,7 @@
 // gflow/bench/roofline.hpp: the roofline line of every benchmark: the floating-point operations
 // of a training step (counted from the model's type, core/term.hpp's flop_count) over its time,
-// against the machine's peak, measured at start-up by a loop of fused multiply-adds.
+// against the machine's peak, measured by a loop of fused multiply-adds once the timed steps are
+// done (so that neither disturbs the other; about 0.1 s).
 #pragma once
 #include <string>
 
@@ -8,7 +9,7 @@ namespace gflow::bench {
 
 // The machine's peak in GFLOP/s for f32 or f64 (`double_precision`) on `threads` threads: the
 // best of a loop of independent fused multiply-adds in each vector width the CPU runs (AVX-512,
-// AVX2 + FMA, SSE2 on x86; the compiler's default elsewhere), the best of 3 runs of about 20 ms.
+// AVX2 + FMA, SSE2 on x86; the compiler's default elsewhere), the best of 3 runs of about 10 ms.
 // Measured once per (precision, threads) and remembered.
 double peak_gflops(bool double_precision, int threads);
 

@@ -42,8 +42,8 @@ struct attention_t : term_base {
         static constexpr std::size_t dk = dq + T * W;         // [T][d]
         static constexpr std::size_t dv = dk + T * W;         // [T][d]
         static constexpr std::size_t d_o = dv + T * W;        // [T][d]
-        static constexpr std::size_t datt = d_o + T * W;      // [T] one row of d(weights)
-        static constexpr std::size_t act_size = datt + T;
+        static constexpr std::size_t datt = d_o + T * W;      // [T][T] d(weights), then d(scores)
+        static constexpr std::size_t act_size = datt + T * T;
 
         static constexpr std::size_t state_size = 2 * std::size_t(T) * W;   // key and value cache
         // Wq, Wk, Wv, Wo; then the scores q·k and the weighted sums of v: position t takes t + 1
@@ -65,12 +65,28 @@ struct attention_t : term_base {
                             param_size, act_size});
         }
 
+        // The scores and weighted sums as products of whole [n][n] matrices through the BLAS
+        // (core/blas.hpp), where they are large enough (the Tiny Shakespeare models; the names
+        // model's 16 x 16 x 4 stay in the loops below). The products run over all n x n pairs and
+        // the weights above the diagonal are set to 0: twice the multiply-adds of the causal
+        // loops, at several times their speed.
+        template <class S>
+        static bool through_blas(int n) {
+            if constexpr (blas::supports<S>) return blas::worth(n, n, D);
+            else return false;
+        }
+
         template <class S>
         static void forward(const pass& p, const S* w, S* a, const S* h, S* y) {
             const int n = p.n;
             kernels::matvec_rows<W, W>(w + Wq, h, a + q, n);
             kernels::matvec_rows<W, W>(w + Wk, h, a + k, n);
             kernels::matvec_rows<W, W>(w + Wv, h, a + v, n);
+            if (through_blas<S>(n)) {
+                forward_products(n, a);
+                kernels::matvec_rows<W, W>(w + Wo, a + o, y, n);
+                return;
+            }
             for (int hd = 0; hd < H; ++hd)
                 for (int t = 0; t < n; ++t)
                     attend(hd, a + q + t * W, a + k, a + v, t + 1, a + att + (hd * T + t) * T,
@@ -82,10 +98,92 @@ struct attention_t : term_base {
         static void backward(const pass& p, const S* w, S* dw, S* a, const S* h, const S*,
                              const S* dy, S* dh) {
             const int n = p.n;
-            const S scale = S(1) / std::sqrt(S(D));
             kernels::zero(a + d_o, n * W);
             kernels::matvec_rows_backward<W, W>(w + Wo, dw + Wo, a + o, dy, a + d_o, n);
             kernels::zero(a + dq, 3 * T * W);   // dq, dk, dv are contiguous
+            if (through_blas<S>(n)) backward_products(n, a);
+            else backward_loops(n, a);
+            kernels::matvec_rows_backward<W, W>(w + Wq, dw + Wq, h, a + dq, dh, n);
+            kernels::matvec_rows_backward<W, W>(w + Wk, dw + Wk, h, a + dk, dh, n);
+            kernels::matvec_rows_backward<W, W>(w + Wv, dw + Wv, h, a + dv, dh, n);
+        }
+
+        // One generated token at position t: append k_t, v_t to the cache, attend over 0..t.
+        template <class S>
+        static void decode(const pass& p, const S* w, S* a, S* cache, const S* h, S* y) {
+            const int t = p.first_position;
+            S* k_cache = cache;            // [T][d]
+            S* v_cache = cache + T * W;    // [T][d]
+            kernels::matvec_rows<W, W>(w + Wq, h, a + q, 1);
+            kernels::matvec_rows<W, W>(w + Wk, h, k_cache + t * W, 1);
+            kernels::matvec_rows<W, W>(w + Wv, h, v_cache + t * W, 1);
+            for (int hd = 0; hd < H; ++hd)
+                attend(hd, a + q, k_cache, v_cache, t + 1, a + att + hd * T, a + o);
+            kernels::matvec_rows<W, W>(w + Wo, a + o, y, 1);
+        }
+
+    private:
+        // Per head, with A = the weights [n][n] (row t: the softmax over s <= t, 0 beyond):
+        //   scores = q_h k_hᵀ / sqrt(D),  A = softmax(scores) row by row,  o_h = A v_h.
+        template <class S>
+        static void forward_products(int n, S* a) {
+            if constexpr (blas::supports<S>) {   // through_blas: never called otherwise
+                const S scale = S(1) / std::sqrt(S(D));
+                for (int hd = 0; hd < H; ++hd) {
+                    const int c0 = hd * D;
+                    S* A = a + att + hd * T * T;   // rows of stride T
+                    blas::gemm(false, true, n, n, D, a + q + c0, W, a + k + c0, W, S(0), A, T);
+                    for (int t = 0; t < n; ++t) {
+                        S* row = A + t * T;
+                        S max_score = -INFINITY;
+                        for (int s = 0; s <= t; ++s) max_score = std::max(max_score, row[s] * scale);
+                        S acc = 0;
+                        GFLOW_SIMD_SUM
+                        for (int s = 0; s <= t; ++s) {
+                            row[s] = vexp(row[s] * scale - max_score);
+                            acc += row[s];
+                        }
+                        const S inv = S(1) / acc;
+                        for (int s = 0; s <= t; ++s) row[s] *= inv;
+                        for (int s = t + 1; s < n; ++s) row[s] = 0;
+                    }
+                    blas::gemm(false, false, n, D, n, A, T, a + v + c0, W, S(0), a + o + c0, W);
+                }
+            }
+        }
+        // Backward of the above, per head, with G = dA and then d(scores) [n][n]:
+        //   G = do_h v_hᵀ;  dv_h += Aᵀ do_h;  dscores = A ⊙ (G - rowsum(A ⊙ G)) / sqrt(D)
+        //   (0 above the diagonal, where A is);  dq_h += dscores k_h;  dk_h += dscoresᵀ q_h.
+        template <class S>
+        static void backward_products(int n, S* a) {
+            if constexpr (blas::supports<S>) {   // through_blas: never called otherwise
+                const S scale = S(1) / std::sqrt(S(D));
+                S* G = a + datt;
+                for (int hd = 0; hd < H; ++hd) {
+                    const int c0 = hd * D;
+                    const S* A = a + att + hd * T * T;
+                    blas::gemm(false, true, n, n, D, a + d_o + c0, W, a + v + c0, W, S(0), G, T);
+                    blas::gemm(true, false, n, D, n, A, T, a + d_o + c0, W, S(1), a + dv + c0, W);
+                    for (int t = 0; t < n; ++t) {
+                        const S* at = A + t * T;
+                        S* gt = G + t * T;
+                        S weighted = 0;
+                        GFLOW_PRAGMA(omp simd reduction(+ : weighted))
+                        for (int s = 0; s <= t; ++s) weighted += at[s] * gt[s];
+                        GFLOW_SIMD
+                        for (int s = 0; s <= t; ++s) gt[s] = at[s] * (gt[s] - weighted) * scale;
+                        for (int s = t + 1; s < n; ++s) gt[s] = 0;
+                    }
+                    blas::gemm(false, false, n, D, n, G, T, a + k + c0, W, S(1), a + dq + c0, W);
+                    blas::gemm(true, false, n, D, n, G, T, a + q + c0, W, S(1), a + dk + c0, W);
+                }
+            }
+        }
+
+        // The same, position by position over s <= t (small sequences: the names model).
+        template <class S>
+        static void backward_loops(int n, S* a) {
+            const S scale = S(1) / std::sqrt(S(D));
             for (int hd = 0; hd < H; ++hd) {
                 const int c0 = hd * D;
                 for (int t = 0; t < n; ++t) {
@@ -120,26 +218,8 @@ struct attention_t : term_base {
                     }
                 }
             }
-            kernels::matvec_rows_backward<W, W>(w + Wq, dw + Wq, h, a + dq, dh, n);
-            kernels::matvec_rows_backward<W, W>(w + Wk, dw + Wk, h, a + dk, dh, n);
-            kernels::matvec_rows_backward<W, W>(w + Wv, dw + Wv, h, a + dv, dh, n);
         }
 
-        // One generated token at position t: append k_t, v_t to the cache, attend over 0..t.
-        template <class S>
-        static void decode(const pass& p, const S* w, S* a, S* cache, const S* h, S* y) {
-            const int t = p.first_position;
-            S* k_cache = cache;            // [T][d]
-            S* v_cache = cache + T * W;    // [T][d]
-            kernels::matvec_rows<W, W>(w + Wq, h, a + q, 1);
-            kernels::matvec_rows<W, W>(w + Wk, h, k_cache + t * W, 1);
-            kernels::matvec_rows<W, W>(w + Wv, h, v_cache + t * W, 1);
-            for (int hd = 0; hd < H; ++hd)
-                attend(hd, a + q, k_cache, v_cache, t + 1, a + att + hd * T, a + o);
-            kernels::matvec_rows<W, W>(w + Wo, a + o, y, 1);
-        }
-
-    private:
         // Head hd of one query over keys/values 0..count-1: weights (softmax) and output slice.
         template <class S>
         static void attend(int hd, const S* qt, const S* keys, const S* values, int count, S* weights,

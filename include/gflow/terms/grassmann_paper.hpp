@@ -92,7 +92,8 @@ struct grassmann_paper_t : term_base {
         static constexpr std::size_t dpbar = dz + T * R;                 // [T][C(r,2)]
         static constexpr std::size_t dg = dpbar + T * P;                 // [T][d]
         static constexpr std::size_t dgate = dg + T * W;                 // [T][d]
-        static constexpr std::size_t act_size = dgate + T * W;
+        static constexpr std::size_t dp_scratch = dgate + T * W;         // [C(r,2)] one pair's dp
+        static constexpr std::size_t act_size = dp_scratch + P;
 
         static constexpr std::size_t state_size = std::size_t(max_offset) * R;   // ring of z: [max δ][r]
         static constexpr flop_count flops(long length) {   // W_red, Plücker, W_plu, W_gate [d][2d]
@@ -224,18 +225,11 @@ struct grassmann_paper_t : term_base {
                 const S* ph = a + phat + (t * K + k) * P;       // [C(r,2)]
                 const S inv = a[inv_norm + t * K + k];
                 // d p̂ = dmean / count;  dp = (dp̂ - p̂ (p̂ . dp̂)) / N, or dp̂ / ε where clamped
-                S dot = 0;
-                if (!clamped(inv))
-                    for (int c = 0; c < P; ++c) dot += ph[c] * dmean[c];
-                const S scale = inv / S(count);
-                for (int c = 0; c < P; ++c) {
-                    const S dp = (dmean[c] - ph[c] * dot) * scale;
-                    const auto [i, j] = pair_index[c];
-                    dzt[i] += dp * u[j];
-                    dzt[j] -= dp * u[i];
-                    du[j] += dp * zt[i];
-                    du[i] -= dp * zt[j];
-                }
+                const S dot = clamped(inv) ? S(0) : plucker_dot<R>(ph, dmean), scale = inv / S(count);
+                S* dp = a + dp_scratch;   // [C(r,2)]
+                GFLOW_SIMD
+                for (int c = 0; c < P; ++c) dp[c] = (dmean[c] - ph[c] * dot) * scale;
+                plucker_coordinates_backward<R>(dp, zt, u, dzt, du);
             }
         }
 
