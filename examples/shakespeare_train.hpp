@@ -40,44 +40,6 @@ inline void draw_windows(gflow::rng& gen, const std::vector<int>& split, std::sp
     }
 }
 
-// A draw from softmax(logits / temperature), as network::sample draws.
-template <class S, int V>
-int draw(gflow::rng& gen, const S* logits, double temperature) {
-    double max_logit = -std::numeric_limits<double>::infinity();
-    for (int i = 0; i < V; ++i) max_logit = std::max(max_logit, double(logits[i]) / temperature);
-    double probs[V];
-    double sum = 0;
-    for (int i = 0; i < V; ++i) sum += probs[i] = std::exp(double(logits[i]) / temperature - max_logit);
-    double u = gen.uniform() * sum;
-    for (int i = 0; i < V; ++i) {
-        u -= probs[i];
-        if (u < 0) return i;
-    }
-    return V - 1;
-}
-
-// `count` characters sampled by the decoding path, from `start` at position 0, without a stop
-// token (network::sample stops at its start token, and this vocabulary has no BOS: a sample that
-// started from '\n' would end at the first line). The one-sequence model's graph decodes with the
-// batched network's weights (with_batch keeps the parameters and their layout).
-template <class Model, class S>
-std::vector<int> sample(const gflow::network<Model, S>& net, gflow::rng& gen, int start, int count, double temperature) {
-    using single = decltype(gflow::with_batch<1>(Model{}));
-    using graph = typename single::graph;
-    constexpr int V = Model::config.vocab;
-    gflow::buffer<S> acts(graph::act_size), state(graph::state_size), logits(V);
-    std::vector<int> out;
-    int token = start;
-    for (int t = 0; t < std::min(count, Model::config.block); ++t) {
-        const gflow::pass p{1, &token, t};
-        graph::decode(p, net.parameters().data(), acts.data(), state.data(), static_cast<const S*>(nullptr),
-                      logits.data());
-        token = draw<S, V>(gen, logits.data(), temperature);
-        out.push_back(token);
-    }
-    return out;
-}
-
 }  // namespace impl
 
 template <class S, class Model>
@@ -275,7 +237,8 @@ result train(Model, const options& o, const text& data, const std::string& mixer
         gflow::rng gen(o.seed + 1);
         const int start = data.vocab.token_of(sample_start);
         for (int i = 0; i < sample_count; ++i) {
-            const auto tokens = impl::sample(*net, gen, start < 0 ? 0 : start, T, sample_temperature);
+            const auto tokens = net->sample(gen, start < 0 ? 0 : start,
+                                            {.temperature = sample_temperature, .stop_at_start = false});
             r.samples.push_back(gflow::io::decode_utf8(data.vocab, tokens));
         }
     }

@@ -9,10 +9,8 @@ seconds), with the raw numbers as JSON beside it.
     /usr/bin/python3 scripts/shakespeare_curves.py --replot docs/shakespeare_loss.json   # no training
 
 The runs go one after the other, never two at a time. gflow: build/examples/shakespeare --json
-(f32, 6 layers, batch 8, block 256, --threads); its validation loss is over 16 fixed windows every
-50 steps (102,400 tokens at batch 8) and at the end. When that gives fewer than --points reports,
-the run is cut into --points pieces with --stop-after/--save/--resume, which continue the same
-training bit for bit, so each piece's end is one more point. PyTorch: bench/torch_models.py train
+(f32, 6 layers, batch 8, block 256, --threads); its validation loss is over 16 fixed windows, before
+training, every steps/--points steps (--eval-every) and at the end. PyTorch: bench/torch_models.py train
 with the same steps, learning rate, report interval and 16 validation windows (its own windows:
 the two implementations' losses differ by the sampling of those windows). "seconds" is training
 time only, evaluations excluded, on both sides.
@@ -24,16 +22,15 @@ import argparse
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from side_by_side import cpu_model, load_average  # noqa: E402  (the machine, as the side-by-side table reports it)
 BLOCK = 256
-EVAL_EVERY = 50          # gflow's report interval in steps (examples/shakespeare_runs.hpp)
 EVAL_WINDOWS = 16        # gflow's validation windows
 COLORS = {"grassmann": "#1f6fb4", "attention": "#d1495b"}
 IMPL_LABEL = {"gflow": "gflow", "torch": "PyTorch"}
@@ -65,7 +62,7 @@ def parse(argv=None):
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--points", type=int, default=12,
-                    help="at least this many reports after the start (gflow: pieces, see above; default 12)")
+                    help="reports after the start, evenly spaced (default 12)")
     ap.add_argument("--build", default="build", help="gflow's build directory (default build)")
     ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable)
     ap.add_argument("--out", default=str(ROOT / "docs" / "shakespeare_loss.svg"),
@@ -82,23 +79,6 @@ def parse(argv=None):
 
 def log(text):
     print(text, file=sys.stderr, flush=True)
-
-
-def cpu_model():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def load_average():
-    try:
-        return round(os.getloadavg()[0], 2)
-    except OSError:
-        return None
 
 
 def last_line(text):
@@ -129,56 +109,35 @@ def point(obj, tokens, seconds):
                 train_loss=obj.get("train_loss"), val_loss=obj["val_loss"])
 
 
-def train_gflow(mixer, args, steps, env):
-    """gflow's run of `mixer`: its reports (every 50 steps), or pieces of about steps/points."""
+def train_gflow(mixer, args, steps, every_steps, env):
+    """gflow's run of `mixer`, reporting every `every_steps` steps (--eval-every) and at the end."""
     exe = Path(args.build) / "examples" / "shakespeare"
-    base = [str(exe), "--json", "--mixer", mixer, "--width", str(args.width), "--layers", str(args.layers),
-            "--batch", str(args.batch), "--steps", str(steps), "--threads", str(args.threads),
-            "--dtype", args.dtype, "--lr", repr(args.lr), "--seed", str(args.seed)]
-    natural = steps // EVAL_EVERY + (steps % EVAL_EVERY != 0)
-    if natural >= args.points or steps < 2:
-        ends = [steps]
-    else:
-        ends = sorted({max(1, round(steps * (i + 1) / min(args.points, steps))) for i in range(min(args.points, steps))})
+    cmd = [str(exe), "--json", "--mixer", mixer, "--width", str(args.width), "--layers", str(args.layers),
+           "--batch", str(args.batch), "--steps", str(steps), "--threads", str(args.threads),
+           "--dtype", args.dtype, "--lr", repr(args.lr), "--seed", str(args.seed), "--eval-every", str(every_steps)]
     per_step = args.batch * BLOCK
-    points, result, done_seconds, tmp = {}, {}, 0.0, tempfile.mkdtemp(prefix="shakespeare_curves_")
+    points, result = [], {}
     what = f"gflow {mixer} w{args.width}"
     t0 = time.time()
-    for i, end in enumerate(ends):
-        cmd = list(base)
-        if i > 0:
-            cmd += ["--resume", f"{tmp}/m{(i - 1) % 2}.safetensors"]
-        if end < steps:
-            cmd += ["--stop-after", str(end), "--save", f"{tmp}/m{i % 2}.safetensors"]
-        piece = {"seconds": 0.0}
 
-        def on_line(obj):
-            if obj.get("kind") == "report":
-                piece["seconds"] = obj["seconds"]
-                p = point(obj, obj["step"] * per_step, done_seconds + obj["seconds"])
-                points[obj["step"]] = p
-                log(f"  {what}: step {p['step']:>6}  tokens {p['tokens']:>9}  {p['seconds']:8.1f} s  "
-                    f"val {p['val_loss']:.4f}")
-            elif obj.get("kind") == "result":
-                result.clear()
-                result.update(obj)
+    def on_line(obj):
+        if obj.get("kind") == "report":
+            p = point(obj, obj["step"] * per_step, obj["seconds"])
+            points.append(p)
+            log(f"  {what}: step {p['step']:>6}  tokens {p['tokens']:>9}  {p['seconds']:8.1f} s  "
+                f"val {p['val_loss']:.4f}")
+        elif obj.get("kind") == "result":
+            result.clear()
+            result.update(obj)
 
-        run_lines(cmd, env, what + (f" piece {i + 1}/{len(ends)}" if len(ends) > 1 else ""), on_line)
-        done_seconds += piece["seconds"]
-    for i in range(len(ends) - 1):
-        for suffix in (".safetensors", ".train.safetensors"):
-            Path(f"{tmp}/m{i % 2}{suffix}").unlink(missing_ok=True)
-    try:
-        os.rmdir(tmp)
-    except OSError:
-        pass
+    run_lines(cmd, env, what, on_line)
     if not result:
         raise Failure(f"{what}: no result object in its output")
     result.pop("kind", None)
-    pts = [points[s] for s in sorted(points)]
-    return dict(implementation="gflow", mixer=mixer, pieces=len(ends), points=pts,
-                tokens=steps * per_step, seconds=round(done_seconds, 3),
-                tokens_per_s_overall=round(steps * per_step / done_seconds, 1) if done_seconds else None,
+    seconds = points[-1]["seconds"] if points else 0.0
+    return dict(implementation="gflow", mixer=mixer, points=points, tokens=steps * per_step,
+                seconds=round(seconds, 3),
+                tokens_per_s_overall=round(steps * per_step / seconds, 1) if seconds else None,
                 wall_s=round(time.time() - t0, 1), result=result)
 
 
@@ -201,7 +160,7 @@ def train_torch(mixer, args, steps, every_steps, env):
     if not pts:
         raise Failure(f"{what}: no reports in its output")
     secs = pts[-1]["seconds"]
-    return dict(implementation="torch", mixer=mixer, pieces=1, points=pts, tokens=pts[-1]["tokens"],
+    return dict(implementation="torch", mixer=mixer, points=pts, tokens=pts[-1]["tokens"],
                 seconds=secs, tokens_per_s_overall=round(pts[-1]["tokens"] / secs, 1) if secs else None,
                 wall_s=round(time.time() - t0, 1))
 
@@ -347,20 +306,14 @@ def main(argv=None):
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     per_step = args.batch * BLOCK
     steps = max(1, int(args.tokens) // per_step)
-    natural = steps // EVAL_EVERY + (steps % EVAL_EVERY != 0)
-    every_steps = EVAL_EVERY if natural >= args.points else max(1, math.ceil(steps / args.points))
+    every_steps = max(1, math.ceil(steps / args.points))
     machine = dict(cpu=cpu_model(), cores=os.cpu_count(), threads=args.threads,
                    omp_wait_policy=env["OMP_WAIT_POLICY"], load_start=load_average())
     log(f"{steps} steps ({steps * per_step:,} tokens) a mixer, width {args.width}, {args.layers} layers, "
         f"batch {args.batch}, {args.threads} threads, {machine['cpu']}; load average {machine['load_start']}")
-    if every_steps != EVAL_EVERY:
-        log(f"gflow reports every {EVAL_EVERY} steps: that gives {natural} point(s); the runs are cut into "
-            f"pieces of ~{every_steps} steps (--points {args.points})")
     runs = []
     for mixer in args.mixers:
-        runs.append(train_gflow(mixer, args, steps, env))
-        if runs[-1]["pieces"] == 1 and len(runs[-1]["points"]) > 2:   # the program's own interval
-            every_steps = runs[-1]["points"][1]["step"]
+        runs.append(train_gflow(mixer, args, steps, every_steps, env))
         if args.torch:
             runs.append(train_torch(mixer, args, steps, every_steps, env))
     machine["load_end"] = load_average()

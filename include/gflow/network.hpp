@@ -53,6 +53,8 @@ using document = std::vector<int>;   // [BOS, tokens..., BOS]
 
 struct sample_options {
     double temperature = 0.5;
+    int length = 0;               // the most tokens drawn (0: the block size; more is cut to it)
+    bool stop_at_start = true;    // stop when the start token comes again (BOS ends a document)
 };
 
 template <class Model, class S>
@@ -163,6 +165,9 @@ public:
     // `out` holds [n][V]. Both paths must agree: the tests hold them to it.
     void incremental_logits(std::span<const int> tokens, std::span<S> out) {
         const pass whole = begin(tokens);
+        if (out.size() < std::size_t(whole.n) * V)
+            throw std::invalid_argument(fmt::format("gflow: incremental_logits writes [{}][{}] = {} logits; `out` holds {}",
+                                                    whole.n, V, std::size_t(whole.n) * V, out.size()));
         std::fill_n(state_.data(), state_.size(), S(0));
         for (int t = 0; t < whole.n; ++t) {
             const pass p{1, tokens.data() + t, t};
@@ -171,19 +176,23 @@ public:
         }
     }
 
-    // Temperature sampling from BOS until BOS or T tokens; returns the tokens without BOS.
-    // Decoding runs one position at a time with the state each mixer keeps (a Grassmann layer:
-    // its last max(window) reduced vectors; attention: its key/value cache).
-    std::vector<int> sample(rng& gen, int bos, sample_options opt = {}) {
+    // Temperature sampling from `start` (BOS) at position 0 until `start` comes again or
+    // opt.length (at most T) tokens are drawn; returns the drawn tokens, without the final start
+    // token. A model without a stop token (a character model of running text) samples with
+    // .stop_at_start = false. Decoding runs one position at a time with the state each mixer
+    // keeps (a Grassmann layer: its last max(window) reduced vectors; attention: its key/value cache).
+    std::vector<int> sample(rng& gen, int start, sample_options opt = {}) {
+        const int length = opt.length > 0 ? std::min(opt.length, T) : T;
         std::vector<int> out;
-        int token = bos;
+        out.reserve(std::size_t(length));
+        int token = start;
         std::fill_n(state_.data(), state_.size(), S(0));
-        for (int t = 0; t < T; ++t) {
+        for (int t = 0; t < length; ++t) {
             const pass p{1, &token, t};
             graph::decode(p, params_.data(), acts_.data(), state_.data(), static_cast<const S*>(nullptr),
                           logits_.data());
             token = draw(gen, logits_.data(), opt.temperature);
-            if (token == bos) break;
+            if (opt.stop_at_start && token == start) break;
             out.push_back(token);
         }
         return out;
@@ -291,15 +300,18 @@ private:
         return total;
     }
 
+    // A draw from softmax(logits / temperature). The weights are computed twice (for their sum,
+    // then while walking to the draw) instead of kept in an array of V on the stack, which a large
+    // vocabulary would overflow; both passes compute the same doubles.
     int draw(rng& gen, const S* logits, double temperature) const {
         double max_logit = -std::numeric_limits<double>::infinity();
         for (int i = 0; i < V; ++i) max_logit = std::max(max_logit, double(logits[i]) / temperature);
-        double probs[V];
+        const auto weight = [&](int i) { return std::exp(double(logits[i]) / temperature - max_logit); };
         double sum = 0;
-        for (int i = 0; i < V; ++i) sum += probs[i] = std::exp(double(logits[i]) / temperature - max_logit);
+        for (int i = 0; i < V; ++i) sum += weight(i);
         double u = gen.uniform() * sum;
         for (int i = 0; i < V; ++i) {
-            u -= probs[i];
+            u -= weight(i);
             if (u < 0) return i;
         }
         return V - 1;

@@ -50,6 +50,24 @@ BOOST_AUTO_TEST_CASE(decoding_one_token_at_a_time_matches_the_sequence_forward) 
     // the two paths round differently; logits are O(1), so compare against that scale
     for (std::size_t i = 0; i < expected.size(); ++i)
         BOOST_TEST(std::abs(incremental[i] - expected[i]) <= 1e-12 * std::max(1.0, std::abs(expected[i])));
+    // an output one row short is refused, not overrun
+    std::vector<double> short_by_a_row(expected.size() - std::size_t(GFLOW_TEST_MODEL.config.vocab));
+    BOOST_CHECK_THROW(net.incremental_logits(doc, short_by_a_row), std::invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(sampling_without_a_stop_token_draws_the_length_asked) {
+    using namespace model_checks;
+    auto net = gflow::instantiate<double>(GFLOW_TEST_MODEL, 5);
+    gflow::rng gen(3), same(3);
+    const int bos = GFLOW_TEST_MODEL.config.vocab - 1, block = GFLOW_TEST_MODEL.config.block;
+    BOOST_TEST(net.sample(gen, bos, {.length = 7, .stop_at_start = false}).size() == 7u);
+    BOOST_TEST(net.sample(gen, bos, {.length = 10 * block, .stop_at_start = false}).size() == std::size_t(block));
+    // stopping at the start token gives the same draws, cut where the start token came
+    const auto all = net.sample(same, bos, {.temperature = 2.0, .stop_at_start = false});
+    gflow::rng again(3);
+    const auto stopped = net.sample(again, bos, {.temperature = 2.0});
+    const auto first_bos = std::find(all.begin(), all.end(), bos);
+    BOOST_TEST(std::vector<int>(all.begin(), first_bos) == stopped);
 }
 
 BOOST_AUTO_TEST_CASE(same_seed_same_weights_same_training_same_samples) {

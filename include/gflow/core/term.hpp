@@ -74,14 +74,57 @@ concept handles_batches = requires { requires T::handles_batches; };
 template <class I, dims C> struct per_sequence;
 
 namespace detail {
+// The whole term contract, checked where a term is bound: one static_assert a part, each naming
+// the part that is missing in the DSL's words (the compiler's "required from" line above it
+// names the term). A term that lacks a part is refused here, not deep inside a model's
+// forward or backward.
+template <class I, int W>
+consteval bool meets_term_contract() {
+    static_assert(requires { I::in_width; I::out_width; },
+                  "gflow: a term's impl<C, W> declares its widths: static constexpr int in_width, out_width");
+    static_assert(requires { requires I::in_width == W; },
+                  "gflow: a term's impl<C, W> takes the width it is bound to: in_width == W "
+                  "(0 for a term that reads tokens)");
+    static_assert(requires { { I::param_size } -> std::convertible_to<std::size_t>; },
+                  "gflow: a term's impl<C, W> declares static constexpr std::size_t param_size (0 if none)");
+    static_assert(requires { { I::act_size } -> std::convertible_to<std::size_t>; },
+                  "gflow: a term's impl<C, W> declares static constexpr std::size_t act_size (its activation "
+                  "memory for a sequence, 0 if none)");
+    static_assert(requires { { I::state_size } -> std::convertible_to<std::size_t>; },
+                  "gflow: a term's impl<C, W> declares static constexpr std::size_t state_size (what decoding "
+                  "keeps between tokens, 0 if nothing; position_wise<impl> declares it)");
+    static_assert(requires(const pass& p, const double* w, double* a, const double* x, double* y) {
+                      I::forward(p, w, a, x, y);
+                  },
+                  "gflow: a term's impl<C, W> has forward(const pass&, const S* w, S* a, const S* x, S* y)");
+    static_assert(requires(const pass& p, const double* w, double* dw, double* a, const double* x,
+                           const double* dy, double* dx) { I::backward(p, w, dw, a, x, x, dy, dx); },
+                  "gflow: a term's impl<C, W> has backward(const pass&, const S* w, S* dw, S* a, const S* x, "
+                  "const S* y, const S* dy, S* dx), accumulating into dw and dx");
+    static_assert(requires(const pass& p, const double* w, double* a, double* state, const double* x,
+                           double* y) { I::decode(p, w, a, state, x, y); },
+                  "gflow: a term's impl<C, W> has decode(const pass&, const S* w, S* a, S* state, const S* x, "
+                  "S* y) for one position (position_wise<impl> gives it to position-wise terms)");
+    static_assert(requires(std::vector<summary_row>& rows) {
+                      I::for_each_param([](const param_desc&) {}, std::size_t(0), std::string());
+                      I::summarize(rows, 0);
+                  },
+                  "gflow: a term's impl<C, W> has for_each_param(f, offset, prefix) and summarize(rows, depth) "
+                  "(no_params gives the first to a term without parameters)");
+    return true;
+}
+
 template <term T, dims C, int W>
 struct binder {
     using type = typename T::template impl<C, W>;
+    static_assert(meets_term_contract<type, W>());
 };
 template <term T, dims C, int W>
     requires(C.batch > 1 && !handles_batches<T>)
 struct binder<T, C, W> {
-    using type = per_sequence<typename T::template impl<dims{C.vocab, C.block, C.width, 1}, W>, C>;
+    using one = typename T::template impl<dims{C.vocab, C.block, C.width, 1}, W>;
+    static_assert(meets_term_contract<one, W>());
+    using type = per_sequence<one, C>;
 };
 }  // namespace detail
 

@@ -6,18 +6,13 @@
 
 namespace gflow::terms {
 
-namespace detail {
-template <int W>
-constexpr void check_model_start() {
-    static_assert(W == 0, "gflow: an embedding reads tokens, so it must start the model");
-}
-}  // namespace detail
-
 struct token_embedding_t : term_base {
     static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>> {
-        static constexpr bool starts_model = (detail::check_model_start<W>(), true);
+        // In the class itself, so that binding the term (reading its widths) checks it.
+        static_assert(W == 0, "gflow::token_embedding: an embedding reads tokens, so it must start the model "
+                              "(it cannot follow a term that gives vectors)");
         static constexpr int in_width = 0, out_width = C.width;
         static constexpr std::size_t param_size = std::size_t(C.vocab) * C.width;   // wte: [V][d]
         static constexpr std::size_t act_size = 0;
@@ -51,7 +46,8 @@ struct position_embedding_t : term_base {
     static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>> {
-        static constexpr bool starts_model = (detail::check_model_start<W>(), true);
+        static_assert(W == 0, "gflow::position_embedding: an embedding reads positions, so it must start the model "
+                              "(it cannot follow a term that gives vectors)");
         static constexpr int in_width = 0, out_width = C.width;
         static constexpr std::size_t param_size = std::size_t(C.block) * C.width;   // wpe: [T][d]
         static constexpr std::size_t act_size = 0;

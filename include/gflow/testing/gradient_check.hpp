@@ -55,6 +55,10 @@ double numeric_derivative(T& value, F&& f, double h = 1e-4) {
 // Checks term T bound at sizes C with input width InWidth, over n positions: the loss is
 // L = sum(c ⊙ T(x)) for a fixed random c, so backward is called with dy = c. Every parameter and
 // every input component is perturbed. Terms that read tokens (input width 0) get random tokens.
+// The gradient outputs start from random values, not zeros, and backward runs twice after one
+// forward: the first increment is compared with the difference quotients, the second with the
+// first. A backward that overwrites instead of accumulating (kernels.hpp's convention), or whose
+// result depends on scratch an earlier call left in its activation block, fails either way.
 template <term T, dims C, int InWidth>
 gradient_report check_term(std::uint64_t seed, int n = C.block, double param_std = 0.5) {
     using I = bind<T, C, InWidth>;
@@ -74,8 +78,25 @@ gradient_report check_term(std::uint64_t seed, int n = C.block, double param_std
         for (std::size_t i = 0; i < y.size(); ++i) l += c[i] * y[i];
         return l;
     };
+    std::vector<double> dw_start(dw.size()), dx_start(dx.size());
+    for (auto& v : dw_start) v = gen.normal();
+    for (auto& v : dx_start) v = gen.normal();
+    dw = dw_start;
+    dx = dx_start;
     loss();
     I::backward(p, w.data(), dw.data(), a.data(), x.data(), y.data(), c.data(), dx.data());
+    const std::vector<double> dw_once = dw, dx_once = dx;
+    I::backward(p, w.data(), dw.data(), a.data(), x.data(), y.data(), c.data(), dx.data());
+    // The increments of the two calls; compared below, the first also with the quotients.
+    std::vector<double> dw_first(dw.size()), dw_second(dw.size()), dx_first(dx.size()), dx_second(dx.size());
+    for (std::size_t i = 0; i < dw.size(); ++i) {
+        dw_first[i] = dw_once[i] - dw_start[i];
+        dw_second[i] = dw[i] - dw_once[i];
+    }
+    for (std::size_t i = 0; i < dx.size(); ++i) {
+        dx_first[i] = dx_once[i] - dx_start[i];
+        dx_second[i] = dx[i] - dx_once[i];
+    }
 
     gradient_report report;
     std::vector<param_desc> names;
@@ -85,11 +106,15 @@ gradient_report check_term(std::uint64_t seed, int n = C.block, double param_std
         for (const auto& d : names)
             if (i >= d.offset && i < d.offset + std::size_t(d.rows) * d.cols)
                 where = fmt::format("{}[{}]", d.name, i - d.offset);
-        report.add(dw[i], numeric_derivative(w[i], loss), where);
+        report.add(dw_first[i], numeric_derivative(w[i], loss), where);
+        report.add(dw_second[i], dw_first[i], "the second backward's " + where);
     }
     if constexpr (InWidth > 0)   // terms that read tokens have no input vector
-        for (std::size_t i = 0; i < x.size(); ++i)
-            report.add(dx[i], numeric_derivative(x[i], loss), fmt::format("input[{}][{}]", i / InWidth, i % InWidth));
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            const std::string where = fmt::format("input[{}][{}]", i / InWidth, i % InWidth);
+            report.add(dx_first[i], numeric_derivative(x[i], loss), where);
+            report.add(dx_second[i], dx_first[i], "the second backward's " + where);
+        }
     return report;
 }
 

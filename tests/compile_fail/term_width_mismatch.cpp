@@ -1,0 +1,20 @@
+// A user's term that declares another input width than the one it is bound to: refused.
+#include <gflow/gflow.hpp>
+
+struct wrong_width_t : gflow::term_base {
+    template <gflow::dims C, int W>
+    struct impl : gflow::no_params {
+        static constexpr int in_width = 2 * W, out_width = W;
+        static constexpr std::size_t act_size = 0, state_size = 0;
+        static void summarize(std::vector<gflow::summary_row>&, int) {}
+        template <class S> static void forward(const gflow::pass&, const S*, S*, const S*, S*) {}
+        template <class S>
+        static void backward(const gflow::pass&, const S*, S*, S*, const S*, const S*, const S*, S*) {}
+        template <class S> static void decode(const gflow::pass&, const S*, S*, S*, const S*, S*) {}
+    };
+};
+
+using namespace gflow::terms;
+constexpr auto m = gflow::model<vocab<27>, block<16>, width<16>>(
+    (token_embedding + position_embedding) >> residual(rmsnorm >> wrong_width_t{}) >> lm_head);
+int main() { return int(m.parameter_count()); }
