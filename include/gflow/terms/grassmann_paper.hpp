@@ -101,14 +101,6 @@ struct grassmann_paper_t : term_base {
                    product_flops(length, 2 * W, W);
         }
 
-        static constexpr auto pair_index = [] {
-            std::array<std::array<int, 2>, P> ij{};
-            int k = 0;
-            for (int i = 0; i < R; ++i)
-                for (int j = i + 1; j < R; ++j) ij[k++] = {i, j};
-            return ij;
-        }();
-
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
             f(param_desc{prefix + "W_red", R, W, offset + W_red});
