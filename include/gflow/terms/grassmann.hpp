@@ -24,6 +24,7 @@
 #include <gflow/core/elementwise.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/term.hpp>
+#include <gflow/expr/plucker.hpp>
 
 namespace gflow::terms {
 
@@ -33,98 +34,8 @@ struct window_t {};
 template <int... Offsets>
 inline constexpr window_t<Offsets...> offsets{};
 
-// The C(R,2) Plücker coordinates of the plane spanned by z and u, pairs (i, j), i < j, in order
-// (0,1), (0,2), ..., (R-2,R-1):  p_ij = z[i] u[j] - z[j] u[i]  (the signed areas of the
-// parallelogram of z and u projected on each coordinate plane). Returns sum of p_ij^2.
-// From this r on, the pair loops below run row by row: the pairs (i, j > i) of one i are
-// contiguous, so each row is one vector loop (r = 32: 31 pairs and fewer). Below it (the names
-// and parens models' r = 4: 6 pairs) one loop over the pairs is faster (measured: the names step
-// took 15 % longer row by row).
-inline constexpr int plucker_rows_from = 8;
-
-template <int R, class S>
-constexpr S plucker_coordinates(const S* __restrict z, const S* __restrict u, S* __restrict p) {
-    if constexpr (R < plucker_rows_from) {
-        S ss = 0;
-        int c = 0;
-        for (int i = 0; i < R; ++i)
-            for (int j = i + 1; j < R; ++j, ++c) {
-                p[c] = z[i] * u[j] - z[j] * u[i];
-                ss += p[c] * p[c];
-            }
-        return ss;
-    } else {
-        for (int i = 0, c = 0; i < R; c += R - 1 - i, ++i) {
-            const S zi = z[i], ui = u[i];
-            S* row = p + c;   // row[m] is p_ij with j = i + 1 + m
-            GFLOW_SIMD
-            for (int m = 0; m < R - 1 - i; ++m) row[m] = zi * u[i + 1 + m] - z[i + 1 + m] * ui;
-        }
-        S acc = 0;
-        GFLOW_SIMD_SUM
-        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += p[c] * p[c];
-        return acc;
-    }
-}
-
-// Σ_c a[c] b[c] over the C(r,2) coordinates, in the order that suits r (see plucker_rows_from).
-template <int R, class S>
-constexpr S plucker_dot(const S* __restrict a, const S* __restrict b) {
-    S acc = 0;
-    if constexpr (R < plucker_rows_from) {
-        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += a[c] * b[c];
-    } else {
-        GFLOW_SIMD_SUM
-        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += a[c] * b[c];
-    }
-    return acc;
-}
-
-// The backward of plucker_coordinates: given dp, the gradient of each coordinate, accumulates
-//   dz_i += Σ_j>i dp_ij u_j - Σ_j<i dp_ji u_j,   du_j += Σ_i<j dp_ij z_i - Σ_i>j dp_ji z_i
-// (z, u and their gradients are of two positions: never the same).
-template <int R, class S>
-inline void plucker_coordinates_backward(const S* __restrict dp, const S* __restrict z, const S* __restrict u,
-                                         S* __restrict dz, S* __restrict du) {
-    if constexpr (R < plucker_rows_from) {
-        int c = 0;
-        for (int i = 0; i < R; ++i)
-            for (int j = i + 1; j < R; ++j, ++c) {
-                dz[i] += dp[c] * u[j];
-                dz[j] -= dp[c] * u[i];
-                du[j] += dp[c] * z[i];
-                du[i] -= dp[c] * z[j];
-            }
-    } else {
-        for (int i = 0, c = 0; i < R; c += R - 1 - i, ++i) {
-            const S zi = z[i], ui = u[i];
-            const S* row = dp + c;   // row[m] is dp_ij with j = i + 1 + m
-            const S *zj = z + i + 1, *uj = u + i + 1;
-            S *dzj = dz + i + 1, *duj = du + i + 1;
-            S dzi = 0, dui = 0;
-            GFLOW_PRAGMA(omp simd reduction(+ : dzi, dui))
-            for (int m = 0; m < R - 1 - i; ++m) {
-                dzi += row[m] * uj[m];
-                dui += row[m] * zj[m];
-                dzj[m] -= row[m] * ui;
-                duj[m] += row[m] * zi;
-            }
-            dz[i] += dzi;
-            du[i] -= dui;
-        }
-    }
-}
-
-// Operations of the Plücker coordinates of a sequence of `length` positions (term.hpp's
-// flop_count): 3 a coordinate (two products and a difference) for each pair (t, t-δ) that
-// exists, t - δ >= 0; backward twice that.
-template <int R, std::size_t K>
-constexpr flop_count plucker_flops(long length, const std::array<int, K>& window) {
-    double pairs = 0;
-    for (int delta : window) pairs += double(std::max(0L, length - delta));
-    const double forward = 3.0 * pairs * (R * (R - 1) / 2);
-    return {forward, 2 * forward};
-}
+using expr::plucker_coordinates, expr::plucker_dot, expr::plucker_coordinates_backward, expr::plucker_flops,
+    expr::plucker_rows_from;
 
 namespace detail {
 // α ⊙ h + (1 - α) ⊙ g with α = sigmoid(a): one fused loop forward, one generated loop backward.

@@ -40,13 +40,7 @@
 
 namespace gflow::terms {
 
-// How the Plücker vector p is brought to unit length. Both have the derivative
-//   dp = (dp̂ - p̂ (p̂ · dp̂)) / N(p)      (N the denominator),
-// except where the max form is clamped (|p| <= ε), where p̂ = p / ε and dp = dp̂ / ε.
-enum class plucker_norm {
-    max,      // p / max(|p|, ε), ε = 1e-8: the paper (and torch.nn.functional.normalize)
-    smooth,   // p / sqrt(|p|² + 1e-8): the microGrassmann reference implementation; no kink
-};
+using expr::plucker_norm;
 
 template <int R, plucker_norm Norm, int... Offsets>
 struct grassmann_paper_t : term_base {

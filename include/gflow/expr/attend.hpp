@@ -1,0 +1,219 @@
+// gflow/expr/attend.hpp: causal multi-head attention of given queries, keys and values, as a node
+// of an expression (terms/attention.hpp writes the mixer with it):
+//
+//   attend<H>(q, k, v):  per head, a_ts = softmax_s(q_t . k_s / sqrt(d/H)), s <= t;  o_t = sum_s a_ts v_s
+//
+// Its backward is derived by hand (softmax and two products). It keeps the weights [H][T][T]
+// for backward; decoding keeps a key/value cache [2][T][d] that grows with the position.
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+
+#include <fmt/format.h>
+
+#include <gflow/core/blas.hpp>
+#include <gflow/core/exp.hpp>
+#include <gflow/core/kernels.hpp>
+#include <gflow/expr/graph.hpp>
+
+namespace gflow::expr {
+
+template <int H, node Q, node Kn, node V>
+struct attend_node : node_base, no_params_node {
+    static_assert(H >= 1, "gflow::expr::attend<heads>: needs at least one head");
+    static constexpr int W = Q::width, D = W / H;   // D: head size
+    static_assert(Kn::width == W && V::width == W, "gflow::expr::attend<heads>(q, k, v): q, k and v have one width");
+    static_assert(W % H == 0, "gflow::attention<heads>: the number of heads must divide the width");
+    using inputs = type_list<Q, Kn, V>;
+    static constexpr int width = W, first_valid = 0;
+    template <int T> static constexpr std::size_t keep = std::size_t(H) * T * T;        // weights [H][T][T], s <= t
+    template <int T> static constexpr std::size_t scratch = std::size_t(T) * T;         // d(weights), d(scores) [T][T]
+    template <int T> static constexpr std::size_t state = 2 * std::size_t(T) * W;       // key and value cache [2][T][d]
+    static std::string label() { return fmt::format("attend<{} heads of {}> causal softmax", H, D); }
+    // The scores q·k and the weighted sums of v: position t takes t + 1 keys, d multiply-adds each
+    // (all heads), for each of the two.
+    static constexpr flop_count flops(long length) {
+        const double forward = 2.0 * 2.0 * double(length) * double(length + 1) / 2 * W;
+        return {forward, 2 * forward};
+    }
+
+    // The scores and weighted sums as products of whole [n][n] matrices through the BLAS
+    // (core/blas.hpp), where they are large enough (the Tiny Shakespeare models; the names
+    // model's 16 x 16 x 4 stay in the loops below). The products run over all n x n pairs and
+    // the weights above the diagonal are set to 0: twice the multiply-adds of the causal
+    // loops, at several times their speed.
+    template <class S>
+    static bool through_blas(int n) {
+        if constexpr (blas::supports<S>) return blas::worth(n, n, D);
+        else return false;
+    }
+
+    template <int T, class S>
+    static void forward(const pass& p, const S*, S* att, S*, S* o, std::array<const S*, 3> in) {
+        const int n = p.n;
+        const auto [q, k, v] = in;
+        if (through_blas<S>(n)) return forward_products<T>(n, q, k, v, att, o);
+        for (int hd = 0; hd < H; ++hd)
+            for (int t = 0; t < n; ++t) attend(hd, q + t * W, k, v, t + 1, att + (hd * T + t) * T, o + t * W);
+    }
+
+    template <int T, class S>
+    static void backward(const pass& p, const S*, S*, S* att, S* datt, const S*, const S* d_o,
+                         std::array<const S*, 3> in, std::array<S*, 3> din) {
+        if (through_blas<S>(p.n)) backward_products<T>(p.n, in, din, att, datt, d_o);
+        else backward_loops<T>(p.n, in, din, att, datt, d_o);
+    }
+
+    // One generated token at position t: append k_t, v_t to the cache, attend over 0..t.
+    template <int T, class S>
+    static void decode(const pass& p, const S*, S* att, S*, S* cache, S* o, std::array<const S*, 3> in) {
+        const int t = p.first_position;
+        S* k_cache = cache;            // [T][d]
+        S* v_cache = cache + T * W;    // [T][d]
+        for (int i = 0; i < W; ++i) {
+            k_cache[t * W + i] = in[1][i];
+            v_cache[t * W + i] = in[2][i];
+        }
+        for (int hd = 0; hd < H; ++hd) attend(hd, in[0], k_cache, v_cache, t + 1, att + hd * T, o);
+    }
+
+private:
+    // Per head, with A = the weights [n][n] (row t: the softmax over s <= t, 0 beyond):
+    //   scores = q_h k_hᵀ / sqrt(D),  A = softmax(scores) row by row,  o_h = A v_h.
+    template <int T, class S>
+    static void forward_products(int n, const S* q, const S* k, const S* v, S* att, S* o) {
+        if constexpr (blas::supports<S>) {   // through_blas: never called otherwise
+            const S scale = S(1) / std::sqrt(S(D));
+            for (int hd = 0; hd < H; ++hd) {
+                const int c0 = hd * D;
+                S* A = att + hd * T * T;   // rows of stride T
+                blas::gemm(false, true, n, n, D, q + c0, W, k + c0, W, S(0), A, T);
+                for (int t = 0; t < n; ++t) {
+                    S* row = A + t * T;
+                    S max_score = -INFINITY;
+                    for (int s = 0; s <= t; ++s) max_score = std::max(max_score, row[s] * scale);
+                    S acc = 0;
+                    GFLOW_SIMD_SUM
+                    for (int s = 0; s <= t; ++s) {
+                        row[s] = vexp(row[s] * scale - max_score);
+                        acc += row[s];
+                    }
+                    const S inv = S(1) / acc;
+                    for (int s = 0; s <= t; ++s) row[s] *= inv;
+                    for (int s = t + 1; s < n; ++s) row[s] = 0;
+                }
+                blas::gemm(false, false, n, D, n, A, T, v + c0, W, S(0), o + c0, W);
+            }
+        }
+    }
+    // Backward of the above, per head, with G = dA and then d(scores) [n][n]:
+    //   G = do_h v_hᵀ;  dv_h += Aᵀ do_h;  dscores = A ⊙ (G - rowsum(A ⊙ G)) / sqrt(D)
+    //   (0 above the diagonal, where A is);  dq_h += dscores k_h;  dk_h += dscoresᵀ q_h.
+    template <int T, class S>
+    static void backward_products(int n, std::array<const S*, 3> in, std::array<S*, 3> din, const S* att, S* G,
+                                  const S* d_o) {
+        if constexpr (blas::supports<S>) {   // through_blas: never called otherwise
+            const auto [q, k, v] = in;
+            const auto [dq, dk, dv] = din;
+            const S scale = S(1) / std::sqrt(S(D));
+            for (int hd = 0; hd < H; ++hd) {
+                const int c0 = hd * D;
+                const S* A = att + hd * T * T;
+                blas::gemm(false, true, n, n, D, d_o + c0, W, v + c0, W, S(0), G, T);
+                blas::gemm(true, false, n, D, n, A, T, d_o + c0, W, S(1), dv + c0, W);
+                for (int t = 0; t < n; ++t) {
+                    const S* at = A + t * T;
+                    S* gt = G + t * T;
+                    S weighted = 0;
+                    GFLOW_PRAGMA(omp simd reduction(+ : weighted))
+                    for (int s = 0; s <= t; ++s) weighted += at[s] * gt[s];
+                    GFLOW_SIMD
+                    for (int s = 0; s <= t; ++s) gt[s] = at[s] * (gt[s] - weighted) * scale;
+                    for (int s = t + 1; s < n; ++s) gt[s] = 0;
+                }
+                blas::gemm(false, false, n, D, n, G, T, k + c0, W, S(1), dq + c0, W);
+                blas::gemm(true, false, n, D, n, G, T, q + c0, W, S(1), dk + c0, W);
+            }
+        }
+    }
+
+    // The same, position by position over s <= t (small sequences: the names model).
+    template <int T, class S>
+    static void backward_loops(int n, std::array<const S*, 3> in, std::array<S*, 3> din, const S* att,
+                               S* dweights, const S* d_o) {
+        const auto [q, k, v] = in;
+        const auto [dq, dk, dv] = din;
+        const S scale = S(1) / std::sqrt(S(D));
+        for (int hd = 0; hd < H; ++hd) {
+            const int c0 = hd * D;
+            for (int t = 0; t < n; ++t) {
+                const S* weights = att + (hd * T + t) * T;
+                const S* do_t = d_o + t * W + c0;
+                // o_t = sum_s a_s v_s  ->  da_s = do_t . v_s,  dv_s += a_s do_t
+                S weighted = 0;
+                for (int s = 0; s <= t; ++s) {
+                    const S* vs = v + s * W + c0;
+                    S* dvs = dv + s * W + c0;
+                    S acc = 0;
+                    GFLOW_SIMD_SUM
+                    for (int i = 0; i < D; ++i) acc += do_t[i] * vs[i];
+                    dweights[s] = acc;
+                    weighted += weights[s] * acc;
+                    GFLOW_SIMD
+                    for (int i = 0; i < D; ++i) dvs[i] += weights[s] * do_t[i];
+                }
+                // softmax: dscore_s = a_s (da_s - sum_j a_j da_j); score = scale q_t . k_s
+                const S* qt = q + t * W + c0;
+                S* dqt = dq + t * W + c0;
+                for (int s = 0; s <= t; ++s) {
+                    const S dscore = weights[s] * (dweights[s] - weighted) * scale;
+                    const S* ks = k + s * W + c0;
+                    S* dks = dk + s * W + c0;
+                    GFLOW_SIMD
+                    for (int i = 0; i < D; ++i) {
+                        dqt[i] += dscore * ks[i];
+                        dks[i] += dscore * qt[i];
+                    }
+                }
+            }
+        }
+    }
+
+    // Head hd of one query over keys/values 0..count-1: weights (softmax) and output slice.
+    template <class S>
+    static void attend(int hd, const S* qt, const S* keys, const S* values, int count, S* weights, S* ot) {
+        const int c0 = hd * D;
+        const S scale = S(1) / std::sqrt(S(D));
+        S max_score = -INFINITY;
+        for (int s = 0; s < count; ++s) {
+            const S* ks = keys + s * W + c0;
+            S acc = 0;
+            GFLOW_SIMD_SUM
+            for (int i = 0; i < D; ++i) acc += qt[c0 + i] * ks[i];
+            weights[s] = acc * scale;
+            max_score = std::max(max_score, weights[s]);
+        }
+        S acc = 0;   // the softmax's denominator (a vector reduction: vexp inlines)
+        GFLOW_SIMD_SUM
+        for (int s = 0; s < count; ++s) {
+            weights[s] = vexp(weights[s] - max_score);
+            acc += weights[s];
+        }
+        const S inv = S(1) / acc;
+        for (int s = 0; s < count; ++s) weights[s] *= inv;
+        S* out = ot + c0;
+        for (int i = 0; i < D; ++i) out[i] = 0;
+        for (int s = 0; s < count; ++s) {
+            const S* vs = values + s * W + c0;
+            GFLOW_SIMD
+            for (int i = 0; i < D; ++i) out[i] += weights[s] * vs[i];
+        }
+    }
+};
+
+template <int H, node Q, node Kn, node V>
+constexpr attend_node<H, Q, Kn, V> attend(Q, Kn, V) { return {}; }
+
+}  // namespace gflow::expr

@@ -1,0 +1,310 @@
+// gflow/expr/graph.hpp: a term written as an expression of nodes, and the code generated from it.
+//
+// A mixer is written as a function of its input h (terms/expression.hpp):
+//
+//     auto z = expr::linear<"W_red", R>(h);
+//     auto p = expr::window_mean(expr::unit(expr::plucker(z, expr::shift<Offsets>(z)))...);
+//
+// Each call returns an empty node whose type records the operation and its inputs' types, so the
+// whole expression is one type: a graph known at compile time. A value used twice is the same
+// type twice, so it is computed once (identical types are the same computation: same operation,
+// same inputs, same parameter names). `graph` orders the nodes (each after its inputs, in the
+// order the expression first reaches them, arguments left to right), lays out the parameters in
+// that order and the activations node by node, and generates forward (nodes in order), backward
+// (nodes in reverse, each accumulating into its inputs' gradients) and decoding.
+//
+// A node N provides (every size a compile-time constant):
+//   using inputs = type_list<...>;  static constexpr int width;   the value per position
+//   static constexpr int first_valid;    positions before it have no value of their own (a shift
+//                                        by δ has none before δ); window_mean counts by it
+//   static constexpr std::size_t param_size;  for_each_param(f, offset, prefix)
+//   template <int T> static constexpr std::size_t keep;     saved by forward for backward [per sequence]
+//   template <int T> static constexpr std::size_t scratch;  used within one call only (shared by all nodes)
+//   template <int T> static constexpr std::size_t state;    kept between decoded tokens
+//   forward <T>(pass, w, keep, scratch, out, std::array<const S*, K> in)
+//   backward<T>(pass, w, dw, keep, scratch, out, dout, in, std::array<S*, K> din)   accumulates
+//   decode  <T>(pass, w, keep, scratch, state, out, in)      optional: forward on one row otherwise
+//   static std::string label();  static constexpr flop_count flops(long length) (optional)
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/term.hpp>
+
+namespace gflow::expr {
+
+template <class... Ts> struct type_list { static constexpr std::size_t size = sizeof...(Ts); };
+
+struct node_base {};
+template <class N>
+concept node = std::derived_from<N, node_base> && std::is_empty_v<N>;
+
+// The expression's input h: the term's input, width W.
+template <int W>
+struct input : node_base {
+    using inputs = type_list<>;
+    static constexpr int width = W, first_valid = 0;
+};
+
+// Defaults for a node without parameters, saved values, scratch or decoding state.
+struct no_params_node {
+    static constexpr std::size_t param_size = 0;
+    template <class F> static void for_each_param(F&&, std::size_t, const std::string&) {}
+};
+struct stateless_node {
+    template <int T> static constexpr std::size_t keep = 0;
+    template <int T> static constexpr std::size_t scratch = 0;
+    template <int T> static constexpr std::size_t state = 0;
+};
+
+namespace detail {
+template <class T, class List> struct contains;
+template <class T, class... Ts>
+struct contains<T, type_list<Ts...>> : std::bool_constant<(std::is_same_v<T, Ts> || ...)> {};
+
+template <class List, class T> struct append;
+template <class... Ts, class T> struct append<type_list<Ts...>, T> { using type = type_list<Ts..., T>; };
+
+// Post-order, each node once: a node's inputs (left to right), then the node. The input h is not
+// a node of the graph (it is the term's x).
+template <class Seen, class N> struct visit;
+template <class Seen, class Inputs> struct visit_all;
+template <class Seen> struct visit_all<Seen, type_list<>> { using type = Seen; };
+template <class Seen, class First, class... Rest>
+struct visit_all<Seen, type_list<First, Rest...>> {
+    using type = typename visit_all<typename visit<Seen, First>::type, type_list<Rest...>>::type;
+};
+template <class Seen, class N>
+struct visit {
+    using type = std::conditional_t<
+        contains<N, Seen>::value || N::inputs::size == 0, Seen,
+        typename append<typename visit_all<Seen, typename N::inputs>::type, N>::type>;
+};
+
+template <class T, class... Ts>
+constexpr std::size_t index_of(type_list<Ts...>) {
+    std::size_t i = 0;
+    ((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
+    return i;
+}
+
+template <class N>
+constexpr flop_count node_flops(long length) {
+    if constexpr (requires { N::flops(length); }) return N::flops(length);
+    else return {};
+}
+
+// f.template operator()<k>() for k = 0 .. K-1, at compile time.
+template <std::size_t K, class F>
+constexpr void for_each_index(F&& f) {
+    [&]<std::size_t... k>(std::index_sequence<k...>) { (f.template operator()<k>(), ...); }(std::make_index_sequence<K>{});
+}
+// The same, k = K-1 down to 0.
+template <std::size_t K, class F>
+constexpr void for_each_index_reversed(F&& f) {
+    [&]<std::size_t... k>(std::index_sequence<k...>) {
+        (f.template operator()<K - 1 - k>(), ...);
+    }(std::make_index_sequence<K>{});
+}
+
+template <class N>
+constexpr auto param_names_of() {
+    if constexpr (requires { N::param_names; }) return N::param_names;
+    else return std::array<std::string_view, 0>{};
+}
+template <class N>
+constexpr int first_input_width() {
+    return []<class... In>(type_list<In...>) { return std::max({0, In::width...}); }(typename N::inputs{});
+}
+
+template <class Names>
+constexpr bool all_distinct(const Names& names) {
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = i + 1; j < names.size(); ++j)
+            if (names[i] == names[j]) return false;
+    return true;
+}
+}  // namespace detail
+
+// The generated term of an expression with root node Root over input width W, for sequences of
+// T positions. Activation layout, node k after node k-1:
+//   [value k: T x width_k] [keep k] [gradient k: T x width_k]   (the root's value is y, its
+//   gradient dy), then one scratch block, the largest any node asks for, shared by all.
+template <int T, int W, node Root>
+struct graph {
+    using nodes = typename detail::visit<type_list<>, Root>::type;
+    static_assert(nodes::size >= 1, "gflow::expression: the expression returns its input unchanged; "
+                                    "a term must compute something");
+    static constexpr std::size_t K = nodes::size;
+
+    template <std::size_t k, class L = nodes> struct at_t;
+    template <std::size_t k, class... Ns> struct at_t<k, type_list<Ns...>> {
+        using type = std::tuple_element_t<k, std::tuple<Ns...>>;
+    };
+    template <std::size_t k> using at = typename at_t<k>::type;
+
+    template <class F>
+    static constexpr void for_each_index(F&& f) { detail::for_each_index<K>(f); }
+
+    static constexpr auto widths = [] {
+        std::array<std::size_t, K> out{};
+        detail::for_each_index<K>([&]<std::size_t k>() { out[k] = std::size_t(at<k>::width); });
+        return out;
+    }();
+
+    struct layout_t {
+        std::array<std::size_t, K> param{}, value{}, keep{}, grad{}, state{};
+        std::size_t param_size = 0, scratch_at = 0, scratch = 0, act_size = 0, state_size = 0;
+        std::size_t kept = 0, values = 0, grads = 0;   // the three kinds of memory, summed
+    };
+    static constexpr layout_t layout = [] {
+        layout_t l;
+        std::size_t a = 0;
+        detail::for_each_index<K>([&]<std::size_t k>() {
+            using N = at<k>;
+            const std::size_t rows = (k + 1 == K) ? 0 : std::size_t(T) * N::width;   // root: y, dy
+            l.param[k] = l.param_size;
+            l.param_size += N::param_size;
+            l.value[k] = a;
+            a += rows;
+            l.keep[k] = a;
+            a += N::template keep<T>;
+            l.grad[k] = a;
+            a += rows;
+            l.state[k] = l.state_size;
+            l.state_size += N::template state<T>;
+            l.scratch = std::max(l.scratch, std::size_t(N::template scratch<T>));
+            l.kept += N::template keep<T>;
+            l.values += rows;
+            l.grads += rows;
+        });
+        l.scratch_at = a;
+        l.act_size = a + l.scratch;
+        return l;
+    }();
+
+    // Every parameter has its own name: a product written twice with one name is refused (a value
+    // used twice is written once, as one variable, and computed once).
+    static constexpr std::size_t name_count = [] {
+        std::size_t m = 0;
+        detail::for_each_index<K>([&]<std::size_t k>() { m += detail::param_names_of<at<k>>().size(); });
+        return m;
+    }();
+    static constexpr auto param_names = [] {
+        std::array<std::string_view, name_count> names{};
+        std::size_t m = 0;
+        detail::for_each_index<K>([&]<std::size_t k>() {
+            for (auto name : detail::param_names_of<at<k>>()) names[m++] = name;
+        });
+        return names;
+    }();
+    static_assert(detail::all_distinct(param_names),
+                  "gflow::expression: two products of the expression have the same parameter name; give "
+                  "each its own (a value used twice is written once, as a variable, and computed once)");
+
+    static constexpr std::size_t param_size = layout.param_size;
+    static constexpr std::size_t act_size = layout.act_size;
+    static constexpr std::size_t state_size = layout.state_size;
+
+    static constexpr flop_count flops(long length) {
+        flop_count total{};
+        for_each_index([&]<std::size_t k>() { total = total + detail::node_flops<at<k>>(length); });
+        return total;
+    }
+
+    template <class F>
+    static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
+        for_each_index([&]<std::size_t k>() { at<k>::for_each_param(f, offset + layout.param[k], prefix); });
+    }
+    static void summarize(std::vector<summary_row>& rows, int depth) {
+        for_each_index([&]<std::size_t k>() {
+            using N = at<k>;
+            const std::size_t own = N::template keep<T> + ((k + 1 == K) ? 0 : 2 * std::size_t(T) * N::width);
+            rows.push_back({depth, N::label(), detail::first_input_width<N>(), N::width, N::param_size, own});
+        });
+    }
+
+    template <class S>
+    static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+        for_each_index([&]<std::size_t k>() {
+            using N = at<k>;
+            N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
+                                   value<k>(a, y), inputs<N>(a, x));
+        });
+    }
+
+    template <class S>
+    static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S* y, const S* dy,
+                         S* dx) {
+        for_each_index([&]<std::size_t k>() {
+            if constexpr (k + 1 < K) kernels::zero(a + layout.grad[k], p.n * at<k>::width);
+        });
+        detail::for_each_index_reversed<K>([&]<std::size_t k>() {
+            using N = at<k>;
+            const S* out = (k + 1 == K) ? y : a + layout.value[k];
+            const S* dout = (k + 1 == K) ? dy : a + layout.grad[k];
+            N::template backward<T>(p, w + layout.param[k], dw + layout.param[k], a + layout.keep[k],
+                                    a + layout.scratch_at, out, dout, inputs<N>(a, x), gradients<N>(a, dx));
+        });
+    }
+
+    template <class S>
+    static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+        for_each_index([&]<std::size_t k>() {
+            using N = at<k>;
+            if constexpr (N::template state<T> > 0)
+                N::template decode<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
+                                      state + layout.state[k], value<k>(a, y), inputs<N>(a, x));
+            else
+                N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
+                                       value<k>(a, y), inputs<N>(a, x));
+        });
+    }
+
+    // Where node N's value lies in the activation block (the root's is y): for programs that show
+    // a mixer's intermediate values (examples/teaching).
+    template <class N>
+    static constexpr std::size_t value_offset = layout.value[detail::index_of<N>(nodes{})];
+    template <class N>
+    static constexpr std::size_t keep_offset = layout.keep[detail::index_of<N>(nodes{})];
+    template <class N>
+    static constexpr std::size_t param_offset = layout.param[detail::index_of<N>(nodes{})];
+
+private:
+    template <std::size_t k, class S>
+    static S* value(S* a, S* y) {
+        if constexpr (k + 1 == K) return y; else return a + layout.value[k];
+    }
+    template <class N, class S>
+    static auto inputs(S* a, const S* x) {
+        return []<class... In>(type_list<In...>, S* a_, const S* x_) {
+            return std::array<const S*, sizeof...(In)>{source<In>(a_, x_)...};
+        }(typename N::inputs{}, a, x);
+    }
+    template <class N, class S>
+    static auto gradients(S* a, S* dx) {
+        return []<class... In>(type_list<In...>, S* a_, S* dx_) {
+            return std::array<S*, sizeof...(In)>{gradient_of<In>(a_, dx_)...};
+        }(typename N::inputs{}, a, dx);
+    }
+    template <class In, class S>
+    static const S* source(S* a, const S* x) {
+        if constexpr (std::is_same_v<In, input<W>>) return x;
+        else return a + layout.value[detail::index_of<In>(nodes{})];
+    }
+    template <class In, class S>
+    static S* gradient_of(S* a, S* dx) {
+        if constexpr (std::is_same_v<In, input<W>>) return dx;
+        else return a + layout.grad[detail::index_of<In>(nodes{})];
+    }
+};
+
+}  // namespace gflow::expr

@@ -1,0 +1,307 @@
+// gflow/expr/plucker.hpp: the Plücker map of the Grassmann mixer, as nodes of an expression.
+//
+//   plucker(z, u)      p_ij = z_i u_j - z_j u_i, i < j: the C(r,2) coordinates of the plane of z and u
+//   unit(p)            p / sqrt(|p|^2 + 1e-8)   (microGrassmann; unit<plucker_norm::max>: p / max(|p|, 1e-8))
+//
+// Each has its hand-derived backward (forward mode through 2r tangents would be about 30x the
+// work at r = 32). The expression the Grassmann mixers write,
+//
+//   window_mean(unit(plucker(z, shift<δ>(z)))...)       over the window δ_1, ..., δ_K
+//
+// is recognised where it is written and becomes one node, plucker_window_mean: one loop per
+// position computing the coordinates, their normalisation and the mean, keeping p̂ [T][K][C(r,2)]
+// and 1/N [T][K] for backward, and, when decoding, a ring of the last max δ vectors z instead of
+// K rings. It equals the composition of the separate nodes to rounding (tests/expr/test_plucker.cpp).
+#pragma once
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <string>
+#include <type_traits>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <gflow/core/kernels.hpp>
+#include <gflow/expr/causal.hpp>
+#include <gflow/expr/graph.hpp>
+
+namespace gflow::expr {
+
+// The C(R,2) Plücker coordinates of the plane spanned by z and u, pairs (i, j), i < j, in order
+// (0,1), (0,2), ..., (R-2,R-1):  p_ij = z[i] u[j] - z[j] u[i]  (the signed areas of the
+// parallelogram of z and u projected on each coordinate plane). Returns sum of p_ij^2.
+// From this r on, the pair loops below run row by row: the pairs (i, j > i) of one i are
+// contiguous, so each row is one vector loop (r = 32: 31 pairs and fewer). Below it (the names
+// and parens models' r = 4: 6 pairs) one loop over the pairs is faster (measured: the names step
+// took 15 % longer row by row).
+inline constexpr int plucker_rows_from = 8;
+
+template <int R, class S>
+constexpr S plucker_coordinates(const S* __restrict z, const S* __restrict u, S* __restrict p) {
+    if constexpr (R < plucker_rows_from) {
+        S ss = 0;
+        int c = 0;
+        for (int i = 0; i < R; ++i)
+            for (int j = i + 1; j < R; ++j, ++c) {
+                p[c] = z[i] * u[j] - z[j] * u[i];
+                ss += p[c] * p[c];
+            }
+        return ss;
+    } else {
+        for (int i = 0, c = 0; i < R; c += R - 1 - i, ++i) {
+            const S zi = z[i], ui = u[i];
+            S* row = p + c;   // row[m] is p_ij with j = i + 1 + m
+            GFLOW_SIMD
+            for (int m = 0; m < R - 1 - i; ++m) row[m] = zi * u[i + 1 + m] - z[i + 1 + m] * ui;
+        }
+        S acc = 0;
+        GFLOW_SIMD_SUM
+        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += p[c] * p[c];
+        return acc;
+    }
+}
+
+// Σ_c a[c] b[c] over the C(r,2) coordinates, in the order that suits r (see plucker_rows_from).
+template <int R, class S>
+constexpr S plucker_dot(const S* __restrict a, const S* __restrict b) {
+    S acc = 0;
+    if constexpr (R < plucker_rows_from) {
+        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += a[c] * b[c];
+    } else {
+        GFLOW_SIMD_SUM
+        for (int c = 0; c < R * (R - 1) / 2; ++c) acc += a[c] * b[c];
+    }
+    return acc;
+}
+
+// The backward of plucker_coordinates: given dp, the gradient of each coordinate, accumulates
+//   dz_i += Σ_j>i dp_ij u_j - Σ_j<i dp_ji u_j,   du_j += Σ_i<j dp_ij z_i - Σ_i>j dp_ji z_i
+// (z, u and their gradients are of two positions: never the same).
+template <int R, class S>
+inline void plucker_coordinates_backward(const S* __restrict dp, const S* __restrict z, const S* __restrict u,
+                                         S* __restrict dz, S* __restrict du) {
+    if constexpr (R < plucker_rows_from) {
+        int c = 0;
+        for (int i = 0; i < R; ++i)
+            for (int j = i + 1; j < R; ++j, ++c) {
+                dz[i] += dp[c] * u[j];
+                dz[j] -= dp[c] * u[i];
+                du[j] += dp[c] * z[i];
+                du[i] -= dp[c] * z[j];
+            }
+    } else {
+        for (int i = 0, c = 0; i < R; c += R - 1 - i, ++i) {
+            const S zi = z[i], ui = u[i];
+            const S* row = dp + c;   // row[m] is dp_ij with j = i + 1 + m
+            const S *zj = z + i + 1, *uj = u + i + 1;
+            S *dzj = dz + i + 1, *duj = du + i + 1;
+            S dzi = 0, dui = 0;
+            GFLOW_PRAGMA(omp simd reduction(+ : dzi, dui))
+            for (int m = 0; m < R - 1 - i; ++m) {
+                dzi += row[m] * uj[m];
+                dui += row[m] * zj[m];
+                dzj[m] -= row[m] * ui;
+                duj[m] += row[m] * zi;
+            }
+            dz[i] += dzi;
+            du[i] -= dui;
+        }
+    }
+}
+
+// Operations of the Plücker coordinates of a sequence of `length` positions (term.hpp's
+// flop_count): 3 a coordinate (two products and a difference) for each pair (t, t-δ) that
+// exists, t - δ >= 0; backward twice that.
+template <int R, std::size_t K>
+constexpr flop_count plucker_flops(long length, const std::array<int, K>& window) {
+    double pairs = 0;
+    for (int delta : window) pairs += double(std::max(0L, length - delta));
+    const double forward = 3.0 * pairs * (R * (R - 1) / 2);
+    return {forward, 2 * forward};
+}
+
+
+// How the Plücker vector p is brought to unit length. Both have the derivative
+//   dp = (dp̂ - p̂ (p̂ · dp̂)) / N(p)      (N the denominator),
+// except where the max form is clamped (|p| <= ε), where p̂ = p / ε and dp = dp̂ / ε.
+enum class plucker_norm {
+    max,      // p / max(|p|, ε), ε = 1e-8: the paper (and torch.nn.functional.normalize)
+    smooth,   // p / sqrt(|p|² + 1e-8): the microGrassmann reference implementation; no kink
+};
+inline constexpr double plucker_norm_epsilon = 1e-8;   // ε of the max form; added to |p|² in smooth
+
+// 1 / N(p) from ss = |p|².
+template <plucker_norm Norm, class S>
+inline S inverse_norm(S ss) {
+    if constexpr (Norm == plucker_norm::smooth)
+        return S(1) / std::sqrt(ss + S(plucker_norm_epsilon));
+    else
+        return S(1) / std::max(std::sqrt(ss), S(plucker_norm_epsilon));
+}
+// Whether the max form was clamped for this p: then N = ε exactly, so 1/N = 1/ε (an unclamped
+// |p| > ε gives 1/|p| < 1/ε, equal only by rounding at the kink itself).
+template <plucker_norm Norm, class S>
+inline bool clamped(S inv) {
+    if constexpr (Norm == plucker_norm::smooth) return false;
+    else return inv >= S(1) / S(plucker_norm_epsilon);
+}
+constexpr const char* norm_formula(plucker_norm norm) {
+    return norm == plucker_norm::max ? "p / max(|p|, eps)" : "p / sqrt(|p|^2 + eps)";
+}
+
+template <node A, node B>
+struct plucker_node : node_base, no_params_node, stateless_node {
+    static_assert(A::width == B::width, "gflow::expr::plucker(z, u): z and u have the same width r");
+    static_assert(A::width >= 2, "gflow::expr::plucker(z, u): r must be at least 2 (a Plücker coordinate "
+                                 "needs two dimensions)");
+    static_assert(!std::is_same_v<A, B>, "gflow::expr::plucker(z, z) is 0: pair z with another value, "
+                                         "e.g. shift<1>(z)");
+    static constexpr int R = A::width, P = R * (R - 1) / 2;
+    using inputs = type_list<A, B>;
+    static constexpr int width = P, first_valid = std::max(A::first_valid, B::first_valid);
+    static std::string label() { return fmt::format("plucker [r={}: C(r,2) = {}]", R, P); }
+    static constexpr flop_count flops(long length) {
+        const double forward = 3.0 * double(length) * P;
+        return {forward, 2 * forward};
+    }
+
+    template <int T, class S>
+    static void forward(const pass& p, const S*, S*, S*, S* y, std::array<const S*, 2> x) {
+        for (int t = 0; t < p.n; ++t) plucker_coordinates<R>(x[0] + t * R, x[1] + t * R, y + t * P);
+    }
+    template <int T, class S>
+    static void backward(const pass& p, const S*, S*, S*, S*, const S*, const S* dy, std::array<const S*, 2> x,
+                         std::array<S*, 2> dx) {
+        for (int t = 0; t < p.n; ++t)
+            plucker_coordinates_backward<R>(dy + t * P, x[0] + t * R, x[1] + t * R, dx[0] + t * R, dx[1] + t * R);
+    }
+};
+
+template <plucker_norm Norm, node X>
+struct unit_node : node_base, no_params_node {
+    using inputs = type_list<X>;
+    static constexpr int width = X::width, first_valid = X::first_valid;
+    template <int T> static constexpr std::size_t keep = T;   // 1 / N(x_t) [T]
+    template <int T> static constexpr std::size_t scratch = 0;
+    template <int T> static constexpr std::size_t state = 0;
+    static std::string label() { return fmt::format("unit [{}]", norm_formula(Norm)); }
+
+    template <int T, class S>
+    static void forward(const pass& p, const S*, S* inv, S*, S* y, std::array<const S*, 1> x) {
+        for (int t = 0; t < p.n; ++t) {
+            const S* xt = x[0] + t * width;
+            S ss = 0;
+            for (int c = 0; c < width; ++c) ss += xt[c] * xt[c];
+            inv[t] = inverse_norm<Norm>(ss);
+            for (int c = 0; c < width; ++c) y[t * width + c] = xt[c] * inv[t];
+        }
+    }
+    template <int T, class S>
+    static void backward(const pass& p, const S*, S*, S* inv, S*, const S* y, const S* dy, std::array<const S*, 1>,
+                         std::array<S*, 1> dx) {
+        for (int t = 0; t < p.n; ++t) {
+            const S *yt = y + t * width, *dyt = dy + t * width;
+            S dot = 0;
+            if (!clamped<Norm>(inv[t]))
+                for (int c = 0; c < width; ++c) dot += yt[c] * dyt[c];
+            for (int c = 0; c < width; ++c) dx[0][t * width + c] += (dyt[c] - yt[c] * dot) * inv[t];
+        }
+    }
+};
+
+// window_mean(unit<Norm>(plucker(z, shift<δ_k>(z)))...) in one node (see the top of this file).
+template <plucker_norm Norm, node Z, int... Offsets>
+struct plucker_window_mean_node : node_base, no_params_node {
+    static constexpr int R = Z::width, P = R * (R - 1) / 2, K = sizeof...(Offsets);
+    static constexpr std::array<int, K> window{Offsets...};
+    static constexpr int max_offset = std::max({Offsets...});
+    using inputs = type_list<Z>;
+    static constexpr int width = P, first_valid = Z::first_valid + std::min({Offsets...});
+    // kept for backward: p̂ [T][K][C(r,2)], then 1 / N [T][K]
+    template <int T> static constexpr std::size_t keep = std::size_t(T) * K * P + std::size_t(T) * K;
+    template <int T> static constexpr std::size_t scratch = P;                        // one pair's dp [C(r,2)]
+    template <int T> static constexpr std::size_t state = std::size_t(max_offset) * R;   // ring of z [max δ][r]
+    static std::string label() {
+        return fmt::format("window_mean of unit plucker(z, shift<δ>(z)), δ in {} [one fused loop, {}]", window,
+                           norm_formula(Norm));
+    }
+    static constexpr flop_count flops(long length) { return plucker_flops<R>(length, window); }
+
+    template <int T, class S>
+    static void forward(const pass& p, const S*, S* keep_, S*, S* y, std::array<const S*, 1> z) {
+        for (int t = 0; t < p.n; ++t)
+            mean_at<T>(t, z[0] + t * R, [&](int s) { return z[0] + s * R; }, keep_, y, 0);
+    }
+    template <int T, class S>
+    static void backward(const pass& p, const S*, S*, S* keep_, S* dp, const S*, const S* dmean_rows,
+                         std::array<const S*, 1> z_rows, std::array<S*, 1> dz_rows) {
+        const S* z = z_rows[0];
+        S* dz = dz_rows[0];
+        for (int t = 0; t < p.n; ++t) {
+            int count = 0;
+            for (int k = 0; k < K; ++k) count += (t - window[k] >= 0);
+            if (count == 0) continue;
+            const S* dmean = dmean_rows + t * P;   // [C(r,2)]
+            const S* zt = z + t * R;               // [r]
+            S* dzt = dz + t * R;                   // [r]
+            for (int k = 0; k < K; ++k) {
+                const int s = t - window[k];
+                if (s < 0) continue;
+                const S* ph = keep_ + (t * K + k) * P;            // [C(r,2)]
+                const S inv = keep_[std::size_t(T) * K * P + t * K + k];
+                // d p̂ = dmean / count;  dp = (dp̂ - p̂ (p̂ . dp̂)) / N, or dp̂ / ε where clamped
+                const S dot = clamped<Norm>(inv) ? S(0) : plucker_dot<R>(ph, dmean), scale = inv / S(count);
+                GFLOW_SIMD
+                for (int c = 0; c < P; ++c) dp[c] = (dmean[c] - ph[c] * dot) * scale;
+                plucker_coordinates_backward<R>(dp, zt, z + s * R, dzt, dz + s * R);
+            }
+        }
+    }
+    // One token at position t: pairs with the ring of the last max δ vectors z.
+    template <int T, class S>
+    static void decode(const pass& p, const S*, S* keep_, S*, S* ring, S* y, std::array<const S*, 1> z) {
+        const int t = p.first_position;
+        mean_at<T>(0, z[0], [&](int s) { return ring + ((s + t) % max_offset) * R; }, keep_, y, t);
+        for (int i = 0; i < R; ++i) ring[(t % max_offset) * R + i] = z[0][i];
+    }
+
+private:
+    // p̂ for each offset that exists at position t (= row + position_shift), and their mean into y's
+    // row. earlier(s) gives z at row s (s may be negative in decode, where rows are relative).
+    template <int T, class S, class Earlier>
+    static void mean_at(int row, const S* zt, Earlier earlier, S* keep_, S* y, int position_shift) {
+        S* mean = y + row * P;   // [C(r,2)]
+        for (int c = 0; c < P; ++c) mean[c] = 0;
+        int count = 0;
+        for (int k = 0; k < K; ++k) {
+            const int delta = window[k];
+            if (row + position_shift - delta < 0) continue;
+            S* ph = keep_ + (row * K + k) * P;   // [C(r,2)]
+            const S inv = inverse_norm<Norm>(plucker_coordinates<R>(zt, earlier(row - delta), ph));
+            keep_[std::size_t(T) * K * P + row * K + k] = inv;
+            for (int c = 0; c < P; ++c) {
+                ph[c] *= inv;
+                mean[c] += ph[c];
+            }
+            ++count;
+        }
+        if (count > 1)
+            for (int c = 0; c < P; ++c) mean[c] /= S(count);
+    }
+};
+
+template <node A, node B>
+constexpr plucker_node<A, B> plucker(A, B) { return {}; }
+template <plucker_norm Norm = plucker_norm::smooth, node X>
+constexpr unit_node<Norm, X> unit(X) { return {}; }
+
+// The pattern: every value of the window a unit Plücker vector of one z and a shift of it, by
+// distinct offsets, with one normalisation.
+template <plucker_norm Norm, node Z, int... Offsets>
+    requires(sizeof...(Offsets) >= 1 && Z::first_valid == 0)
+struct window_mean_of<unit_node<Norm, plucker_node<Z, shift_node<Offsets, Z>>>...> {
+    using type = plucker_window_mean_node<Norm, Z, Offsets...>;
+};
+
+}  // namespace gflow::expr

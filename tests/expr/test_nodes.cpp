@@ -1,0 +1,145 @@
+// Every node of an expression (include/gflow/expr/): its gradient against finite differences,
+// through a small expression that uses it; decoding position by position equal to the forward
+// pass; the fused Plücker window mean equal to the composition of its separate nodes.
+#define BOOST_TEST_MODULE expr_nodes
+#include "../terms/term_check.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <gflow/random.hpp>
+#include <gflow/terms/expression.hpp>
+#include <gflow/testing/tolerance.hpp>
+
+using namespace gflow::terms;
+using gflow::expr::plucker_norm;
+namespace expr = gflow::expr;
+
+namespace {
+// shift and window_mean of h itself: the mean of h_t, h_{t-1}, h_{t-3} over those that exist
+constexpr auto causal_mean = expression<"causal mean">([](auto h, auto) {
+    using namespace gflow::expr;
+    return window_mean(h, shift<1>(h), shift<3>(h));
+});
+// products, concatenation, a map of four values (one of them twice) and valid_only
+constexpr auto products = expression<"products">([](auto h, auto d) {
+    using namespace gflow::expr;
+    auto a = expr::affine<"A", "a", 3>(h);
+    auto b = valid_only(expr::linear<"B", 3>(shift<2>(h)));
+    auto c = map([](auto x, auto y, auto z) { return x * gflow::math::tanh(y) + z * z; }, a, b, a);
+    return expr::linear<"C", d>(concat(c, b));
+});
+// the Plücker nodes, separately: unit(plucker(z, shift<δ>(z))) with each normalisation
+template <plucker_norm Norm>
+constexpr auto plucker_parts = expression<"plucker parts">([](auto h, auto d) {
+    using namespace gflow::expr;
+    auto z = expr::linear<"W_red", 4>(h);
+    using one = decltype(unit<Norm>(plucker(z, shift<1>(z))));
+    using two = decltype(unit<Norm>(plucker(z, shift<2>(z))));
+    using five = decltype(unit<Norm>(plucker(z, shift<5>(z))));
+    return expr::linear<"W_plu", d>(window_mean_node<one, two, five>{});   // not the fused node
+});
+template <plucker_norm Norm>
+constexpr auto plucker_fused = expression<"plucker fused">([](auto h, auto d) {
+    using namespace gflow::expr;
+    auto z = expr::linear<"W_red", 4>(h);
+    return expr::linear<"W_plu", d>(window_mean(unit<Norm>(plucker(z, shift<1>(z))), unit<Norm>(plucker(z, shift<2>(z))),
+                                                unit<Norm>(plucker(z, shift<5>(z)))));
+});
+constexpr auto attention_of = expression<"attend">([](auto h, auto d) {
+    using namespace gflow::expr;
+    return expr::linear<"O", d>(attend<2>(expr::linear<"Q", d>(h), expr::linear<"K", d>(h), h));
+});
+
+constexpr gflow::dims sizes{5, 9, 6};
+
+// Forward over n positions, and decode position by position from a zeroed state: the same outputs.
+template <class Term, gflow::dims C, int W>
+double decode_difference(int n, std::uint64_t seed) {
+    using I = gflow::bind<Term, C, W>;
+    gflow::rng gen(seed);
+    std::vector<double> w(I::param_size), a(I::act_size + 1), state(I::state_size + 1, 0.0), x(std::size_t(n) * W),
+        y(x.size()), decoded(x.size());
+    for (auto& v : w) v = 0.5 * gen.normal();
+    for (auto& v : x) v = gen.normal();
+    I::forward(gflow::pass{n, nullptr, 0}, w.data(), a.data(), x.data(), y.data());
+    for (int t = 0; t < n; ++t)
+        I::decode(gflow::pass{1, nullptr, t}, w.data(), a.data(), state.data(), x.data() + t * W, decoded.data() + t * W);
+    double m = 0, scale = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        m = std::max(m, std::abs(y[i] - decoded[i]));
+        scale = std::max(scale, std::abs(y[i]));
+    }
+    return m / scale;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
+    GFLOW_CHECK_TERM_GRADIENT(decltype(causal_mean), sizes, 6, 1);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(products), sizes, 6, 2);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_parts<plucker_norm::smooth>), sizes, 6, 3);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_parts<plucker_norm::max>), sizes, 6, 4);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::smooth>), sizes, 6, 5);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::max>), sizes, 6, 6);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(attention_of), sizes, 6, 7);
+}
+
+BOOST_AUTO_TEST_CASE(decoding_equals_the_forward_pass) {
+    // each decoded output is the forward's computation on one row, plus the state's rows: equal
+    // up to the roundings of sums taken in another grouping (a few units of precision)
+    const double bound = gflow::testing::rounding_error(64, 1.0);
+    BOOST_TEST((decode_difference<decltype(causal_mean), sizes, 6>(9, 11) <= bound));
+    BOOST_TEST((decode_difference<decltype(products), sizes, 6>(9, 12) <= bound));
+    BOOST_TEST((decode_difference<decltype(plucker_parts<plucker_norm::smooth>), sizes, 6>(9, 13) <= bound));
+    BOOST_TEST((decode_difference<decltype(plucker_fused<plucker_norm::max>), sizes, 6>(9, 14) <= bound));
+    BOOST_TEST((decode_difference<decltype(attention_of), sizes, 6>(9, 15) <= bound));
+}
+
+BOOST_AUTO_TEST_CASE(shift_and_window_mean_by_hand) {
+    using I = gflow::bind<decltype(causal_mean), sizes, 1>;
+    const std::vector<double> x{1, 2, 4, 8, 16};
+    std::vector<double> y(5), a(I::act_size + 1);
+    I::forward(gflow::pass{5, nullptr, 0}, static_cast<const double*>(nullptr), a.data(), x.data(), y.data());
+    // t = 0: h_0 alone; t = 1, 2: h_t and h_{t-1}; t >= 3: all three
+    const std::vector<double> expected{1, 1.5, 3, (8 + 4 + 1) / 3.0, (16 + 8 + 2) / 3.0};
+    for (int t = 0; t < 5; ++t) BOOST_TEST(y[t] == expected[t], boost::test_tools::tolerance(1e-15));
+    static_assert(I::state_size == 1 + 3, "rings of 1 and 3 rows of width 1");
+}
+
+BOOST_AUTO_TEST_CASE(fused_plucker_mean_equals_its_parts) {
+    // the same parameters (W_red, W_plu), the same formulas; only the grouping of the per-offset
+    // normalisation's sums differs: outputs of size ~1 agree to a few units of precision
+    using Parts = gflow::bind<decltype(plucker_parts<plucker_norm::smooth>), sizes, 6>;
+    using Fused = gflow::bind<decltype(plucker_fused<plucker_norm::smooth>), sizes, 6>;
+    static_assert(Fused::graph::K == 3, "linear, the fused node, linear");
+    static_assert(Parts::graph::K > Fused::graph::K);
+    static_assert(Parts::param_size == Fused::param_size);
+    gflow::rng gen(21);
+    std::vector<double> w(Parts::param_size), x(9 * 6), dy(9 * 6);
+    for (auto& v : w) v = 0.5 * gen.normal();
+    for (auto& v : x) v = gen.normal();
+    for (auto& v : dy) v = gen.normal();
+    auto run = [&]<class I>(std::vector<double>& y, std::vector<double>& dw, std::vector<double>& dx) {
+        std::vector<double> a(I::act_size + 1);
+        y.assign(x.size(), 0.0);
+        dx.assign(x.size(), 0.0);
+        dw.assign(w.size(), 0.0);
+        I::forward(gflow::pass{9, nullptr, 0}, w.data(), a.data(), x.data(), y.data());
+        I::backward(gflow::pass{9, nullptr, 0}, w.data(), dw.data(), a.data(), x.data(), y.data(), dy.data(), dx.data());
+    };
+    std::vector<double> y1, dw1, dx1, y2, dw2, dx2;
+    run.operator()<Parts>(y1, dw1, dx1);
+    run.operator()<Fused>(y2, dw2, dx2);
+    auto close = [](const std::vector<double>& a, const std::vector<double>& b) {
+        double m = 0, s = 0;
+        for (std::size_t i = 0; i < a.size(); ++i) {
+            m = std::max(m, std::abs(a[i] - b[i]));
+            s = std::max(s, std::abs(b[i]));
+        }
+        return m <= gflow::testing::rounding_error(64, s);
+    };
+    BOOST_TEST(close(y1, y2));
+    BOOST_TEST(close(dw1, dw2));
+    BOOST_TEST(close(dx1, dx2));
+}
