@@ -458,7 +458,7 @@ def run_speed(args):
         elapsed = time.perf_counter() - t_start
         if args.steps and step >= args.steps + warmup:
             break
-        if not args.steps and elapsed >= args.seconds:
+        if not args.steps and elapsed >= args.seconds and rates:   # at least one timed chunk, however slow
             break
     params = sum(w.numel() for w in W.values())
     result = dict(model=args.model, mixer=args.mixer, width=cfg.width, layers=cfg.layers,

@@ -165,7 +165,7 @@ EOF
         echo "  dims{27, 16, 16}, 16>::forward<float>\` and \`backward<float>\`: W_red, the fused Plücker pass"
         echo "  (coordinates, normalisation, mean per position), W_plu, the gate's matrices, the gate and mix;"
         echo "- \`gflow_gate_and_mix_forward\`, \`gflow_gate_and_mix_backward\`: the gate and mix alone,"
-        echo "  \`kernels::map_forward\` / \`map_backward<detail::gate_and_mix, 3>\` (the backward on dual numbers);"
+        echo "  \`kernels::map_forward\` / \`map_backward<detail::gate_sum_and_mix, 4>\` (the backward on dual numbers with 4 tangents);"
         echo "- \`gflow_attention_forward\`, \`gflow_attention_backward\`: \`attention_t<4>\` at the same sizes."
         echo
         echo "Compiled by $compiler with"

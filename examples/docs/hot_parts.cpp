@@ -14,7 +14,7 @@ namespace {
 constexpr gflow::dims names_sizes{27, 16, 16};
 using grassmann = gflow::bind<gflow::terms::grassmann_t<4, 1, 2, 4, 8, 12, 16>, names_sizes, 16>;
 using attention = gflow::bind<gflow::terms::attention_t<4>, names_sizes, 16>;
-using gate_and_mix = gflow::terms::detail::gate_and_mix;
+using gate_and_mix = gflow::terms::detail::gate_sum_and_mix;
 }  // namespace
 
 extern "C" {
@@ -29,14 +29,14 @@ void gflow_grassmann_backward(const gflow::pass& p, const float* w, float* dw, f
     grassmann::backward<float>(p, w, dw, a, h, y, dy, dh);
 }
 
-// The gate and mix alone: y = sigmoid(gate) ⊙ h + (1 - sigmoid(gate)) ⊙ g, and its generated
-// backward (dual numbers with 3 tangents).
-void gflow_gate_and_mix_forward(int count, float* y, const float* gate, const float* h, const float* g) {
-    gflow::kernels::map_forward<gate_and_mix>(count, y, gate, h, g);
+// The gate and mix alone: y = α ⊙ h + (1 - α) ⊙ g with α = sigmoid(a + b), a = W_gate_h h and
+// b = W_gate_g g, and its generated backward (dual numbers with 4 tangents).
+void gflow_gate_and_mix_forward(int count, float* y, const float* g, const float* h, const float* a, const float* b) {
+    gflow::kernels::map_forward<gate_and_mix>(count, y, g, h, a, b);
 }
-void gflow_gate_and_mix_backward(int count, const float* dy, const float* gate, const float* h, const float* g,
-                                 float* dgate, float* dh, float* dg) {
-    gflow::kernels::map_backward<gate_and_mix, 3>(count, dy, {gate, h, g}, {dgate, dh, dg});
+void gflow_gate_and_mix_backward(int count, const float* dy, const float* g, const float* h, const float* a,
+                                 const float* b, float* dg, float* dh, float* da, float* db) {
+    gflow::kernels::map_backward<gate_and_mix, 4>(count, dy, {g, h, a, b}, {dg, dh, da, db});
 }
 
 // Causal attention, 4 heads of 4: q, k, v, scores, softmax, weighted sum, W_o.

@@ -62,6 +62,8 @@ struct state_note {
 struct context {
     int next = 1;
     std::vector<fused_loop> fused;
+    int fused_runs = 0;                     // runs of adjacent elementwise terms bound as one term
+    std::size_t fused_saved = 0;            // the activation scalars they do not keep, all layers
     std::vector<state_note> state;
     std::vector<std::string> leaf_labels;   // in forward order
     int repeat_multiplier = 1;              // layers around the current node
@@ -88,6 +90,11 @@ inline std::string with_commas(std::size_t v) {
         s += digits[i];
     }
     return s;
+}
+
+inline std::string kib(std::size_t scalars, std::size_t bytes) {
+    const std::size_t tenths = (scalars * bytes * 10 + 512) / 1024;   // rounded to 0.1 KiB
+    return fmt::format("{}.{}", with_commas(tenths / 10), tenths % 10);
 }
 
 // ---- what each leaf does inside ------------------------------------------------------------------
@@ -186,6 +193,39 @@ struct leaf_steps<gflow::terms::elementwise_t<F, Label>, C, W> {
     }
 };
 
+// A run of adjacent elementwise terms of a chain, bound as one term (terms/chain.hpp).
+template <class... Maps, dims C, int W>
+struct leaf_steps<gflow::terms::fused_elementwise_t<Maps...>, C, W> {
+    using T = gflow::terms::fused_elementwise_t<Maps...>;
+    static void make(context& ctx, const std::string& in, const std::string& out, node& n) {
+        constexpr std::size_t k = sizeof...(Maps);
+        const std::size_t saved = bind<T, C, W>::saved;
+        std::string applied = in;   // gelu(relu(x))
+        ((applied = fmt::format("{}({})", Maps::label.view(), applied)), ...);
+        n.forward = {fmt::format("one fused loop over n·{}: {} = {}, each stage rounded as a buffer between "
+                                 "them would round it (`kernels::map_forward` of the composition)", W, out, applied)};
+        n.backward = {fmt::format("one loop over n·{}: the composition re-evaluated on dual numbers with 1 tangent, "
+                                  "which chains the {} derivatives: ∂{} += ∂{} · ({})′({}) (`kernels::map_backward`); "
+                                  "nothing saved", W, k, in, out, T::name(), in)};
+        ctx.fused.push_back({"", "",
+                             fmt::format("`{}`: {} adjacent elementwise terms of a chain, bound as one term; {} "
+                                         "[T][{}] between them and {} not kept: {} scalars ({} KiB f32) saved{}",
+                                         T::name(), k,
+                                         k == 2 ? std::string("the intermediate")
+                                                : fmt::format("the {} intermediates", k - 1),
+                                         W, k == 2 ? "its gradient are" : "their gradients are", with_commas(saved),
+                                         kib(saved, 4),
+                                         ctx.repeat_multiplier > 1
+                                             ? fmt::format(" in each of {} layers", ctx.repeat_multiplier)
+                                             : std::string()),
+                             fmt::format("1 loop over n·{} instead of {}", W, k),
+                             fmt::format("1 loop over n·{} instead of {}, the derivatives chained on duals (1 tangent)",
+                                         W, k)});
+        ctx.fused_runs += ctx.repeat_multiplier;
+        ctx.fused_saved += saved * std::size_t(ctx.repeat_multiplier);
+    }
+};
+
 template <gflow::fixed_string Name, dims C, int W>
 struct leaf_steps<gflow::terms::layernorm_t<Name>, C, W> {
     static void make(context&, const std::string& in, const std::string& out, node& n) {
@@ -199,8 +239,8 @@ struct leaf_steps<gflow::terms::layernorm_t<Name>, C, W> {
     }
 };
 
-// The Grassmann mixer (the microGrassmann form, docs/benchmarks.md#grassmann-mixer), as
-// terms/grassmann.hpp runs it.
+// The Grassmann mixer (the microGrassmann form, docs/benchmarks.md#grassmann-mixer): the code
+// generated from its expression (terms/grassmann.hpp), node by node.
 template <int R, int... Offsets, dims C, int W>
 struct leaf_steps<gflow::terms::grassmann_t<R, Offsets...>, C, W> {
     using G = gflow::terms::grassmann_t<R, Offsets...>;
@@ -208,44 +248,44 @@ struct leaf_steps<gflow::terms::grassmann_t<R, Offsets...>, C, W> {
         constexpr int P = G::pairs, K = G::K;
         const auto win = fmt::format("{}", G::window);
         n.forward = {
-            fmt::format("z = W_red {}: `matvec_rows<{}, {}>`; z saved [T][{}]", h, R, W, R),
-            fmt::format("**Plücker pass, one fused loop per position t**: for each δ in {} with t − δ ≥ 0: "
-                        "the C({},2) = {} coordinates p of (z_t, z_(t−δ)) and |p|², p̂ = p / √(|p|² + 1e-8), "
-                        "added to the mean p̄_t; p̂ saved [T][{}][{}], 1/|p| saved [T][{}], p̄ saved [T][{}]",
-                        win, R, P, K, P, K, P),
+            fmt::format("z = W_red {} (node `linear`): `matvec_rows<{}, {}>`; z saved [T][{}]", h, R, W, R),
+            fmt::format("**Plücker pass, one fused loop per position t** (the expression's "
+                        "`window_mean(unit(plucker(z, shift<δ>(z)))...)`, recognised as one node): for each δ in {} "
+                        "with t − δ ≥ 0: the C({},2) = {} coordinates p of (z_t, z_(t−δ)) and |p|², "
+                        "p̂ = p / √(|p|² + 1e-8), added to the mean p̄_t; p̂ saved [T][{}][{}], 1/|p| saved [T][{}], "
+                        "p̄ saved [T][{}]", win, R, P, K, P, K, P),
             fmt::format("g = W_plu p̄: `matvec_rows<{}, {}>` (W_plu applied once, to the mean); g saved [T][{}]", W, P, W),
-            fmt::format("gate = W_gate_h {} + W_gate_g g: `matvec_rows<{}, {}>` then `matvec_rows_add<{}, {}>`; "
-                        "saved [T][{}]", h, W, W, W, W, W),
-            fmt::format("**gate and mix, one generated loop over n·{}**: {} = α ⊙ {} + (1 − α) ⊙ g, "
-                        "α = sigmoid(gate) (`map_forward<gate_and_mix>`)", W, y, h),
+            fmt::format("a = W_gate_h {}, b = W_gate_g g: two `matvec_rows<{}, {}>`; saved [T][{}] each", h, W, W, W),
+            fmt::format("**gate and mix, one generated loop over n·{}** (node `map`): {} = α ⊙ {} + (1 − α) ⊙ g, "
+                        "α = sigmoid(a + b) (`map_forward<gate_sum_and_mix>`)", W, y, h),
         };
         n.backward = {
-            fmt::format("zero ∂g, ∂gate [n][{}] (the mixer's own gradient buffers)", W),
-            fmt::format("**gate and mix backward, one loop over n·{}** on dual numbers with 3 tangents: "
-                        "∂gate, ∂{}, ∂g += ∂{} · ∂out/∂(gate, {}, g) (`map_backward<gate_and_mix, 3>`)",
+            fmt::format("zero the gradients of the mixer's values: ∂z [n][{}], ∂p̄ [n][{}], ∂g, ∂a, ∂b [n][{}]", R, P, W),
+            fmt::format("**gate and mix backward, one loop over n·{}** on dual numbers with 4 tangents: "
+                        "∂g, ∂{}, ∂a, ∂b += ∂{} · ∂out/∂(g, {}, a, b) (`map_backward<gate_sum_and_mix, 4>`)",
                         W, h, y, h),
-            fmt::format("`matvec_rows_backward<{0}, {0}>` twice: ∂W_gate_h += ∂gate {1}ᵀ, ∂{1} += W_gate_hᵀ ∂gate; "
-                        "∂W_gate_g += ∂gate gᵀ, ∂g += W_gate_gᵀ ∂gate", W, h),
-            fmt::format("zero ∂p̄ [n][{}]; `matvec_rows_backward<{}, {}>`: ∂W_plu += ∂g p̄ᵀ, ∂p̄ += W_pluᵀ ∂g", P, W, P),
-            fmt::format("zero ∂z [n][{}]; **Plücker backward, one loop per position t**: for each δ, "
+            fmt::format("`matvec_rows_backward<{0}, {0}>` twice: ∂W_gate_g += ∂b gᵀ, ∂g += W_gate_gᵀ ∂b; "
+                        "∂W_gate_h += ∂a {1}ᵀ, ∂{1} += W_gate_hᵀ ∂a", W, h),
+            fmt::format("`matvec_rows_backward<{}, {}>`: ∂W_plu += ∂g p̄ᵀ, ∂p̄ += W_pluᵀ ∂g", W, P),
+            fmt::format("**Plücker backward, one loop per position t**: for each δ, "
                         "∂p = (∂p̂ − p̂ (p̂ · ∂p̂)) / |p| with ∂p̂ = ∂p̄_t / count, from the saved p̂ and 1/|p|, "
-                        "into ∂z_t and ∂z_(t−δ)", R),
+                        "into ∂z_t and ∂z_(t−δ)"),
             fmt::format("`matvec_rows_backward<{}, {}>`: ∂W_red += ∂z {}ᵀ, ∂{} += W_redᵀ ∂z (∂{} gets its three "
                         "parts, gate and mix, W_gate_h and W_red, each accumulated in place)", R, W, h, h, h),
         };
         ctx.fused.push_back({"", "", "Plücker coordinates + normalisation + mean (grassmann)",
                              fmt::format("1 loop per position over the {} offsets, {} coordinates each", K, P),
                              "1 loop per position, from the saved p̂ and 1/|p|"});
-        ctx.fused.push_back({"", "", "gate and mix α ⊙ h + (1 − α) ⊙ g, α = sigmoid(gate) (grassmann)",
+        ctx.fused.push_back({"", "", "gate and mix α ⊙ h + (1 − α) ⊙ g, α = sigmoid(a + b) (grassmann)",
                              fmt::format("1 generated loop over n·{}", W),
-                             fmt::format("1 loop over n·{}, derivative generated (duals, 3 tangents)", W)});
+                             fmt::format("1 loop over n·{}, derivative generated (duals, 4 tangents)", W)});
         ctx.state.push_back({"", fmt::format("grassmann: a ring of the last max(window) = {} reduced vectors z of {}",
                                              G::max_offset, R),
                              bind<G, C, W>::state_size});
     }
 };
 
-// The paper's Grassmann mixer, as terms/grassmann_paper.hpp runs it.
+// The paper's Grassmann mixer: the code generated from its expression (terms/grassmann_paper.hpp).
 template <int R, gflow::terms::plucker_norm Norm, int... Offsets, dims C, int W>
 struct leaf_steps<gflow::terms::grassmann_paper_t<R, Norm, Offsets...>, C, W> {
     using G = gflow::terms::grassmann_paper_t<R, Norm, Offsets...>;
@@ -254,28 +294,30 @@ struct leaf_steps<gflow::terms::grassmann_paper_t<R, Norm, Offsets...>, C, W> {
         const auto win = fmt::format("{}", G::window);
         const char* norm = Norm == gflow::terms::plucker_norm::max ? "p / max(|p|, 1e-8)" : "p / √(|p|² + 1e-8)";
         n.forward = {
-            fmt::format("z = b_red, then z += W_red {}: `matvec_rows_add<{}, {}>`; z saved [T][{}]", h, R, W, R),
+            fmt::format("z = b_red, then z += W_red {} (node `affine`): `matvec_rows_add<{}, {}>`; z saved [T][{}]",
+                        h, R, W, R),
             fmt::format("**Plücker pass, one fused loop per position t**: for each δ in {} with t − δ ≥ 0: "
                         "the C({},2) = {} coordinates p of (z_t, z_(t−δ)), p̂ = {}, added to the mean p̄_t; "
                         "p̂ saved [T][{}][{}], 1/N(p) saved [T][{}], p̄ saved [T][{}]",
                         win, R, P, norm, K, P, K, P),
-            fmt::format("g = b_plu, then g += W_plu p̄: `matvec_rows_add<{}, {}>` (applied once, to the mean); "
-                        "g = 0 on the first min(window) = {} position(s), which have no earlier partner",
-                        W, P, G::min_offset),
-            fmt::format("gate = W_gate [{}; g] + b_gate: per position and output, one simd reduction over both "
-                        "halves of the row ({} + {} products), without forming the concatenation", h, W, W),
+            fmt::format("b_plu + W_plu p̄: `matvec_rows_add<{}, {}>` (applied once, to the mean), saved [T][{}]; "
+                        "g = the same, 0 on the first min(window) = {} position(s), which have no earlier partner "
+                        "(node `valid_only`), saved [T][{}]", W, P, W, G::min_offset, W),
+            fmt::format("[{}; g] (node `concat`), saved [T][{}]; gate = W_gate [{}; g] + b_gate: "
+                        "`matvec_rows_add<{}, {}>`, saved [T][{}]", h, 2 * W, h, W, 2 * W, W),
             fmt::format("**gate and mix, one generated loop over n·{}**: {} = α ⊙ {} + (1 − α) ⊙ g, "
                         "α = sigmoid(gate) (`map_forward<gate_and_mix>`)", W, y, h),
         };
         n.backward = {
-            fmt::format("zero ∂g, ∂gate [n][{}] (the mixer's own gradient buffers)", W),
+            fmt::format("zero the gradients of the mixer's values (∂z, ∂p̄, ∂g before and after the mask, "
+                        "∂[h; g], ∂gate)"),
             fmt::format("**gate and mix backward, one loop over n·{}** on dual numbers with 3 tangents "
                         "(`map_backward<gate_and_mix, 3>`)", W),
-            fmt::format("W_gate backward, one simd loop of {} per position and output: ∂W_gate (both halves), "
-                        "∂b_gate, ∂{} and ∂g; then zero ∂g on the first {} row(s), where g is a constant",
-                        W, h, G::min_offset),
-            fmt::format("zero ∂p̄ [n][{}]; W_plu backward: ∂W_plu, ∂b_plu, ∂p̄", P),
-            fmt::format("zero ∂z [n][{}]; **Plücker backward, one loop per position** from the saved p̂ and 1/N(p)", R),
+            fmt::format("W_gate backward: ∂W_gate, ∂b_gate, ∂[{}; g] += W_gateᵀ ∂gate; the concatenation's "
+                        "backward adds its halves into ∂{} and ∂g; the mask's passes ∂g on from position {} on",
+                        h, h, G::min_offset),
+            fmt::format("W_plu backward: ∂W_plu, ∂b_plu, ∂p̄ [n][{}]", P),
+            fmt::format("**Plücker backward, one loop per position** from the saved p̂ and 1/N(p) into ∂z [n][{}]", R),
             fmt::format("W_red backward: ∂W_red, ∂b_red, ∂{} += W_redᵀ ∂z", h),
         };
         ctx.fused.push_back({"", "", "Plücker coordinates + normalisation + mean (grassmann_paper)",
@@ -290,7 +332,6 @@ struct leaf_steps<gflow::terms::grassmann_paper_t<R, Norm, Offsets...>, C, W> {
     }
 };
 
-// Causal multi-head attention, as terms/attention.hpp runs it.
 template <int H, dims C, int W>
 struct leaf_steps<gflow::terms::attention_t<H>, C, W> {
     static void make(context& ctx, const std::string& h, const std::string& y, node& n) {
@@ -303,12 +344,12 @@ struct leaf_steps<gflow::terms::attention_t<H>, C, W> {
             fmt::format("{} = W_o o: `matvec_rows<{}, {}>`", y, W, W),
         };
         n.backward = {
-            fmt::format("zero ∂o [n][{0}]; `matvec_rows_backward<{0}, {0}>`: ∂W_o += ∂{1} oᵀ, ∂o += W_oᵀ ∂{1}", W, y),
-            fmt::format("zero ∂q, ∂k, ∂v (3·T·{} contiguous scalars)", W),
+            fmt::format("zero ∂q, ∂k, ∂v, ∂o [n][{0}]; `matvec_rows_backward<{0}, {0}>`: ∂W_o += ∂{1} oᵀ, "
+                        "∂o += W_oᵀ ∂{1}", W, y),
             fmt::format("per head and position t: ∂a_s = ∂o_t · v_s and ∂v_s += a_s ∂o_t (simd loops of {0}); "
                         "∂score_s = a_s (∂a_s − Σ_j a_j ∂a_j) / √{0}; ∂q_t += ∂score_s k_s, ∂k_s += ∂score_s q_t", D),
-            fmt::format("three `matvec_rows_backward<{0}, {0}>`: ∂W_q, ∂W_k, ∂W_v, and ∂{1} += W_qᵀ ∂q + W_kᵀ ∂k + W_vᵀ ∂v "
-                        "(accumulated in place)", W, h),
+            fmt::format("three `matvec_rows_backward<{0}, {0}>`, in reverse order: ∂W_v, ∂W_k, ∂W_q, and "
+                        "∂{1} += W_vᵀ ∂v + W_kᵀ ∂k + W_qᵀ ∂q (accumulated in place)", W, h),
         };
         ctx.fused.push_back({"", "", "attention: scores, softmax and weighted sum, per head and query (`attend`)",
                              fmt::format("1 pass per (head, t) over s ≤ t; {} × {} weights kept per head", T, T),
@@ -365,6 +406,11 @@ struct walk_chain<C, W, T, Rest...> {
     }
 };
 
+template <dims C, int W, class List>
+struct walk_terms;
+template <dims C, int W, class... Ts>
+struct walk_terms<C, W, gflow::term_list<Ts...>> : walk_chain<C, W, Ts...> {};
+
 template <class... Ts, dims C, int W>
 struct walk<gflow::chain_t<Ts...>, C, W> {
     static node make(context& ctx, const std::string& in, const std::string& out) {
@@ -375,7 +421,8 @@ struct walk<gflow::chain_t<Ts...>, C, W> {
         n.out = out;
         n.in_width = I::in_width;
         n.out_width = I::out_width;
-        walk_chain<C, W, Ts...>::make(ctx, n, in, out, false);
+        // the terms as the chain binds them: each run of adjacent elementwise terms is one term
+        walk_terms<C, W, typename gflow::chain_t<Ts...>::fused>::make(ctx, n, in, out, false);
         return n;
     }
 };
@@ -584,11 +631,6 @@ inline std::string indent(int depth) {
     return s;
 }
 
-inline std::string kib(std::size_t scalars, std::size_t bytes) {
-    const std::size_t tenths = (scalars * bytes * 10 + 512) / 1024;   // rounded to 0.1 KiB
-    return fmt::format("{}.{}", with_commas(tenths / 10), tenths % 10);
-}
-
 // ---- the page ---------------------------------------------------------------------------------------
 
 struct page_info {
@@ -698,6 +740,13 @@ std::string model_page(const page_info& info) {
          "(`core/elementwise.hpp`): the forward evaluates it on scalars, the backward on dual numbers, each in a "
          "single loop. Matrix products are `kernels::matvec_rows` (a vector register of partial sums per "
          "output) and its backward (one unit-stride pass updating a row of ∂W and all of ∂x).\n\n";
+    s += "Adjacent elementwise terms of a chain (`relu >> gelu`) are bound as one term, their composition in one "
+         "loop each way, and the chain keeps none of their intermediates (`terms/chain.hpp`); ";
+    s += ctx.fused_runs == 0
+             ? std::string("no two elementwise terms of this model are adjacent in a chain.\n\n")
+             : fmt::format("this model has {} such run{}, which save {} activation scalars ({} KiB f32) in all.\n\n",
+                           ctx.fused_runs, ctx.fused_runs == 1 ? "" : "s", with_commas(ctx.fused_saved),
+                           kib(ctx.fused_saved, 4));
     s += "| where | what | forward | backward |\n|---|---|---|---|\n";
     for (const auto& f : ctx.fused)
         s += fmt::format("| {} | {} | {} | {} |\n", cell("`" + f.where + "` → " + f.out), cell(f.what), cell(f.forward),
@@ -715,6 +764,10 @@ std::string model_page(const page_info& info) {
                      kib(graph::act_size, 4), kib(graph::act_size, 8));
     s += fmt::format("| of which logits and their gradient | {} | {} | {} |\n", with_commas(logits), kib(logits, 4),
                      kib(logits, 8));
+    if (ctx.fused_saved > 0)
+        s += fmt::format("| not allocated: the intermediates of fused elementwise runs, and their gradients | {} | {} | "
+                         "{} |\n",
+                         with_commas(ctx.fused_saved), kib(ctx.fused_saved, 4), kib(ctx.fused_saved, 8));
     s += fmt::format("| decoding state (`decode_state_count()`) | {} | {} | {} |\n", with_commas(state),
                      kib(state, 4), kib(state, 8));
     const std::size_t total = 4 * P + acts + state;

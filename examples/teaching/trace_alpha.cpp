@@ -55,7 +55,9 @@ struct mixer_view {
     const double* z(int t) const { return act.data() + mixer::z + t * R; }
     const double* p_hat(int t, int k) const { return act.data() + mixer::phat + (t * K + k) * P; }
     const double* g(int t) const { return act.data() + mixer::g + t * d; }
-    double alpha(int t, int i) const { return gflow::math::sigmoid(act[mixer::gate + t * d + i]); }
+    double alpha(int t, int i) const {
+        return gflow::math::sigmoid(act[mixer::gate_h + t * d + i] + act[mixer::gate_g + t * d + i]);
+    }
 };
 
 // Runs the model's front and layer 0's mixer with the network's weights on one document.

@@ -373,6 +373,8 @@ int main(int argc, char** argv) try {
     section(6, "The Grassmann mixer in three steps");
     const auto gh = mixer_input(gnet, hello, n);
     const auto grs = run_mixer<grassmann_mixer>(gnet, "W_red", gh, n);
+    // the gate W_gate_h h + W_gate_g g: the mixer keeps its two products, added in its mix loop
+    const auto gate_at = [&](int i) { return grs.at(grassmann_mixer::gate_h)[i] + grs.at(grassmann_mixer::gate_g)[i]; };
     fmt::print("The paper replaces the weighted average by geometry. For each position t:\n\n"
                "  A. reduce:   z_t = W_red h_t                     d = {} -> r = {}\n"
                "  B. Plücker:  p = plucker(z_t, z_(t-delta)) for each offset delta of the window,\n"
@@ -505,16 +507,16 @@ int main(int argc, char** argv) try {
     fmt::print("  dim        h        g     gate    alpha  alpha*h  (1-alpha)*g      out\n");
     for (int i = 0; i < d; ++i) {
         const double hi = gh[5 * d + i], gi = grs.at(grassmann_mixer::g)[5 * d + i];
-        const double alpha = gflow::math::sigmoid(grs.at(grassmann_mixer::gate)[5 * d + i]);
+        const double alpha = gflow::math::sigmoid(gate_at(5 * d + i));
         fmt::print("  {:>3} {:>+8.3f} {:>+8.3f} {:>+8.3f} {:>8.3f} {:>+8.3f} {:>+12.3f} {:>+8.3f}  {}\n", i,
-                   hi, gi, grs.at(grassmann_mixer::gate)[5 * d + i], alpha, alpha * hi, (1 - alpha) * gi,
+                   hi, gi, gate_at(5 * d + i), alpha, alpha * hi, (1 - alpha) * gi,
                    grs.out[5 * d + i], alpha > 0.5 ? "mostly h" : "mostly g");
     }
     double alpha_first = 0, alpha_rest = 0;
-    for (int i = 0; i < d; ++i) alpha_first += gflow::math::sigmoid(grs.at(grassmann_mixer::gate)[i]) / d;
+    for (int i = 0; i < d; ++i) alpha_first += gflow::math::sigmoid(gate_at(i)) / d;
     for (int t = 1; t < n; ++t)
         for (int i = 0; i < d; ++i)
-            alpha_rest += gflow::math::sigmoid(grs.at(grassmann_mixer::gate)[t * d + i]) / (d * (n - 1));
+            alpha_rest += gflow::math::sigmoid(gate_at(t * d + i)) / (d * (n - 1));
     fmt::print("\nAt t = 0 no offset exists, g = 0 and the gate sees h alone (mean alpha {:.3f});\n"
                "at t = 1..5 the mean alpha is {:.3f}. alpha is not a parameter: W_gate_h and\n"
                "W_gate_g are, and alpha is recomputed for every position (trace_alpha shows how).\n",

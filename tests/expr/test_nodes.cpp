@@ -107,6 +107,33 @@ BOOST_AUTO_TEST_CASE(shift_and_window_mean_by_hand) {
     static_assert(I::state_size == 1 + 3, "rings of 1 and 3 rows of width 1");
 }
 
+// A window of two values, by hand (the form GCC 12 once miscompiled at -O3: expr/causal.hpp), for
+// several widths, in one program with the other windows.
+constexpr auto pair_mean = expression<"pair mean">([](auto h, auto) {
+    using namespace gflow::expr;
+    return window_mean(h, shift<2>(h));
+});
+template <int W>
+void check_pair_mean() {
+    constexpr int n = 9;
+    using I = gflow::bind<decltype(pair_mean), gflow::dims{5, n, W}, W>;
+    std::vector<double> x(n * W), y(n * W), a(I::act_size + 1);
+    for (int i = 0; i < n * W; ++i) x[i] = double(i / W) * 10 + double(i % W);
+    I::forward(gflow::pass{n, nullptr, 0}, static_cast<const double*>(nullptr), a.data(), x.data(), y.data());
+    for (int t = 0; t < n; ++t)
+        for (int c = 0; c < W; ++c) {
+            const double expected = t < 2 ? x[t * W + c] : (x[t * W + c] + x[(t - 2) * W + c]) / 2;
+            BOOST_TEST(y[t * W + c] == expected);   // sums of two integers, halved: exact
+        }
+}
+BOOST_AUTO_TEST_CASE(window_of_two_values_by_hand) {
+    check_pair_mean<1>();
+    check_pair_mean<4>();
+    check_pair_mean<6>();
+    check_pair_mean<16>();
+    BOOST_TEST((decode_difference<decltype(pair_mean), gflow::dims{5, 9, 6}, 6>(9, 16) == 0.0));
+}
+
 BOOST_AUTO_TEST_CASE(fused_plucker_mean_equals_its_parts) {
     // the same parameters (W_red, W_plu), the same formulas; only the grouping of the per-offset
     // normalisation's sums differs: outputs of size ~1 agree to a few units of precision

@@ -15,6 +15,10 @@
 #include <gflow/testing/tolerance.hpp>
 
 using namespace gflow::terms;
+
+// Where the mixer's mean of p̂ lies in its activations: the value that W_plu maps [T][C(r,2)].
+template <class I>
+constexpr std::size_t mean_of_p = I::layout.value[I::input_node_of("W_plu")];
 constexpr auto smooth = plucker_norm::smooth;
 
 using paper_window_max = decltype(grassmann_paper<4>(offsets<1, 2, 4, 8, 12, 16>));
@@ -56,15 +60,15 @@ std::array<double, 4> tiny_forward() {
     using I = gflow::bind<decltype(grassmann_paper<2, Norm>(offsets<1>)), sizes, 2>;
     static_assert(I::param_size == 4 + 2 + 2 + 2 + 8 + 2);
     std::array<double, I::param_size> w{};
-    w[I::W_red + 0] = 1;
-    w[I::W_red + 3] = 1;
-    w[I::b_red + 0] = 0.5;
-    w[I::W_plu + 0] = 1;
-    w[I::b_plu + 0] = 0.25;
-    w[I::b_plu + 1] = -0.5;
-    w[I::W_gate + 0 * 4 + 0] = 1;   // h[0]
-    w[I::W_gate + 1 * 4 + 3] = 1;   // g[1]
-    w[I::b_gate + 1] = 0.3;
+    w[I::param("W_red") + 0] = 1;
+    w[I::param("W_red") + 3] = 1;
+    w[I::param("b_red") + 0] = 0.5;
+    w[I::param("W_plu") + 0] = 1;
+    w[I::param("b_plu") + 0] = 0.25;
+    w[I::param("b_plu") + 1] = -0.5;
+    w[I::param("W_gate") + 0 * 4 + 0] = 1;   // h[0]
+    w[I::param("W_gate") + 1 * 4 + 3] = 1;   // g[1]
+    w[I::param("b_gate") + 1] = 0.3;
     const std::array<double, 4> h{1, 0, 0.6, 0.8};   // [T][d]
     std::array<double, 4> y{};
     std::array<double, I::act_size> a{};
@@ -101,16 +105,16 @@ BOOST_AUTO_TEST_CASE(a_vanishing_plucker_vector_gives_finite_values) {
     auto run = []<class M>(M) {
         using I = gflow::bind<M, sizes, 2>;
         std::array<double, I::param_size> w{}, dw{};
-        w[I::W_red + 0] = 1;
-        w[I::W_red + 3] = 1;
-        w[I::W_plu + 0] = 1;
+        w[I::param("W_red") + 0] = 1;
+        w[I::param("W_red") + 3] = 1;
+        w[I::param("W_plu") + 0] = 1;
         const std::array<double, 4> h{1, 2, 2, 4}, dy{1, 1, 1, 1};
         std::array<double, 4> y{}, dh{};
         std::array<double, I::act_size> a{};
         const gflow::pass p{2, nullptr, 0};
         I::forward(p, w.data(), a.data(), h.data(), y.data());
         I::backward(p, w.data(), dw.data(), a.data(), h.data(), y.data(), dy.data(), dh.data());
-        BOOST_TEST(a[I::pbar + 1] == 0.0);
+        BOOST_TEST(a[mean_of_p<I> + 1] == 0.0);
         for (double v : y) BOOST_TEST(std::isfinite(v));
         for (double v : dh) BOOST_TEST(std::isfinite(v));
         for (double v : dw) BOOST_TEST(std::isfinite(v));
@@ -164,12 +168,12 @@ BOOST_AUTO_TEST_CASE(without_biases_and_with_the_smooth_norm_it_is_specs_mixer) 
     std::vector<double> as(S::act_size), ap(P::act_size);
     for (auto& v : ws) v = 0.5 * gen.normal();
     for (auto& v : h) v = gen.normal();
-    for (int i = 0; i < 3 * W; ++i) wp[P::W_red + i] = ws[S::W_red + i];
-    for (int i = 0; i < W * 3; ++i) wp[P::W_plu + i] = ws[S::W_plu + i];
+    for (int i = 0; i < 3 * W; ++i) wp[P::param("W_red") + i] = ws[S::param("W_red") + i];
+    for (int i = 0; i < W * 3; ++i) wp[P::param("W_plu") + i] = ws[S::param("W_plu") + i];
     for (int o = 0; o < W; ++o)
         for (int i = 0; i < W; ++i) {
-            wp[P::W_gate + o * 2 * W + i] = ws[S::W_gate_h + o * W + i];
-            wp[P::W_gate + o * 2 * W + W + i] = ws[S::W_gate_g + o * W + i];
+            wp[P::param("W_gate") + o * 2 * W + i] = ws[S::param("W_gate_h") + o * W + i];
+            wp[P::param("W_gate") + o * 2 * W + W + i] = ws[S::param("W_gate_g") + o * W + i];
         }
     S::forward(gflow::pass{T, nullptr, 0}, ws.data(), as.data(), h.data(), ys.data());
     P::forward(gflow::pass{T, nullptr, 0}, wp.data(), ap.data(), h.data(), yp.data());

@@ -21,7 +21,7 @@ BOOST_AUTO_TEST_CASE(forward_by_hand_is_causal) {
     constexpr gflow::dims sizes{3, 2, 2};
     using I = gflow::bind<attention_t<1>, sizes, 2>;
     std::array<double, I::param_size> w{};
-    for (auto m : {I::Wq, I::Wk, I::Wv, I::Wo}) {   // every matrix the identity
+    for (auto m : {I::param("attn_wq"), I::param("attn_wk"), I::param("attn_wv"), I::param("attn_wo")}) {   // every matrix the identity
         w[m + 0] = 1;
         w[m + 3] = 1;
     }

@@ -12,6 +12,10 @@
 
 using namespace gflow::terms;
 
+// Where the mixer's mean of p̂ lies in its activations: the value that W_plu maps [T][C(r,2)].
+template <class I>
+constexpr std::size_t mean_of_p = I::layout.value[I::input_node_of("W_plu")];
+
 using names_mixer = decltype(grassmann<4>(offsets<1, 2, 4, 8, 12, 16>));
 using small_mixer = decltype(grassmann<3>(offsets<1, 3>));
 using pair_mixer = decltype(grassmann<2>(offsets<2>));
@@ -59,9 +63,9 @@ BOOST_AUTO_TEST_CASE(forward_by_hand_r2_one_offset) {
     constexpr gflow::dims sizes{3, 2, 2};
     using I = gflow::bind<decltype(grassmann<2>(offsets<1>)), sizes, 2>;
     std::array<double, I::param_size> w{};
-    w[I::W_red + 0] = 1;   // W_red = identity: z = h
-    w[I::W_red + 3] = 1;
-    w[I::W_plu + 0] = 1;   // W_plu = [[1], [0]]: g = (p̂, 0); gates are 0: α = 1/2
+    w[I::param("W_red") + 0] = 1;   // W_red = identity: z = h
+    w[I::param("W_red") + 3] = 1;
+    w[I::param("W_plu") + 0] = 1;   // W_plu = [[1], [0]]: g = (p̂, 0); gates are 0: α = 1/2
     const std::array<double, 4> h{1, 0, 0.6, 0.8};
     std::array<double, 4> y{};
     std::array<double, I::act_size> a{};
@@ -82,16 +86,16 @@ BOOST_AUTO_TEST_CASE(mean_over_the_offsets_that_exist) {
     constexpr gflow::dims sizes{3, 3, 2};
     using I = gflow::bind<decltype(grassmann<2>(offsets<1, 2>)), sizes, 2>;
     std::array<double, I::param_size> w{};
-    w[I::W_red + 0] = 1;
-    w[I::W_red + 3] = 1;
+    w[I::param("W_red") + 0] = 1;
+    w[I::param("W_red") + 3] = 1;
     const std::array<double, 6> h{1, 0, 0, 1, -1, 0.5};
     std::array<double, 6> y{};
     std::array<double, I::act_size> a{};
     I::forward(gflow::pass{3, nullptr, 0}, w.data(), a.data(), h.data(), y.data());
     auto unit = [](double p) { return p / std::sqrt(p * p + 1e-8); };
-    BOOST_TEST(a[I::pbar + 0] == 0.0);
+    BOOST_TEST(a[mean_of_p<I> + 0] == 0.0);
     // p^2, + eps, sqrt, division: 4 roundings on each side; the mean of two adds 2
-    BOOST_TEST(a[I::pbar + 1] == unit(0 * 0 - 1 * 1), boost::test_tools::tolerance(gflow::testing::roundings(8)));
+    BOOST_TEST(a[mean_of_p<I> + 1] == unit(0 * 0 - 1 * 1), boost::test_tools::tolerance(gflow::testing::roundings(8)));
     const double off1 = unit(-1 * 1 - 0.5 * 0), off2 = unit(-1 * 0 - 0.5 * 1);
-    BOOST_TEST(a[I::pbar + 2] == (off1 + off2) / 2, boost::test_tools::tolerance(gflow::testing::roundings(12)));
+    BOOST_TEST(a[mean_of_p<I> + 2] == (off1 + off2) / 2, boost::test_tools::tolerance(gflow::testing::roundings(12)));
 }

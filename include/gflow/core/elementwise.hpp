@@ -16,6 +16,19 @@ namespace gflow {
 template <class F>
 concept elementwise_function = std::is_empty_v<F> && std::is_default_constructible_v<F>;
 
+// f_k(... f_2(f_1(x))): a run of elementwise functions as one (terms/elementwise.hpp fuses
+// adjacent elementwise terms of a chain into it). Each stage's result is rounded to the
+// argument's type, as the buffer between two unfused terms would round it, so the forward is the
+// unfused one bit for bit; on duals the stages chain the tangents, so the backward is exact.
+template <elementwise_function... Fs>
+struct composed {
+    template <class X>
+    constexpr X operator()(X x) const {
+        ((x = static_cast<X>(Fs{}(x))), ...);
+        return x;
+    }
+};
+
 namespace kernels {
 
 // y[i] = f(x_0[i], ..., x_{K-1}[i]) for i < count.

@@ -26,7 +26,7 @@ struct shift_node : node_base, no_params_node {
     template <int T> static constexpr std::size_t keep = 0;
     template <int T> static constexpr std::size_t scratch = 0;
     template <int T> static constexpr std::size_t state = std::size_t(D) * X::width;   // ring [δ][width]
-    static std::string label() { return fmt::format("shift by {} [ring of {} rows when decoding]", D, D); }
+    static std::string label() { return fmt::format("shift by {} [ring of {} row{} when decoding]", D, D, D == 1 ? "" : "s"); }
 
     template <int T, class S>
     static void forward(const pass& p, const S*, S*, S*, S* y, std::array<const S*, 1> x) {
@@ -68,17 +68,20 @@ struct window_mean_node : node_base, no_params_node, stateless_node {
         for (int start : starts) count += position >= start;
         return count;
     }
+    // One element at a time, summing over the values: the row-at-a-time form (zero the row, add each
+    // value's row, divide) was miscompiled by GCC 12.2 at -O3 for two values (value-range
+    // propagation with the vectoriser: the second value read as 0 on most rows; fine with
+    // -fno-tree-vrp, clang and -O2). tests/expr/test_nodes.cpp checks two values by hand.
     template <int T, class S>
     static void forward(const pass& p, const S*, S*, S*, S* y, std::array<const S*, K> x) {
         for (int t = 0; t < p.n; ++t) {
-            const int position = p.first_position + t;
-            S* yt = y + t * width;   // [width]
-            for (int c = 0; c < width; ++c) yt[c] = 0;
-            for (int k = 0; k < K; ++k)
-                if (position >= starts[k])
-                    for (int c = 0; c < width; ++c) yt[c] += x[k][t * width + c];
-            if (const int count = count_at(position); count > 1)
-                for (int c = 0; c < width; ++c) yt[c] /= S(count);
+            const int position = p.first_position + t, count = count_at(position);
+            for (int c = 0; c < width; ++c) {
+                S sum = 0;   // over the values that exist at t, in order
+                for (int k = 0; k < K; ++k)
+                    if (position >= starts[k]) sum += x[k][t * width + c];
+                y[t * width + c] = count > 1 ? sum / S(count) : sum;
+            }
         }
     }
     template <int T, class S>

@@ -206,6 +206,19 @@ struct graph {
         });
         return names;
     }();
+    struct param_place { std::size_t offset = 0, node = 0; };
+    static constexpr auto param_places = [] {
+        std::array<param_place, name_count> places{};
+        std::size_t m = 0;
+        detail::for_each_index<K>([&]<std::size_t k>() {
+            if constexpr (requires { at<k>::param_names; }) {
+                static_assert(at<k>::param_offsets.size() == at<k>::param_names.size(),
+                              "gflow::expr: a node that names its parameters says where each lies: param_offsets");
+                for (std::size_t offset : at<k>::param_offsets) places[m++] = {layout.param[k] + offset, k};
+            }
+        });
+        return places;
+    }();
     static_assert(detail::all_distinct(param_names),
                   "gflow::expression: two products of the expression have the same parameter name; give "
                   "each its own (a value used twice is written once, as a variable, and computed once)");
@@ -269,6 +282,24 @@ struct graph {
         });
     }
 
+    // Where the parameter called `name` lies in the term's parameter block, which node owns it, and
+    // which node that product reads (K: the input h): for tests and for programs that show a
+    // mixer's inner values (examples/teaching), e.g. layout.value[input_node_of("W_plu")], the mean
+    // of p̂ that W_plu maps. A name the expression does not have is a compile error where constant.
+    static constexpr std::size_t param(std::string_view name) { return param_places[name_index(name)].offset; }
+    static constexpr std::size_t node_of(std::string_view name) { return param_places[name_index(name)].node; }
+    static constexpr std::size_t input_node_of(std::string_view name) {
+        std::size_t index = K;
+        detail::for_each_index<K>([&]<std::size_t k>() {
+            if (k == node_of(name))
+                index = []<class First, class... Rest>(type_list<First, Rest...>) {
+                    if constexpr (std::is_same_v<First, input<W>>) return K;
+                    else return detail::index_of<First>(nodes{});
+                }(typename at<k>::inputs{});
+        });
+        return index;
+    }
+
     // Where node N's value lies in the activation block (the root's is y): for programs that show
     // a mixer's intermediate values (examples/teaching).
     template <class N>
@@ -279,6 +310,11 @@ struct graph {
     static constexpr std::size_t param_offset = layout.param[detail::index_of<N>(nodes{})];
 
 private:
+    static constexpr std::size_t name_index(std::string_view name) {
+        for (std::size_t i = 0; i < name_count; ++i)
+            if (param_names[i] == name) return i;
+        throw "gflow::expression: the expression has no parameter of that name";
+    }
     template <std::size_t k, class S>
     static S* value(S* a, S* y) {
         if constexpr (k + 1 == K) return y; else return a + layout.value[k];

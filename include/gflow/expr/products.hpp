@@ -25,6 +25,7 @@ struct linear_node : node_base, stateless_node {
     static constexpr int width = Out, first_valid = In::first_valid, in_width = In::width;
     static constexpr std::size_t param_size = std::size_t(Out) * In::width;   // W [Out][In]
     static constexpr std::array<std::string_view, 1> param_names{Name.view()};
+    static constexpr std::array<std::size_t, 1> param_offsets{0};
     static constexpr flop_count flops(long length) { return product_flops(length, In::width, Out); }
 
     template <class F>
@@ -52,6 +53,7 @@ struct affine_node : node_base, stateless_node {
     static constexpr std::size_t bias_at = std::size_t(Out) * In::width;   // W [Out][In], then b [Out]
     static constexpr std::size_t param_size = bias_at + Out;
     static constexpr std::array<std::string_view, 2> param_names{Weight.view(), Bias.view()};
+    static constexpr std::array<std::size_t, 2> param_offsets{0, bias_at};
     static constexpr flop_count flops(long length) { return product_flops(length, In::width, Out); }
 
     template <class F>

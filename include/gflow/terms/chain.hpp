@@ -5,6 +5,10 @@
 //   [block of term 0] ... [block of term K-1] [values of the K-1 intermediates] [their gradients]
 // each intermediate [T][width]. Backward runs the terms in reverse; each intermediate gradient is
 // zeroed once, just before its only consumer accumulates into it.
+//
+// A chain is bound with each maximal run of adjacent elementwise terms fused into one term
+// (fused_elementwise_t, terms/elementwise.hpp): relu >> gelu is one loop each way, and the run's
+// intermediates never appear in the plan above.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -17,13 +21,41 @@
 
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/term.hpp>
+#include <gflow/terms/elementwise.hpp>
 
 namespace gflow {
 
 template <class... Impls> struct impl_list {};
+template <class... Terms> struct term_list {};
 
 namespace detail {
 namespace hana = boost::hana;
+
+// Fusing the runs of adjacent elementwise terms: a left fold over the chain's terms (a fold
+// expression, so no recursion) whose state is the terms decided so far and the run of
+// elementwise terms read since the last other term. A run of one stays as it is.
+template <class T> struct term_tag {};
+template <class Done, class... Run> struct fusing {};
+
+template <class... D> term_list<D...> close_run(term_list<D...>);
+template <class... D, class M> term_list<D..., M> close_run(term_list<D...>, term_tag<M>);
+template <class... D, class M1, class M2, class... Ms>
+term_list<D..., terms::fused_elementwise_t<M1, M2, Ms...>> close_run(term_list<D...>, term_tag<M1>, term_tag<M2>,
+                                                                      term_tag<Ms>...);
+template <class... D, class T> term_list<D..., T> append(term_list<D...>, term_tag<T>);
+
+template <class... D, class... R, class T>
+auto operator+(fusing<term_list<D...>, R...>, term_tag<T>) {
+    if constexpr (terms::is_elementwise_term<T>)
+        return fusing<term_list<D...>, R..., T>{};
+    else
+        return fusing<decltype(append(close_run(term_list<D...>{}, term_tag<R>{}...), term_tag<T>{}))>{};
+}
+template <class... D, class... R>
+auto finish(fusing<term_list<D...>, R...>) -> decltype(close_run(term_list<D...>{}, term_tag<R>{}...));
+
+template <class... Ts>
+using fuse_runs = decltype(finish((fusing<term_list<>>{} + ... + term_tag<Ts>{})));
 
 // Bind each term of a chain, feeding each one its predecessor's output width.
 template <dims C, int W, class... Ts> struct bind_chain { using type = impl_list<>; };
@@ -33,6 +65,9 @@ struct bind_chain<C, W, T, Rest...> {
     template <class... I> static auto prepend(impl_list<I...>) -> impl_list<head, I...>;
     using type = decltype(prepend(typename bind_chain<C, head::out_width, Rest...>::type{}));
 };
+template <dims C, int W, class List> struct bind_terms;
+template <dims C, int W, class... Ts>
+struct bind_terms<C, W, term_list<Ts...>> : bind_chain<C, W, Ts...> {};
 
 template <std::size_t K>
 constexpr std::array<std::size_t, K + 1> prefix_sums(const std::array<std::size_t, K>& sizes,
@@ -134,8 +169,11 @@ private:
 template <term... Ts>
 struct chain_t : term_base {
     static constexpr bool handles_batches = true;   // a composite: passes a batch's rows on
+    // The terms as bound: Ts with each run of two or more adjacent elementwise terms replaced by
+    // one fused_elementwise_t of the run.
+    using fused = detail::fuse_runs<Ts...>;
     template <dims C, int W>
-    using impl = chain_impl<C, typename detail::bind_chain<C, W, Ts...>::type>;
+    using impl = chain_impl<C, typename detail::bind_terms<C, W, fused>::type>;
 };
 
 namespace detail {

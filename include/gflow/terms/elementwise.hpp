@@ -3,8 +3,14 @@
 // gflow::math (exp, log, sqrt, tanh, sigmoid, relu, square) and arithmetic.
 //
 //     constexpr auto gelu = elementwise([](auto x) { return x * sigmoid(1.702 * x); });
+//
+// Adjacent elementwise terms of a chain (relu >> gelu) are bound as one fused_elementwise_t
+// (terms/chain.hpp): one loop over the composition each way, none of the run's intermediates kept.
 #pragma once
+#include <cstddef>
 #include <string>
+
+#include <fmt/format.h>
 
 #include <gflow/core/elementwise.hpp>
 #include <gflow/core/term.hpp>
@@ -22,6 +28,8 @@ struct elementwise_t : term_base {
     // elementwise([](auto x) { return relu(x) * x; }).
     template <class X>
     constexpr auto operator()(const X& x) const { return F{}(x); }
+    using function = F;
+    static constexpr auto label = Label;
 
     template <dims C, int W>
     struct impl : position_wise<impl<C, W>>, no_params {
@@ -40,6 +48,50 @@ struct elementwise_t : term_base {
         static void backward(const pass& p, const S*, S*, S*, const S* x, const S*, const S* dy,
                              S* dx) {
             kernels::map_backward<F, 1>(p.n * W, dy, {x}, {dx});
+        }
+    };
+};
+
+template <class T> inline constexpr bool is_elementwise_term = false;
+template <class F, fixed_string Label> inline constexpr bool is_elementwise_term<elementwise_t<F, Label>> = true;
+
+// A maximal run of two or more adjacent elementwise terms of a chain, as one term: forward one
+// loop over the composition, backward one loop over it on duals (core/elementwise.hpp). The chain
+// binds it in the run's place (terms/chain.hpp), so the run's k - 1 intermediates [T][W] and
+// their gradients [T][W] are not in its memory plan; nothing else is kept either (act_size 0).
+template <class... Maps>
+    requires(sizeof...(Maps) >= 2 && (is_elementwise_term<Maps> && ...))
+struct fused_elementwise_t : term_base {
+    static constexpr bool handles_batches = true;   // position-wise: a batch is B·T rows
+    using function = composed<typename Maps::function...>;
+
+    // "relu >> gelu": the run as it was written
+    static std::string name() {
+        std::string s;
+        ((s += (s.empty() ? "" : " >> ") + std::string(Maps::label.view())), ...);
+        return s;
+    }
+
+    template <dims C, int W>
+    struct impl : position_wise<impl<C, W>>, no_params {
+        static_assert(W > 0, "gflow::elementwise: needs an input vector (it cannot start a model)");
+        static constexpr int in_width = W, out_width = W;
+        static constexpr std::size_t act_size = 0;   // backward re-evaluates the composition on x
+        // What the unfused chain would keep: k - 1 intermediates [T][W] and their gradients [T][W].
+        static constexpr std::size_t saved = 2 * (sizeof...(Maps) - 1) * std::size_t(C.rows()) * W;
+
+        static void summarize(std::vector<summary_row>& rows, int depth) {
+            rows.push_back({depth, fmt::format("{} [one fused loop; saves {} activation scalars]", name(), saved),
+                            W, W, 0, 0});
+        }
+        template <class S>
+        static void forward(const pass& p, const S*, S*, const S* x, S* y) {
+            kernels::map_forward<function>(p.n * W, y, x);
+        }
+        template <class S>
+        static void backward(const pass& p, const S*, S*, S*, const S* x, const S*, const S* dy,
+                             S* dx) {
+            kernels::map_backward<function, 1>(p.n * W, dy, {x}, {dx});
         }
     };
 };
