@@ -61,18 +61,20 @@ void print_mixer_graph() {
     std::vector<gflow::summary_row> rows;
     mixer::summarize(rows, 0);
     if (rows.size() == 1) mixer::graph::summarize(rows, 1);   // the nodes, where the summary stops at the term
-    fmt::print("{:<62}{:>10}{:>8}{:>13}\n", "term, then its nodes", "in -> out", "params", "activations");
+    fmt::print("{:<62}{:>10}{:>8}{:>8}{:>9}\n", "term, then its nodes", "in -> out", "params", "kept", "scratch");
     for (const auto& r : rows)
-        fmt::print("{:<62}{:>10}{:>8}{:>13}\n", std::string(std::size_t(r.depth) * 2, ' ') + r.label,
-                   fmt::format("{} -> {}", r.in_width, r.out_width), r.params, with_commas(r.activations));
+        fmt::print("{:<62}{:>10}{:>8}{:>8}{:>9}\n", std::string(std::size_t(r.depth) * 2, ' ') + r.label,
+                   fmt::format("{} -> {}", r.in_width, r.out_width), r.params, with_commas(r.activations),
+                   with_commas(r.scratch));
     std::string params;
     mixer::for_each_param([&](const gflow::param_desc& d) {
         params += fmt::format("{}{} [{}][{}]", params.empty() ? "" : ", ", d.name, d.rows, d.cols);
     }, 0, "layer0.");
     fmt::print("parameters, as the model names them: {}\n", params);
-    fmt::print("kept for backward {}, values {} and their gradients {}, scratch {} (scalars per sequence of {})\n",
-               with_commas(mixer::graph::layout.kept), with_commas(mixer::graph::layout.values),
-               with_commas(mixer::graph::layout.grads), with_commas(mixer::graph::layout.scratch),
+    fmt::print("kept for backward {} (the nodes' values and what they keep); scratch {}: the gradients {} (shared "
+               "where their lives allow), the nodes' own {} (scalars per sequence of {})\n",
+               with_commas(mixer::graph::kept_size), with_commas(mixer::graph::scratch_size),
+               with_commas(mixer::graph::layout.grads), with_commas(mixer::graph::layout.node_scratch),
                decltype(weighted_model)::config.block);
 }
 

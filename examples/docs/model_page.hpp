@@ -688,15 +688,21 @@ std::string model_page(const page_info& info) {
 
     s += "## The graph (model summary)\n\n";
     s += "The printing pass, `summary()`: every term with its widths per position, its parameters and its "
-         "activation memory for one sequence of block size (a composite row counts its children, plus what it "
-         "owns: a chain its intermediates and their gradients, a residual its body's output).\n\n";
-    s += "| term | in → out | parameters | activations (scalars) | f32 KiB |\n|---|---|--:|--:|--:|\n";
+         "activation memory for one sequence of block size, in two parts (`core/memory.hpp`): what it *keeps* "
+         "from forward for backward, and the *scratch* it needs only within a call. A composite row counts its "
+         "children, plus what it owns (a chain keeps its intermediates and needs their gradients as scratch; a "
+         "residual keeps its body's output); its scratch is its own plus the largest of its children's, since "
+         "the children run one after another in the same space. The buffers column names what a term itself "
+         "holds, with its shape.\n\n";
+    s += "| term | in → out | parameters | kept (scalars) | scratch (scalars) | its own buffers |\n"
+         "|---|---|--:|--:|--:|---|\n";
     for (const auto& r : rows)
-        s += fmt::format("| {}{} | {} → {} | {} | {} | {} |\n", indent(r.depth), cell("`" + r.label + "`"), r.in_width, r.out_width,
-                         with_commas(r.params), with_commas(r.activations), kib(r.activations, 4));
-    s += fmt::format("| logits and their gradient, [T][V] twice (the network) | | | {} | {} |\n", with_commas(logits),
-                     kib(logits, 4));
-    s += fmt::format("| **total** | | **{}** | **{}** | **{}** |\n\n", with_commas(P), with_commas(acts), kib(acts, 4));
+        s += fmt::format("| {}{} | {} → {} | {} | {} | {} | {} |\n", indent(r.depth), cell("`" + r.label + "`"), r.in_width,
+                         r.out_width, with_commas(r.params), with_commas(r.activations), with_commas(r.scratch),
+                         cell(r.buffers));
+    s += fmt::format("| logits and their gradient, [T][V] twice (the network) | | | {} | | |\n", with_commas(logits));
+    s += fmt::format("| **total** (`activation_count()`: kept + the outermost scratch + logits) | | **{}** | **{}** | **{}** | |\n\n",
+                     with_commas(P), with_commas(gflow::kept_of<graph>() + logits), with_commas(gflow::scratch_of<graph>()));
 
     s += "## Parameters\n\n";
     s += "`parameters()`: the names, shapes and offsets (in scalars) into the one parameter arena, in the order "
@@ -760,8 +766,10 @@ std::string model_page(const page_info& info) {
                      kib(4 * P, 4), kib(4 * P, 8));
     s += fmt::format("| activations of one sequence (`activation_count()`) | {} | {} | {} |\n", with_commas(acts),
                      kib(acts, 4), kib(acts, 8));
-    s += fmt::format("| of which the terms (`graph::act_size`) | {} | {} | {} |\n", with_commas(graph::act_size),
-                     kib(graph::act_size, 4), kib(graph::act_size, 8));
+    s += fmt::format("| of which kept by the terms for backward (`kept_size`) | {} | {} | {} |\n",
+                     with_commas(gflow::kept_of<graph>()), kib(gflow::kept_of<graph>(), 4), kib(gflow::kept_of<graph>(), 8));
+    s += fmt::format("| of which the terms' scratch, reused from term to term (`scratch_size`) | {} | {} | {} |\n",
+                     with_commas(gflow::scratch_of<graph>()), kib(gflow::scratch_of<graph>(), 4), kib(gflow::scratch_of<graph>(), 8));
     s += fmt::format("| of which logits and their gradient | {} | {} | {} |\n", with_commas(logits), kib(logits, 4),
                      kib(logits, 8));
     if (ctx.fused_saved > 0)

@@ -50,11 +50,16 @@ BOOST_AUTO_TEST_CASE(a_stack_is_flat) {
     // decoding state: each layer keeps max(its window) reduced vectors of r = 3
     static_assert(I::state_size == (1 + 3) * 3);
     static_assert(gflow::bind<scheduled, sizes, 6>::state_size == (1 + 2 + 4) * 3);
-    // memory plan: the layers' blocks, then two boundaries and their gradients, [T][W] each
+    // memory plan: kept, the layers' kept blocks and two boundaries [T][W]; scratch, the two
+    // boundaries' gradients and the space the layers share for theirs, the largest of them
     using L0 = gflow::bind<A, sizes, 6>;
     using L1 = gflow::bind<B, sizes, 6>;
     using L2 = gflow::bind<L, sizes, 6>;
-    static_assert(I::act_size == L0::act_size + L1::act_size + L2::act_size + 2 * 2 * 9 * 6);
+    using gflow::kept_of, gflow::scratch_of;
+    static_assert(I::kept_size == kept_of<L0>() + kept_of<L1>() + kept_of<L2>() + 2 * 9 * 6);
+    static_assert(I::scratch_size == 2 * 9 * 6 + std::max({scratch_of<L0>(), scratch_of<L1>(), scratch_of<L2>()}));
+    static_assert(I::act_size == I::kept_size + I::scratch_size);
+    static_assert(scratch_of<L0>() > 0, "the Grassmann layers' inner gradients are scratch");
 }
 
 BOOST_AUTO_TEST_CASE(gradient_matches_finite_differences) {

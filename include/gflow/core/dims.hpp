@@ -36,6 +36,9 @@ struct pass {
     int first_position;
     int batch = 1;
     const int* lengths = nullptr;   // [batch], when batch > 1
+    // Where the term's scratch lies (core/memory.hpp): set by a composite for its children; null
+    // for a term called on its own, whose scratch then follows its kept block.
+    void* scratch = nullptr;
 };
 
 // One parameter tensor as the structure of the model names it (docs/benchmarks.md#parameter-names).
@@ -53,7 +56,9 @@ struct summary_row {
     int in_width;
     int out_width;
     std::size_t params;
-    std::size_t activations;   // scalars per sequence of block size
+    std::size_t activations;   // kept for backward, scalars per sequence of block size
+    std::size_t scratch = 0;   // needed within a call only (a composite: its own and its children's deepest)
+    std::string buffers = {};  // the term's own buffers by name and shape (core/memory.hpp)
 };
 
 // A string usable as a template argument: the names of parameters live in the type.

@@ -16,6 +16,7 @@
 #include <gflow/core/blas.hpp>
 #include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/expr/graph.hpp>
 
 namespace gflow::expr {
@@ -28,8 +29,11 @@ struct attend_node : node_base, no_params_node {
     static_assert(W % H == 0, "gflow::attention<heads>: the number of heads must divide the width");
     using inputs = type_list<Q, Kn, V>;
     static constexpr int width = W, first_valid = 0;
-    template <int T> static constexpr std::size_t keep = std::size_t(H) * T * T;        // weights [H][T][T], s <= t
-    template <int T> static constexpr std::size_t scratch = std::size_t(T) * T;         // d(weights), d(scores) [T][T]
+    template <int T>
+    static constexpr memory_plan memory{kept_buffer("weights", "[H][T][T]", std::size_t(H) * T * T),   // s <= t
+                                        scratch_buffer("∂weights, ∂scores", "[T][T]", std::size_t(T) * T)};
+    template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
+    template <int T> static constexpr std::size_t scratch = memory<T>.scratch_size();
     template <int T> static constexpr std::size_t state = 2 * std::size_t(T) * W;       // key and value cache [2][T][d]
     static std::string label() { return fmt::format("attend<{} heads of {}> causal softmax", H, D); }
     // The scores q·k and the weighted sums of v: position t takes t + 1 keys, d multiply-adds each

@@ -37,6 +37,7 @@
 
 
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/core/term.hpp>
 
 namespace gflow::expr {
@@ -135,9 +136,7 @@ constexpr bool all_distinct(const Names& names) {
 }  // namespace detail
 
 // The generated term of an expression with root node Root over input width W, for sequences of
-// T positions. Activation layout, node k after node k-1:
-//   [value k: T x width_k] [keep k] [gradient k: T x width_k]   (the root's value is y, its
-//   gradient dy), then one scratch block, the largest any node asks for, shared by all.
+// T positions (its memory: layout_t below).
 template <int T, int W, node Root>
 struct graph {
     using nodes = typename detail::visit<type_list<>, Root>::type;
@@ -160,34 +159,63 @@ struct graph {
         return out;
     }();
 
+    // The last node that reads node k's value (K if none: the root). Node k's gradient is written
+    // first by that node's backward and read last by node k's own: backward runs the nodes in
+    // reverse, so the gradient lives from backward step last_reader[k] down to step k.
+    static constexpr auto last_reader = [] {
+        std::array<std::size_t, K> last{};
+        detail::for_each_index<K>([&]<std::size_t j>() {
+            []<class... In>(type_list<In...>, std::array<std::size_t, K>& l) {
+                ((std::is_same_v<In, input<W>> ? void() : void(l[detail::index_of<In>(nodes{})] = j)), ...);
+            }(typename at<j>::inputs{}, last);
+        });
+        last[K - 1] = K;
+        return last;
+    }();
+
+    // Kept, node after node: [value k: T x width_k][what node k keeps] (the root's value is y).
+    // Scratch (backward only): the gradients, each [T x width_k], placed so that two whose lives do
+    // not overlap share their space (first fit, in the order they come alive), then one block for
+    // the nodes' own scratch, the largest any of them asks for.
     struct layout_t {
         std::array<std::size_t, K> param{}, value{}, keep{}, grad{}, state{};
-        std::size_t param_size = 0, scratch_at = 0, scratch = 0, act_size = 0, state_size = 0;
-        std::size_t kept = 0, values = 0, grads = 0;   // the three kinds of memory, summed
+        std::size_t param_size = 0, kept_size = 0, grads = 0, node_scratch = 0, state_size = 0;
     };
     static constexpr layout_t layout = [] {
         layout_t l;
-        std::size_t a = 0;
+        std::array<std::size_t, K> rows{};
         detail::for_each_index<K>([&]<std::size_t k>() {
             using N = at<k>;
-            const std::size_t rows = (k + 1 == K) ? 0 : std::size_t(T) * N::width;   // root: y, dy
+            rows[k] = (k + 1 == K) ? 0 : std::size_t(T) * N::width;   // root: y, dy
             l.param[k] = l.param_size;
             l.param_size += N::param_size;
-            l.value[k] = a;
-            a += rows;
-            l.keep[k] = a;
-            a += N::template keep<T>;
-            l.grad[k] = a;
-            a += rows;
+            l.value[k] = l.kept_size;
+            l.kept_size += rows[k];
+            l.keep[k] = l.kept_size;
+            l.kept_size += N::template keep<T>;
             l.state[k] = l.state_size;
             l.state_size += N::template state<T>;
-            l.scratch = std::max(l.scratch, std::size_t(N::template scratch<T>));
-            l.kept += N::template keep<T>;
-            l.values += rows;
-            l.grads += rows;
+            l.node_scratch = std::max(l.node_scratch, std::size_t(N::template scratch<T>));
         });
-        l.scratch_at = a;
-        l.act_size = a + l.scratch;
+        // gradient k is alive over [k, last_reader[k]]; they come alive in decreasing last_reader
+        std::array<bool, K> placed{};
+        for (std::size_t step = K; step-- > 0;)
+            for (std::size_t k = 0; k + 1 < K; ++k) {
+                if (last_reader[k] != step || rows[k] == 0) continue;
+                std::size_t offset = 0;
+                for (bool moved = true; moved;) {   // the lowest offset clear of every live neighbour
+                    moved = false;
+                    for (std::size_t j = 0; j + 1 < K; ++j)
+                        if (placed[j] && j <= last_reader[k] && k <= last_reader[j] && offset < l.grad[j] + rows[j] &&
+                            l.grad[j] < offset + rows[k]) {
+                            offset = l.grad[j] + rows[j];
+                            moved = true;
+                        }
+                }
+                l.grad[k] = offset;
+                placed[k] = true;
+                l.grads = std::max(l.grads, offset + rows[k]);
+            }
         return l;
     }();
 
@@ -224,7 +252,9 @@ struct graph {
                   "each its own (a value used twice is written once, as a variable, and computed once)");
 
     static constexpr std::size_t param_size = layout.param_size;
-    static constexpr std::size_t act_size = layout.act_size;
+    static constexpr std::size_t kept_size = layout.kept_size;
+    static constexpr std::size_t scratch_size = layout.grads + layout.node_scratch;
+    static constexpr std::size_t act_size = kept_size + scratch_size;
     static constexpr std::size_t state_size = layout.state_size;
 
     static constexpr flop_count flops(long length) {
@@ -240,45 +270,51 @@ struct graph {
     static void summarize(std::vector<summary_row>& rows, int depth) {
         for_each_index([&]<std::size_t k>() {
             using N = at<k>;
-            const std::size_t own = N::template keep<T> + ((k + 1 == K) ? 0 : 2 * std::size_t(T) * N::width);
-            rows.push_back({depth, N::label(), detail::first_input_width<N>(), N::width, N::param_size, own});
+            const std::size_t value = (k + 1 == K) ? 0 : std::size_t(T) * N::width;
+            rows.push_back({depth, N::label(), detail::first_input_width<N>(), N::width, N::param_size,
+                            value + N::template keep<T>, value + N::template scratch<T>});
         });
     }
 
     template <class S>
     static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+        S* node_scratch = scratch_area(p, a, kept_size) + layout.grads;
         for_each_index([&]<std::size_t k>() {
             using N = at<k>;
-            N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
-                                   value<k>(a, y), inputs<N>(a, x));
+            N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], node_scratch, value<k>(a, y),
+                                   inputs<N>(a, x));
         });
     }
 
     template <class S>
     static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S* y, const S* dy,
                          S* dx) {
-        for_each_index([&]<std::size_t k>() {
-            if constexpr (k + 1 < K) kernels::zero(a + layout.grad[k], p.n * at<k>::width);
-        });
+        S* grads = scratch_area(p, a, kept_size);   // [the gradients, shared where their lives allow]
+        S* node_scratch = grads + layout.grads;
         detail::for_each_index_reversed<K>([&]<std::size_t k>() {
             using N = at<k>;
+            // the gradients whose first writer is this node come alive here: zeroed once
+            detail::for_each_index<K - 1>([&]<std::size_t j>() {
+                if constexpr (last_reader[j] == k) kernels::zero(grads + layout.grad[j], p.n * at<j>::width);
+            });
             const S* out = (k + 1 == K) ? y : a + layout.value[k];
-            const S* dout = (k + 1 == K) ? dy : a + layout.grad[k];
-            N::template backward<T>(p, w + layout.param[k], dw + layout.param[k], a + layout.keep[k],
-                                    a + layout.scratch_at, out, dout, inputs<N>(a, x), gradients<N>(a, dx));
+            const S* dout = (k + 1 == K) ? dy : grads + layout.grad[k];
+            N::template backward<T>(p, w + layout.param[k], dw + layout.param[k], a + layout.keep[k], node_scratch,
+                                    out, dout, inputs<N>(a, x), gradients<N>(grads, dx));
         });
     }
 
     template <class S>
     static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+        S* node_scratch = scratch_area(p, a, kept_size) + layout.grads;
         for_each_index([&]<std::size_t k>() {
             using N = at<k>;
             if constexpr (N::template state<T> > 0)
-                N::template decode<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
+                N::template decode<T>(p, w + layout.param[k], a + layout.keep[k], node_scratch,
                                       state + layout.state[k], value<k>(a, y), inputs<N>(a, x));
             else
-                N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], a + layout.scratch_at,
-                                       value<k>(a, y), inputs<N>(a, x));
+                N::template forward<T>(p, w + layout.param[k], a + layout.keep[k], node_scratch, value<k>(a, y),
+                                       inputs<N>(a, x));
         });
     }
 
@@ -339,7 +375,7 @@ private:
     template <class In, class S>
     static S* gradient_of(S* a, S* dx) {
         if constexpr (std::is_same_v<In, input<W>>) return dx;
-        else return a + layout.grad[detail::index_of<In>(nodes{})];
+        else return a + layout.grad[detail::index_of<In>(nodes{})];   // a: the gradients' base
     }
 };
 

@@ -23,6 +23,7 @@
 #include <fmt/ranges.h>
 
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/expr/causal.hpp>
 #include <gflow/expr/graph.hpp>
 
@@ -182,7 +183,8 @@ template <plucker_norm Norm, node X>
 struct unit_node : node_base, no_params_node {
     using inputs = type_list<X>;
     static constexpr int width = X::width, first_valid = X::first_valid;
-    template <int T> static constexpr std::size_t keep = T;   // 1 / N(x_t) [T]
+    template <int T> static constexpr memory_plan memory{kept_buffer("1/N(x)", "[T]", std::size_t(T))};
+    template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
     template <int T> static constexpr std::size_t scratch = 0;
     template <int T> static constexpr std::size_t state = 0;
     static std::string label() { return fmt::format("unit [{}]", norm_formula(Norm)); }
@@ -218,9 +220,12 @@ struct plucker_window_mean_node : node_base, no_params_node {
     static constexpr int max_offset = std::max({Offsets...});
     using inputs = type_list<Z>;
     static constexpr int width = P, first_valid = Z::first_valid + std::min({Offsets...});
-    // kept for backward: p̂ [T][K][C(r,2)], then 1 / N [T][K]
-    template <int T> static constexpr std::size_t keep = std::size_t(T) * K * P + std::size_t(T) * K;
-    template <int T> static constexpr std::size_t scratch = P;                        // one pair's dp [C(r,2)]
+    template <int T>
+    static constexpr memory_plan memory{kept_buffer("p̂", "[T][K][C(r,2)]", std::size_t(T) * K * P),
+                                        kept_buffer("1/N(p)", "[T][K]", std::size_t(T) * K),
+                                        scratch_buffer("∂p", "[C(r,2)]", std::size_t(P))};   // one pair's
+    template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
+    template <int T> static constexpr std::size_t scratch = memory<T>.scratch_size();
     template <int T> static constexpr std::size_t state = std::size_t(max_offset) * R;   // ring of z [max δ][r]
     static std::string label() {
         return fmt::format("window_mean of unit plucker(z, shift<δ>(z)), δ in {} [one fused loop, {}]", window,
@@ -249,7 +254,7 @@ struct plucker_window_mean_node : node_base, no_params_node {
                 const int s = t - window[k];
                 if (s < 0) continue;
                 const S* ph = keep_ + (t * K + k) * P;            // [C(r,2)]
-                const S inv = keep_[std::size_t(T) * K * P + t * K + k];
+                const S inv = keep_[memory<T>.offset("1/N(p)") + t * K + k];
                 // d p̂ = dmean / count;  dp = (dp̂ - p̂ (p̂ . dp̂)) / N, or dp̂ / ε where clamped
                 const S dot = clamped<Norm>(inv) ? S(0) : plucker_dot<R>(ph, dmean), scale = inv / S(count);
                 GFLOW_SIMD
@@ -279,7 +284,7 @@ private:
             if (row + position_shift - delta < 0) continue;
             S* ph = keep_ + (row * K + k) * P;   // [C(r,2)]
             const S inv = inverse_norm<Norm>(plucker_coordinates<R>(zt, earlier(row - delta), ph));
-            keep_[std::size_t(T) * K * P + row * K + k] = inv;
+            keep_[memory<T>.offset("1/N(p)") + row * K + k] = inv;
             for (int c = 0; c < P; ++c) {
                 ph[c] *= inv;
                 mean[c] += ph[c];

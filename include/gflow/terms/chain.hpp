@@ -1,15 +1,18 @@
 // gflow/terms/chain.hpp: a >> b >> c, terms applied one after another. The chain is flat
 // (a >> b >> c is chain_t<a, b, c>, not nested), so a long model stays one level deep.
 //
-// Memory plan of a chain of K terms, inside its activation block:
-//   [block of term 0] ... [block of term K-1] [values of the K-1 intermediates] [their gradients]
-// each intermediate [T][width]. Backward runs the terms in reverse; each intermediate gradient is
-// zeroed once, just before its only consumer accumulates into it.
+// Memory plan of a chain of K terms (core/memory.hpp), inside its activation block:
+//   kept:    [kept block of term 0] ... [kept block of term K-1] [values of the K-1 intermediates]
+//   scratch: [gradients of the K-1 intermediates] [the terms' scratch: the largest of theirs]
+// each intermediate [B·T][width]. Backward runs the terms in reverse; each intermediate gradient is
+// zeroed once, just before its only consumer accumulates into it, and is dead when the chain's
+// backward returns: scratch, which the chain's siblings reuse.
 //
 // A chain is bound with each maximal run of adjacent elementwise terms fused into one term
 // (fused_elementwise_t, terms/elementwise.hpp): relu >> gelu is one loop each way, and the run's
 // intermediates never appear in the plan above.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -20,6 +23,7 @@
 #include <boost/hana/range.hpp>
 
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/core/term.hpp>
 #include <gflow/terms/elementwise.hpp>
 
@@ -92,18 +96,24 @@ struct chain_impl<C, impl_list<I...>> {
     static constexpr int out_width = at<K - 1>::out_width;
 
     static constexpr auto param_offset = detail::prefix_sums<K>({I::param_size...});
-    static constexpr auto act_offset = detail::prefix_sums<K>({I::act_size...});
+    static constexpr auto act_offset = detail::prefix_sums<K>({kept_of<I>()...});   // the terms' kept blocks
     static constexpr auto state_offset = detail::prefix_sums<K>({I::state_size...});
-    static constexpr auto mid_value_offset = [] {   // intermediate k = output of term k, k < K-1
+    static constexpr auto mid_sizes = [] {   // intermediate k = output of term k, k < K-1: [B·T][width]
         std::array<std::size_t, K> sizes{};
         for (std::size_t k = 0; k + 1 < K; ++k) sizes[k] = std::size_t(C.rows()) * out_widths[k];
-        return detail::prefix_sums<K>(sizes, act_offset[K]);
+        return sizes;
     }();
-    static constexpr std::size_t mid_grad_shift = mid_value_offset[K] - act_offset[K];
+    static constexpr auto mid_value_offset = detail::prefix_sums<K>(mid_sizes, act_offset[K]);   // kept
+    static constexpr auto mid_grad_offset = detail::prefix_sums<K>(mid_sizes);                   // in the scratch
 
     static constexpr std::size_t param_size = param_offset[K];
     static constexpr std::size_t state_size = state_offset[K];
-    static constexpr std::size_t act_size = mid_value_offset[K] + mid_grad_shift;
+    // Kept: the terms' blocks and the intermediates. Scratch: the intermediates' gradients (backward
+    // only), then the space the terms share for theirs, the largest of them.
+    static constexpr std::size_t kept_size = mid_value_offset[K];
+    static constexpr std::size_t own_scratch = mid_grad_offset[K];
+    static constexpr std::size_t scratch_size = own_scratch + std::max({std::size_t(0), scratch_of<I>()...});
+    static constexpr std::size_t act_size = kept_size + scratch_size;
     static constexpr flop_count flops(long length) { return (flops_of<I>(length) + ... + flop_count{}); }
 
     template <class F>
@@ -116,30 +126,34 @@ struct chain_impl<C, impl_list<I...>> {
 
     template <class S>
     static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
+        const pass q = inner(p, scratch_area(p, a, kept_size) + own_scratch);
         for_each_index([&]<std::size_t k>() {
-            at<k>::forward(p, w + param_offset[k], a + act_offset[k], input<k>(a, x), output<k>(a, y));
+            at<k>::forward(q, w + param_offset[k], a + act_offset[k], input<k>(a, x), output<k>(a, y));
         });
     }
 
     template <class S>
     static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S* y,
                          const S* dy, S* dx) {
+        S* grads = scratch_area(p, a, kept_size);   // [the intermediates' gradients][the terms' scratch]
+        const pass q = inner(p, grads + own_scratch);
         for_each_index_reversed([&]<std::size_t k>() {
-            const S* d_out = (k + 1 == K) ? dy : a + mid_value_offset[k] + mid_grad_shift;
+            const S* d_out = (k + 1 == K) ? dy : grads + mid_grad_offset[k];
             S* d_in = dx;
             if constexpr (k > 0) {
-                d_in = a + mid_value_offset[k - 1] + mid_grad_shift;
+                d_in = grads + mid_grad_offset[k - 1];
                 kernels::zero(d_in, p.n * at<k>::in_width);
             }
-            at<k>::backward(p, w + param_offset[k], dw + param_offset[k], a + act_offset[k],
+            at<k>::backward(q, w + param_offset[k], dw + param_offset[k], a + act_offset[k],
                             input<k>(a, x), output<k>(a, y), d_out, d_in);
         });
     }
 
     template <class S>
     static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
+        const pass q = inner(p, scratch_area(p, a, kept_size) + own_scratch);
         for_each_index([&]<std::size_t k>() {
-            at<k>::decode(p, w + param_offset[k], a + act_offset[k], state + state_offset[k],
+            at<k>::decode(q, w + param_offset[k], a + act_offset[k], state + state_offset[k],
                           input<k>(a, x), output<k>(a, y));
         });
     }

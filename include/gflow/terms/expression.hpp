@@ -33,6 +33,25 @@ struct expression_t : term_base {
 
     template <dims C, int W>
     struct impl : expr::graph<C.block, W, root<W>> {
+        // What the graph keeps and its scratch, by node: "values [T][4], [T][6], ...; p̂ [T][K][C(r,2)], ...;
+        // scratch: the gradients (N scalars, shared where their lives allow), ∂p [C(r,2)]"
+        static std::string buffers() {
+            using graph = expr::graph<C.block, W, root<W>>;
+            std::string values, kept_parts, scratch_parts;
+            graph::for_each_index([&]<std::size_t k>() {
+                using N = typename graph::template at<k>;
+                if (k + 1 < graph::K) values += fmt::format("{}[T][{}]", values.empty() ? "" : ", ", N::width);
+                if constexpr (requires { N::template memory<C.block>; }) {
+                    for (const auto& b : N::template memory<C.block>.buffers) {
+                        std::string& s = b.life == lifetime::kept ? kept_parts : scratch_parts;
+                        s += fmt::format(", {} {}", b.name, b.shape);
+                    }
+                }
+            });
+            return fmt::format("node values {}{}; scratch: their gradients ({} scalars, shared where their lives "
+                               "allow){}",
+                               values, kept_parts, graph::layout.grads, scratch_parts);
+        }
         static_assert(W > 0, "gflow::expression: needs an input vector (it cannot start a model)");
         using graph = expr::graph<C.block, W, root<W>>;
         static constexpr int in_width = W, out_width = root<W>::width;
@@ -41,7 +60,7 @@ struct expression_t : term_base {
             std::string label(Label.view());
             if constexpr (requires { F::label(); }) label = F::label();
             rows.push_back({depth, fmt::format("{} [expression of {} nodes]", label, graph::K), W, out_width,
-                            graph::param_size, graph::act_size});
+                            graph::param_size, graph::kept_size, graph::scratch_size, buffers()});
         }
     };
 };

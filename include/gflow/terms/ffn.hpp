@@ -18,7 +18,8 @@ struct ffn_t : term_base {
         static_assert(bind<Act, C, M * W>::out_width == M * W,
                       "gflow::ffn: the activation must keep the width");
         static void summarize(std::vector<summary_row>& rows, int depth) {
-            rows.push_back({depth, fmt::format("ffn<{}>", M), W, W, base::param_size, base::act_size});
+            rows.push_back({depth, fmt::format("ffn<{}>", M), W, W, base::param_size, base::kept_size, base::scratch_size,
+                            fmt::format("its chain's {} intermediates; scratch: their gradients", base::K - 1)});
             base::summarize(rows, depth + 1);
         }
     };

@@ -16,6 +16,7 @@
 #include <string>
 
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/core/term.hpp>
 
 namespace gflow::terms {
@@ -38,9 +39,11 @@ struct layernorm_t : term_base {
 
         // Saved for backward: x̂ (so backward needs neither x nor a division by the gain, which
         // may be 0) and the inverse standard deviation.
-        static constexpr std::size_t xhat = 0;                      // [T][d]
-        static constexpr std::size_t inv_std = xhat + T * W;        // [T]
-        static constexpr std::size_t act_size = inv_std + T;
+        static constexpr memory_plan memory{kept_buffer("xhat", "[B·T][d]", std::size_t(T) * W),
+                                            kept_buffer("inv_std", "[B·T]", std::size_t(T))};
+        static constexpr std::size_t xhat = memory.offset("xhat");         // [T][d]
+        static constexpr std::size_t inv_std = memory.offset("inv_std");   // [T]
+        static constexpr std::size_t act_size = memory.kept_size();
 
         template <class F>
         static void for_each_param(F&& f, std::size_t offset, const std::string& prefix) {
@@ -50,7 +53,7 @@ struct layernorm_t : term_base {
         }
         static void summarize(std::vector<summary_row>& rows, int depth) {
             rows.push_back({depth, std::string(Name.view()) + ": layernorm (gain, bias)", W, W,
-                            param_size, act_size});
+                            param_size, act_size, 0, memory.describe()});
         }
 
         template <class S>

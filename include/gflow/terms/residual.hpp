@@ -2,6 +2,7 @@
 // body and by the skip), so its gradient is the sum dx = dy + body'(x)^T dy, formed once here.
 #pragma once
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/core/term.hpp>
 #include <gflow/terms/chain.hpp>
 
@@ -19,8 +20,11 @@ struct residual_t : term_base {
         static constexpr int in_width = W, out_width = W;
         static constexpr std::size_t param_size = body::param_size;
         static constexpr std::size_t state_size = body::state_size;
-        static constexpr std::size_t body_out = body::act_size;   // body's output [T][W]
-        static constexpr std::size_t act_size = body_out + std::size_t(C.rows()) * W;
+        // kept: [the body's kept block][the body's output [B·T][W]]; scratch: the body's
+        static constexpr std::size_t body_out = kept_of<body>();
+        static constexpr std::size_t kept_size = body_out + std::size_t(C.rows()) * W;
+        static constexpr std::size_t scratch_size = scratch_of<body>();
+        static constexpr std::size_t act_size = kept_size + scratch_size;
         static constexpr flop_count flops(long length) { return flops_of<body>(length); }
 
         template <class F>
@@ -28,23 +32,24 @@ struct residual_t : term_base {
             body::for_each_param(f, offset, prefix);
         }
         static void summarize(std::vector<summary_row>& rows, int depth) {
-            rows.push_back({depth, "residual: x + body(x)", W, W, param_size, act_size});
+            rows.push_back({depth, "residual: x + body(x)", W, W, param_size, kept_size, scratch_size,
+                            fmt::format("body output [B·T][{}]", W)});
             body::summarize(rows, depth + 1);
         }
         template <class S>
         static void forward(const pass& p, const S* w, S* a, const S* x, S* y) {
-            body::forward(p, w, a, x, a + body_out);
+            body::forward(inner(p, scratch_area(p, a, kept_size)), w, a, x, a + body_out);
             add(x, a + body_out, y, p.n);
         }
         template <class S>
         static void backward(const pass& p, const S* w, S* dw, S* a, const S* x, const S*,
                              const S* dy, S* dx) {
             kernels::add_into<W>(dx, dy, p.n);   // the skip path
-            body::backward(p, w, dw, a, x, a + body_out, dy, dx);
+            body::backward(inner(p, scratch_area(p, a, kept_size)), w, dw, a, x, a + body_out, dy, dx);
         }
         template <class S>
         static void decode(const pass& p, const S* w, S* a, S* state, const S* x, S* y) {
-            body::decode(p, w, a, state, x, a + body_out);
+            body::decode(inner(p, scratch_area(p, a, kept_size)), w, a, state, x, a + body_out);
             add(x, a + body_out, y, p.n);
         }
 

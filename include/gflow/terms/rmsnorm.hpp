@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include <gflow/core/kernels.hpp>
+#include <gflow/core/memory.hpp>
 #include <gflow/core/term.hpp>
 
 namespace gflow::terms {
@@ -16,15 +17,17 @@ struct rmsnorm_t : term_base {
     struct impl : position_wise<impl<C, W>>, no_params {
         static_assert(W > 0, "gflow::rmsnorm: needs an input vector (it cannot start a model)");
         static constexpr int in_width = W, out_width = W;
-        static constexpr std::size_t act_size = C.rows();   // inv_rms: [B·T]
+        // kept for backward: 1 / rms of each row (backward also reads its own output y)
+        static constexpr memory_plan memory{kept_buffer("inv_rms", "[B·T]", C.rows())};
+        static constexpr std::size_t act_size = memory.kept_size();
 
         static void summarize(std::vector<summary_row>& rows, int depth) {
-            rows.push_back({depth, "rmsnorm", W, W, 0, act_size});
+            rows.push_back({depth, "rmsnorm", W, W, 0, act_size, 0, memory.describe()});
         }
 
         template <class S>
         static void forward(const pass& p, const S*, S* a, const S* x, S* y) {
-            S* inv_rms = a;
+            S* inv_rms = a + memory.offset("inv_rms");   // [B·T]
             for (int t = 0; t < p.n; ++t) {
                 const S* xt = x + t * W;
                 S acc = 0;
@@ -42,7 +45,7 @@ struct rmsnorm_t : term_base {
         template <class S>
         static void backward(const pass& p, const S*, S*, S* a, const S*, const S* y, const S* dy,
                              S* dx) {
-            const S* inv_rms = a;
+            const S* inv_rms = a + memory.offset("inv_rms");   // [B·T]
             for (int t = 0; t < p.n; ++t) {
                 const S* yt = y + t * W;
                 const S* dyt = dy + t * W;

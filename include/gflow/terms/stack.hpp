@@ -54,7 +54,7 @@ struct stack_layer : Body {
     }
     static void summarize(std::vector<summary_row>& rows, int depth) {
         rows.push_back({depth, fmt::format("layer{}", I), Body::in_width, Body::out_width, Body::param_size,
-                        Body::act_size});
+                        gflow::kept_of<Body>(), gflow::scratch_of<Body>()});
         Body::summarize(rows, depth + 1);
     }
 };
@@ -83,7 +83,7 @@ struct stack_t : term_base {
 
         static void summarize(std::vector<summary_row>& rows, int depth) {
             rows.push_back({depth, fmt::format("layers: {} (layer0. .. layer{}.)", layer_count, layer_count - 1),
-                            W, W, base::param_size, base::act_size});
+                            W, W, base::param_size, base::kept_size, base::scratch_size});
             base::summarize(rows, depth + 1);
         }
     };
