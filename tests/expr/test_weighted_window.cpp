@@ -35,26 +35,7 @@ constexpr gflow::dims sizes{5, 9, 6};
 constexpr gflow::dims names_dims{27, 16, 16};
 constexpr auto small_window = weighted::weighted_grassmann<4>(offsets<1, 2, 5>);
 
-// Forward over n positions, and decode position by position from a zeroed state: the same outputs
-// (as tests/expr/test_nodes.cpp).
-template <class Term, gflow::dims C, int W>
-double decode_difference(int n, std::uint64_t seed) {
-    using I = gflow::bind<Term, C, W>;
-    gflow::rng gen(seed);
-    std::vector<double> w(I::param_size), a(I::act_size + 1), state(I::state_size + 1, 0.0), x(std::size_t(n) * W),
-        y(x.size()), decoded(x.size());
-    for (auto& v : w) v = 0.5 * gen.normal();
-    for (auto& v : x) v = gen.normal();
-    I::forward(gflow::pass{n, nullptr, 0}, w.data(), a.data(), x.data(), y.data());
-    for (int t = 0; t < n; ++t)
-        I::decode(gflow::pass{1, nullptr, t}, w.data(), a.data(), state.data(), x.data() + t * W, decoded.data() + t * W);
-    double m = 0, scale = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        m = std::max(m, std::abs(y[i] - decoded[i]));
-        scale = std::max(scale, std::abs(y[i]));
-    }
-    return m / scale;
-}
+using gflow::testing::decode_difference;   // forward, then decoding position by position: the same outputs
 
 double relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
     double m = 0, s = 0;

@@ -52,6 +52,30 @@ double numeric_derivative(T& value, F&& f, double h = 1e-4) {
     return double((-f2 + 8 * f1 - 8 * fm1 + fm2) / (12 * step));
 }
 
+// A term's decoding against its forward pass: forward over n positions, then decode position by
+// position from a zeroed state, with the same random weights (std 0.5) and inputs; returns the
+// largest difference relative to the largest output. What a mixer's decode must give: its forward
+// on each row, up to the grouping of sums (tests/expr/).
+template <term T, dims C, int InWidth>
+double decode_difference(int n, std::uint64_t seed) {
+    using I = bind<T, C, InWidth>;
+    rng gen(seed);
+    std::vector<double> w(I::param_size), a(I::act_size + 1), state(I::state_size + 1, 0.0),
+        x(std::size_t(n) * InWidth), y(std::size_t(n) * I::out_width), decoded(y.size());
+    for (auto& v : w) v = 0.5 * gen.normal();
+    for (auto& v : x) v = gen.normal();
+    I::forward(pass{n, nullptr, 0}, w.data(), a.data(), x.data(), y.data());
+    for (int t = 0; t < n; ++t)
+        I::decode(pass{1, nullptr, t}, w.data(), a.data(), state.data(), x.data() + t * InWidth,
+                  decoded.data() + t * I::out_width);
+    double m = 0, scale = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        m = std::max(m, std::abs(y[i] - decoded[i]));
+        scale = std::max(scale, std::abs(y[i]));
+    }
+    return m / scale;
+}
+
 // Checks term T bound at sizes C with input width InWidth, over n positions: the loss is
 // L = sum(c ⊙ T(x)) for a fixed random c, so backward is called with dy = c. Every parameter and
 // every input component is perturbed. Terms that read tokens (input width 0) get random tokens.
