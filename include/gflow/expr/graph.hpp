@@ -23,8 +23,12 @@
 //   template <int T> static constexpr std::size_t state;    kept between decoded tokens
 //   forward <T>(pass, w, keep, scratch, out, std::array<const S*, K> in)
 //   backward<T>(pass, w, dw, keep, scratch, out, dout, in, std::array<S*, K> din)   accumulates
-//   decode  <T>(pass, w, keep, scratch, state, out, in)      optional: forward on one row otherwise
+//   decode  <T>(pass, w, keep, scratch, state, out, in)      a node with state; the others decode by
+//                                                            running forward on one row
 //   static std::string label();  static constexpr flop_count flops(long length) (optional)
+//   a node with parameters also names them: param_names, and param_offsets within its block
+// keep and scratch may come from a memory_plan of named buffers (core/memory.hpp), as the Plücker
+// mean's and attend's do.
 #pragma once
 #include <algorithm>
 #include <array>
@@ -34,7 +38,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
 
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/memory.hpp>
@@ -152,12 +155,6 @@ struct graph {
 
     template <class F>
     static constexpr void for_each_index(F&& f) { detail::for_each_index<K>(f); }
-
-    static constexpr auto widths = [] {
-        std::array<std::size_t, K> out{};
-        detail::for_each_index<K>([&]<std::size_t k>() { out[k] = std::size_t(at<k>::width); });
-        return out;
-    }();
 
     // The last node that reads node k's value (K if none: the root). Node k's gradient is written
     // first by that node's backward and read last by node k's own: backward runs the nodes in
@@ -335,15 +332,6 @@ struct graph {
         });
         return index;
     }
-
-    // Where node N's value lies in the activation block (the root's is y): for programs that show
-    // a mixer's intermediate values (examples/teaching).
-    template <class N>
-    static constexpr std::size_t value_offset = layout.value[detail::index_of<N>(nodes{})];
-    template <class N>
-    static constexpr std::size_t keep_offset = layout.keep[detail::index_of<N>(nodes{})];
-    template <class N>
-    static constexpr std::size_t param_offset = layout.param[detail::index_of<N>(nodes{})];
 
 private:
     static constexpr std::size_t name_index(std::string_view name) {
