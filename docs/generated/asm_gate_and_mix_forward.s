@@ -6,61 +6,61 @@
 
 0000000000000000 <gflow_gate_and_mix_forward>:
        0:	test   edi,edi
-       2:	jle    373 <gflow_gate_and_mix_forward+0x373>
+       2:	jle    3a0 <gflow_gate_and_mix_forward+0x3a0>
        8:	lea    eax,[rdi-0x1]
        b:	cmp    eax,0xe
-       e:	jbe    380 <gflow_gate_and_mix_forward+0x380>
+       e:	jbe    390 <gflow_gate_and_mix_forward+0x390>
       14:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # 1e <gflow_gate_and_mix_forward+0x1e>
-			1a: R_X86_64_PC32	.LC4-0x4
+			1a: R_X86_64_PC32	.LC5-0x4
       1e:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # 28 <gflow_gate_and_mix_forward+0x28>
-			24: R_X86_64_PC32	.LC6-0x4
-      28:	mov    r9d,edi
-      2b:	mov    r10d,0xb4c0007f
+			24: R_X86_64_PC32	.LC7-0x4
+      28:	mov    r10d,edi
+      2b:	mov    r11d,0xb4c0007f
       31:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 3b <gflow_gate_and_mix_forward+0x3b>
-			37: R_X86_64_PC32	.LC8-0x4
+			37: R_X86_64_PC32	.LC9-0x4
       3b:	vbroadcastss zmm15,DWORD PTR [rip+0x0]        # 45 <gflow_gate_and_mix_forward+0x45>
-			41: R_X86_64_PC32	.LC10-0x4
-      45:	shr    r9d,0x4
+			41: R_X86_64_PC32	.LC11-0x4
+      45:	shr    r10d,0x4
       49:	xor    eax,eax
       4b:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 55 <gflow_gate_and_mix_forward+0x55>
-			51: R_X86_64_PC32	.LC12-0x4
+			51: R_X86_64_PC32	.LC13-0x4
       55:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # 5f <gflow_gate_and_mix_forward+0x5f>
-			5b: R_X86_64_PC32	.LC14-0x4
-      5f:	shl    r9,0x6
-      63:	vpbroadcastd zmm3,r10d
+			5b: R_X86_64_PC32	.LC15-0x4
+      5f:	shl    r10,0x6
+      63:	vpbroadcastd zmm3,r11d
       69:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # 73 <gflow_gate_and_mix_forward+0x73>
-			6f: R_X86_64_PC32	.LC16-0x4
+			6f: R_X86_64_PC32	.LC17-0x4
       73:	vbroadcastss zmm11,DWORD PTR [rip+0x0]        # 7d <gflow_gate_and_mix_forward+0x7d>
-			79: R_X86_64_PC32	.LC18-0x4
+			79: R_X86_64_PC32	.LC19-0x4
       7d:	vxorps xmm4,xmm4,xmm4
       81:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # 8b <gflow_gate_and_mix_forward+0x8b>
-			87: R_X86_64_PC32	.LC20-0x4
+			87: R_X86_64_PC32	.LC21-0x4
       8b:	vbroadcastss zmm9,DWORD PTR [rip+0x0]        # 95 <gflow_gate_and_mix_forward+0x95>
-			91: R_X86_64_PC32	.LC22-0x4
+			91: R_X86_64_PC32	.LC23-0x4
       95:	vbroadcastss zmm8,DWORD PTR [rip+0x0]        # 9f <gflow_gate_and_mix_forward+0x9f>
-			9b: R_X86_64_PC32	.LC24-0x4
+			9b: R_X86_64_PC32	.LC25-0x4
       9f:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # a9 <gflow_gate_and_mix_forward+0xa9>
-			a5: R_X86_64_PC32	.LC26-0x4
+			a5: R_X86_64_PC32	.LC27-0x4
       a9:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # b3 <gflow_gate_and_mix_forward+0xb3>
-			af: R_X86_64_PC32	.LC28-0x4
+			af: R_X86_64_PC32	.LC29-0x4
       b3:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # bd <gflow_gate_and_mix_forward+0xbd>
 			b9: R_X86_64_PC32	.LC1-0x4
       bd:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # c7 <gflow_gate_and_mix_forward+0xc7>
-			c3: R_X86_64_PC32	.LC2-0x4
+			c3: R_X86_64_PC32	.LC3-0x4
       c7:	nop    WORD PTR [rax+rax*1+0x0]
-      d0:	vmovups zmm1,ZMMWORD PTR [rdx+rax*1]
-      d7:	vmovaps zmm19,zmm16
-      dd:	vcmpgtps k2,zmm1,zmm18
-      e4:	vcmpltps k1,zmm1,zmm17
-      eb:	kandnw k3,k2,k1
-      ef:	korw   k1,k2,k1
-      f3:	knotw  k1,k1
-      f7:	vfmadd132ps zmm19{k1}{z},zmm15,zmm1
-      fd:	vaddps zmm1{k1}{z},zmm19,zmm14
-     103:	vpaddd zmm19,zmm19,zmm3
-     109:	vpslld zmm19,zmm19,0x17
-     110:	vmovaps zmm0,zmm1
-     116:	vfnmsub213ps zmm0{k1}{z},zmm13,ZMMWORD PTR [rdx+rax*1]
+      d0:	vmovups zmm1,ZMMWORD PTR [r8+rax*1]
+      d7:	vaddps zmm0,zmm1,ZMMWORD PTR [r9+rax*1]
+      de:	vcmpgtps k2,zmm0,zmm18
+      e5:	vcmpltps k1,zmm0,zmm17
+      ec:	kandnw k3,k2,k1
+      f0:	korw   k1,k2,k1
+      f4:	knotw  k1,k1
+      f8:	vmovaps zmm19,zmm0
+      fe:	vfmadd132ps zmm19{k1}{z},zmm15,zmm16
+     104:	vaddps zmm1{k1}{z},zmm19,zmm14
+     10a:	vpaddd zmm19,zmm19,zmm3
+     110:	vpslld zmm19,zmm19,0x17
+     117:	vfnmsub231ps zmm0{k1}{z},zmm1,zmm13
      11d:	vfmadd132ps zmm1{k1}{z},zmm0,zmm12
      123:	vmulps zmm20{k1}{z},zmm1,zmm1
      129:	vmovaps zmm0,zmm1
@@ -80,148 +80,157 @@
      17d:	vmovaps zmm0{k3},zmm2
      183:	vsubps zmm0{k1},zmm2,zmm20
      189:	vmovaps zmm0{k2},zmm4
-     18f:	vmulps zmm0,zmm0,ZMMWORD PTR [r8+rax*1]
+     18f:	vmulps zmm0,zmm0,ZMMWORD PTR [rdx+rax*1]
      196:	vfmadd231ps zmm0,zmm1,ZMMWORD PTR [rcx+rax*1]
      19d:	vmovups ZMMWORD PTR [rsi+rax*1],zmm0
      1a4:	add    rax,0x40
-     1a8:	cmp    rax,r9
+     1a8:	cmp    rax,r10
      1ab:	jne    d0 <gflow_gate_and_mix_forward+0xd0>
      1b1:	mov    eax,edi
      1b3:	and    eax,0xfffffff0
-     1b6:	mov    r9d,eax
+     1b6:	mov    r10d,eax
      1b9:	cmp    eax,edi
-     1bb:	je     370 <gflow_gate_and_mix_forward+0x370>
-     1c1:	mov    r11d,edi
-     1c4:	sub    r11d,r9d
-     1c7:	lea    r10d,[r11-0x1]
-     1cb:	cmp    r10d,0x6
-     1cf:	jbe    30b <gflow_gate_and_mix_forward+0x30b>
-     1d5:	shl    r9,0x2
-     1d9:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 1e2 <gflow_gate_and_mix_forward+0x1e2>
-			1de: R_X86_64_PC32	.LC4-0x4
-     1e2:	vbroadcastss ymm2,DWORD PTR [rip+0x0]        # 1eb <gflow_gate_and_mix_forward+0x1eb>
-			1e7: R_X86_64_PC32	.LC8-0x4
-     1eb:	mov    r10d,0xb4c0007f
-     1f1:	vmovups ymm0,YMMWORD PTR [rdx+r9*1]
-     1f7:	vcmpgtps k2,ymm0,ymm1
-     1fe:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 207 <gflow_gate_and_mix_forward+0x207>
-			203: R_X86_64_PC32	.LC6-0x4
-     207:	vcmpltps k1,ymm0,ymm1
-     20e:	kandnb k3,k2,k1
-     212:	korb   k1,k2,k1
-     216:	knotb  k1,k1
-     21a:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # 224 <gflow_gate_and_mix_forward+0x224>
-			220: R_X86_64_PC32	.LC10-0x4
-     224:	vaddps ymm1{k1}{z},ymm2,DWORD BCST [rip+0x0]        # 22e <gflow_gate_and_mix_forward+0x22e>
-			22a: R_X86_64_PC32	.LC12-0x4
-     22e:	vfnmsub231ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 238 <gflow_gate_and_mix_forward+0x238>
-			234: R_X86_64_PC32	.LC14-0x4
-     238:	vfmadd132ps ymm1{k1}{z},ymm0,DWORD BCST [rip+0x0]        # 242 <gflow_gate_and_mix_forward+0x242>
-			23e: R_X86_64_PC32	.LC16-0x4
-     242:	vbroadcastss ymm0,DWORD PTR [rip+0x0]        # 24b <gflow_gate_and_mix_forward+0x24b>
-			247: R_X86_64_PC32	.LC18-0x4
-     24b:	vmulps ymm3{k1}{z},ymm1,ymm1
-     251:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 25b <gflow_gate_and_mix_forward+0x25b>
-			257: R_X86_64_PC32	.LC20-0x4
+     1bb:	je     3a1 <gflow_gate_and_mix_forward+0x3a1>
+     1c1:	push   rbp
+     1c2:	mov    rbp,rsp
+     1c5:	push   rbx
+     1c6:	mov    ebx,edi
+     1c8:	sub    ebx,r10d
+     1cb:	lea    r11d,[rbx-0x1]
+     1cf:	cmp    r11d,0x6
+     1d3:	jbe    314 <gflow_gate_and_mix_forward+0x314>
+     1d9:	shl    r10,0x2
+     1dd:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 1e6 <gflow_gate_and_mix_forward+0x1e6>
+			1e2: R_X86_64_PC32	.LC5-0x4
+     1e6:	vbroadcastss ymm2,DWORD PTR [rip+0x0]        # 1ef <gflow_gate_and_mix_forward+0x1ef>
+			1eb: R_X86_64_PC32	.LC9-0x4
+     1ef:	mov    r11d,0xb4c0007f
+     1f5:	vmovups ymm6,YMMWORD PTR [r8+r10*1]
+     1fb:	vaddps ymm0,ymm6,YMMWORD PTR [r9+r10*1]
+     201:	vcmpgtps k2,ymm0,ymm1
+     208:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 211 <gflow_gate_and_mix_forward+0x211>
+			20d: R_X86_64_PC32	.LC7-0x4
+     211:	vcmpltps k1,ymm0,ymm1
+     218:	kandnb k3,k2,k1
+     21c:	korb   k1,k2,k1
+     220:	knotb  k1,k1
+     224:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # 22e <gflow_gate_and_mix_forward+0x22e>
+			22a: R_X86_64_PC32	.LC11-0x4
+     22e:	vaddps ymm1{k1}{z},ymm2,DWORD BCST [rip+0x0]        # 238 <gflow_gate_and_mix_forward+0x238>
+			234: R_X86_64_PC32	.LC13-0x4
+     238:	vfnmsub231ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 242 <gflow_gate_and_mix_forward+0x242>
+			23e: R_X86_64_PC32	.LC15-0x4
+     242:	vfmadd132ps ymm1{k1}{z},ymm0,DWORD BCST [rip+0x0]        # 24c <gflow_gate_and_mix_forward+0x24c>
+			248: R_X86_64_PC32	.LC17-0x4
+     24c:	vbroadcastss ymm0,DWORD PTR [rip+0x0]        # 255 <gflow_gate_and_mix_forward+0x255>
+			251: R_X86_64_PC32	.LC19-0x4
+     255:	vmulps ymm3{k1}{z},ymm1,ymm1
      25b:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 265 <gflow_gate_and_mix_forward+0x265>
-			261: R_X86_64_PC32	.LC22-0x4
+			261: R_X86_64_PC32	.LC21-0x4
      265:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 26f <gflow_gate_and_mix_forward+0x26f>
-			26b: R_X86_64_PC32	.LC24-0x4
+			26b: R_X86_64_PC32	.LC23-0x4
      26f:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 279 <gflow_gate_and_mix_forward+0x279>
-			275: R_X86_64_PC32	.LC26-0x4
+			275: R_X86_64_PC32	.LC25-0x4
      279:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 283 <gflow_gate_and_mix_forward+0x283>
-			27f: R_X86_64_PC32	.LC28-0x4
-     283:	vfmadd132ps ymm0{k1}{z},ymm1,ymm3
-     289:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 292 <gflow_gate_and_mix_forward+0x292>
-			28e: R_X86_64_PC32	.LC1-0x4
-     292:	vaddps ymm3{k1}{z},ymm0,ymm1
-     298:	vpbroadcastd ymm0,r10d
-     29e:	vpaddd ymm2,ymm2,ymm0
-     2a2:	vpslld ymm2,ymm2,0x17
-     2a7:	vfmadd132ps ymm3{k1}{z},ymm1,ymm2
-     2ad:	vdivps ymm4{k1}{z},ymm1,ymm3
-     2b3:	vmovaps ymm2,ymm4
-     2b7:	vbroadcastss ymm2{k3},DWORD PTR [rip+0x0]        # 2c1 <gflow_gate_and_mix_forward+0x2c1>
-			2bd: R_X86_64_PC32	.LC2-0x4
-     2c1:	vsubps ymm0{k1}{z},ymm1,ymm4
-     2c7:	vmovaps ymm0{k3},ymm1
-     2cd:	vsubps ymm0{k1},ymm1,ymm4
-     2d3:	vdivps ymm2{k1},ymm1,ymm3
-     2d9:	vmovaps ymm2{k2},ymm1
-     2df:	vxorps xmm1,xmm1,xmm1
-     2e3:	vmovaps ymm0{k2},ymm1
-     2e9:	vmulps ymm0,ymm0,YMMWORD PTR [r8+r9*1]
-     2ef:	vfmadd231ps ymm0,ymm2,YMMWORD PTR [rcx+r9*1]
-     2f5:	vmovups YMMWORD PTR [rsi+r9*1],ymm0
-     2fb:	mov    r9d,r11d
-     2fe:	and    r9d,0xfffffff8
-     302:	add    eax,r9d
-     305:	and    r11d,0x7
-     309:	je     370 <gflow_gate_and_mix_forward+0x370>
-     30b:	vmovss xmm2,DWORD PTR [rip+0x0]        # 313 <gflow_gate_and_mix_forward+0x313>
-			30f: R_X86_64_PC32	.LC1-0x4
-     313:	vmovss xmm3,DWORD PTR [rip+0x0]        # 31b <gflow_gate_and_mix_forward+0x31b>
-			317: R_X86_64_PC32	.LC6-0x4
-     31b:	cdqe
-     31d:	jmp    340 <gflow_gate_and_mix_forward+0x340>
-     31f:	nop
-     320:	vxorps xmm1,xmm1,xmm1
-     324:	vmovaps xmm0,xmm2
-     328:	vmulss xmm1,xmm1,DWORD PTR [r8+rax*4]
-     32e:	vfmadd132ss xmm0,xmm1,DWORD PTR [rcx+rax*4]
-     334:	vmovss DWORD PTR [rsi+rax*4],xmm0
-     339:	inc    rax
-     33c:	cmp    edi,eax
-     33e:	jle    370 <gflow_gate_and_mix_forward+0x370>
-     340:	vmovss xmm0,DWORD PTR [rdx+rax*4]
-     345:	vcomiss xmm0,DWORD PTR [rip+0x0]        # 34d <gflow_gate_and_mix_forward+0x34d>
-			349: R_X86_64_PC32	.LC4-0x4
-     34d:	ja     320 <gflow_gate_and_mix_forward+0x320>
-     34f:	vcomiss xmm3,xmm0
-     353:	jbe    38a <gflow_gate_and_mix_forward+0x38a>
-     355:	vmovss xmm0,DWORD PTR [rip+0x0]        # 35d <gflow_gate_and_mix_forward+0x35d>
-			359: R_X86_64_PC32	.LC2-0x4
-     35d:	vmovaps xmm1,xmm2
-     361:	jmp    328 <gflow_gate_and_mix_forward+0x328>
-     363:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-     36e:	xchg   ax,ax
-     370:	vzeroupper
-     373:	ret
-     374:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-     37f:	nop
-     380:	xor    r9d,r9d
-     383:	xor    eax,eax
-     385:	jmp    1c1 <gflow_gate_and_mix_forward+0x1c1>
-     38a:	vmovss xmm1,DWORD PTR [rip+0x0]        # 392 <gflow_gate_and_mix_forward+0x392>
-			38e: R_X86_64_PC32	.LC10-0x4
-     392:	vmovaps xmm4,xmm0
-     396:	vfnmadd132ss xmm4,xmm1,DWORD PTR [rip+0x0]        # 39f <gflow_gate_and_mix_forward+0x39f>
-			39b: R_X86_64_PC32	.LC48-0x4
-     39f:	vsubss xmm1,xmm4,xmm1
-     3a3:	vfnmsub231ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3ac <gflow_gate_and_mix_forward+0x3ac>
-			3a8: R_X86_64_PC32	.LC14-0x4
-     3ac:	vmovd  r10d,xmm4
-     3b1:	lea    r9d,[r10-0x4b3fff81]
-     3b8:	shl    r9d,0x17
-     3bc:	vmovd  xmm4,r9d
-     3c1:	vfmadd132ss xmm1,xmm0,DWORD PTR [rip+0x0]        # 3ca <gflow_gate_and_mix_forward+0x3ca>
-			3c6: R_X86_64_PC32	.LC16-0x4
-     3ca:	vmovss xmm0,DWORD PTR [rip+0x0]        # 3d2 <gflow_gate_and_mix_forward+0x3d2>
-			3ce: R_X86_64_PC32	.LC18-0x4
-     3d2:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3db <gflow_gate_and_mix_forward+0x3db>
-			3d7: R_X86_64_PC32	.LC20-0x4
-     3db:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3e4 <gflow_gate_and_mix_forward+0x3e4>
-			3e0: R_X86_64_PC32	.LC22-0x4
-     3e4:	vmulss xmm5,xmm1,xmm1
-     3e8:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3f1 <gflow_gate_and_mix_forward+0x3f1>
-			3ed: R_X86_64_PC32	.LC24-0x4
-     3f1:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3fa <gflow_gate_and_mix_forward+0x3fa>
-			3f6: R_X86_64_PC32	.LC26-0x4
-     3fa:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 403 <gflow_gate_and_mix_forward+0x403>
-			3ff: R_X86_64_PC32	.LC28-0x4
-     403:	vfmadd132ss xmm0,xmm1,xmm5
-     408:	vaddss xmm0,xmm0,xmm2
-     40c:	vfmadd132ss xmm0,xmm2,xmm4
-     411:	vdivss xmm0,xmm2,xmm0
-     415:	vsubss xmm1,xmm2,xmm0
-     419:	jmp    328 <gflow_gate_and_mix_forward+0x328>
+			27f: R_X86_64_PC32	.LC27-0x4
+     283:	vfmadd213ps ymm0{k1}{z},ymm1,DWORD BCST [rip+0x0]        # 28d <gflow_gate_and_mix_forward+0x28d>
+			289: R_X86_64_PC32	.LC29-0x4
+     28d:	vfmadd132ps ymm0{k1}{z},ymm1,ymm3
+     293:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 29c <gflow_gate_and_mix_forward+0x29c>
+			298: R_X86_64_PC32	.LC1-0x4
+     29c:	vaddps ymm3{k1}{z},ymm0,ymm1
+     2a2:	vpbroadcastd ymm0,r11d
+     2a8:	vpaddd ymm2,ymm2,ymm0
+     2ac:	vpslld ymm2,ymm2,0x17
+     2b1:	vfmadd132ps ymm3{k1}{z},ymm1,ymm2
+     2b7:	vdivps ymm4{k1}{z},ymm1,ymm3
+     2bd:	vmovaps ymm2,ymm4
+     2c1:	vbroadcastss ymm2{k3},DWORD PTR [rip+0x0]        # 2cb <gflow_gate_and_mix_forward+0x2cb>
+			2c7: R_X86_64_PC32	.LC3-0x4
+     2cb:	vsubps ymm0{k1}{z},ymm1,ymm4
+     2d1:	vmovaps ymm0{k3},ymm1
+     2d7:	vsubps ymm0{k1},ymm1,ymm4
+     2dd:	vdivps ymm2{k1},ymm1,ymm3
+     2e3:	vmovaps ymm2{k2},ymm1
+     2e9:	vxorps xmm1,xmm1,xmm1
+     2ed:	vmovaps ymm0{k2},ymm1
+     2f3:	vmulps ymm0,ymm0,YMMWORD PTR [rdx+r10*1]
+     2f9:	vfmadd231ps ymm0,ymm2,YMMWORD PTR [rcx+r10*1]
+     2ff:	vmovups YMMWORD PTR [rsi+r10*1],ymm0
+     305:	mov    r10d,ebx
+     308:	and    r10d,0xfffffff8
+     30c:	add    eax,r10d
+     30f:	and    ebx,0x7
+     312:	je     380 <gflow_gate_and_mix_forward+0x380>
+     314:	vmovss xmm2,DWORD PTR [rip+0x0]        # 31c <gflow_gate_and_mix_forward+0x31c>
+			318: R_X86_64_PC32	.LC1-0x4
+     31c:	vmovss xmm3,DWORD PTR [rip+0x0]        # 324 <gflow_gate_and_mix_forward+0x324>
+			320: R_X86_64_PC32	.LC7-0x4
+     324:	cdqe
+     326:	jmp    34f <gflow_gate_and_mix_forward+0x34f>
+     328:	nop    DWORD PTR [rax+rax*1+0x0]
+     330:	vxorps xmm1,xmm1,xmm1
+     334:	vmovaps xmm0,xmm2
+     338:	vmulss xmm1,xmm1,DWORD PTR [rdx+rax*4]
+     33d:	vfmadd132ss xmm0,xmm1,DWORD PTR [rcx+rax*4]
+     343:	vmovss DWORD PTR [rsi+rax*4],xmm0
+     348:	inc    rax
+     34b:	cmp    edi,eax
+     34d:	jle    380 <gflow_gate_and_mix_forward+0x380>
+     34f:	vmovss xmm0,DWORD PTR [r8+rax*4]
+     355:	vaddss xmm0,xmm0,DWORD PTR [r9+rax*4]
+     35b:	vcomiss xmm0,DWORD PTR [rip+0x0]        # 363 <gflow_gate_and_mix_forward+0x363>
+			35f: R_X86_64_PC32	.LC5-0x4
+     363:	ja     330 <gflow_gate_and_mix_forward+0x330>
+     365:	vcomiss xmm3,xmm0
+     369:	jbe    3a5 <gflow_gate_and_mix_forward+0x3a5>
+     36b:	vmovss xmm0,DWORD PTR [rip+0x0]        # 373 <gflow_gate_and_mix_forward+0x373>
+			36f: R_X86_64_PC32	.LC3-0x4
+     373:	vmovaps xmm1,xmm2
+     377:	jmp    338 <gflow_gate_and_mix_forward+0x338>
+     379:	nop    DWORD PTR [rax+0x0]
+     380:	vzeroupper
+     383:	mov    rbx,QWORD PTR [rbp-0x8]
+     387:	leave
+     388:	ret
+     389:	nop    DWORD PTR [rax+0x0]
+     390:	xor    r10d,r10d
+     393:	xor    eax,eax
+     395:	jmp    1c1 <gflow_gate_and_mix_forward+0x1c1>
+     39a:	nop    WORD PTR [rax+rax*1+0x0]
+     3a0:	ret
+     3a1:	vzeroupper
+     3a4:	ret
+     3a5:	vmovss xmm1,DWORD PTR [rip+0x0]        # 3ad <gflow_gate_and_mix_forward+0x3ad>
+			3a9: R_X86_64_PC32	.LC11-0x4
+     3ad:	vmovaps xmm4,xmm0
+     3b1:	vfnmadd132ss xmm4,xmm1,DWORD PTR [rip+0x0]        # 3ba <gflow_gate_and_mix_forward+0x3ba>
+			3b6: R_X86_64_PC32	.LC49-0x4
+     3ba:	vsubss xmm1,xmm4,xmm1
+     3be:	vfnmsub231ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3c7 <gflow_gate_and_mix_forward+0x3c7>
+			3c3: R_X86_64_PC32	.LC15-0x4
+     3c7:	vmovd  ebx,xmm4
+     3cb:	lea    r10d,[rbx-0x4b3fff81]
+     3d2:	shl    r10d,0x17
+     3d6:	vmovd  xmm4,r10d
+     3db:	vfmadd132ss xmm1,xmm0,DWORD PTR [rip+0x0]        # 3e4 <gflow_gate_and_mix_forward+0x3e4>
+			3e0: R_X86_64_PC32	.LC17-0x4
+     3e4:	vmovss xmm0,DWORD PTR [rip+0x0]        # 3ec <gflow_gate_and_mix_forward+0x3ec>
+			3e8: R_X86_64_PC32	.LC19-0x4
+     3ec:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3f5 <gflow_gate_and_mix_forward+0x3f5>
+			3f1: R_X86_64_PC32	.LC21-0x4
+     3f5:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 3fe <gflow_gate_and_mix_forward+0x3fe>
+			3fa: R_X86_64_PC32	.LC23-0x4
+     3fe:	vmulss xmm5,xmm1,xmm1
+     402:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 40b <gflow_gate_and_mix_forward+0x40b>
+			407: R_X86_64_PC32	.LC25-0x4
+     40b:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 414 <gflow_gate_and_mix_forward+0x414>
+			410: R_X86_64_PC32	.LC27-0x4
+     414:	vfmadd213ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 41d <gflow_gate_and_mix_forward+0x41d>
+			419: R_X86_64_PC32	.LC29-0x4
+     41d:	vfmadd132ss xmm0,xmm1,xmm5
+     422:	vaddss xmm0,xmm0,xmm2
+     426:	vfmadd132ss xmm0,xmm2,xmm4
+     42b:	vdivss xmm0,xmm2,xmm0
+     42f:	vsubss xmm1,xmm2,xmm0
+     433:	jmp    338 <gflow_gate_and_mix_forward+0x338>
