@@ -12,6 +12,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -19,6 +20,7 @@
 #include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/parallel.hpp>
+#include <gflow/core/simd.hpp>
 #include <gflow/model.hpp>
 #include <gflow/optim/adam.hpp>
 #include <gflow/random.hpp>
@@ -69,7 +71,7 @@ public:
     // Every weight ~ Normal(0, init_std^2), drawn in parameter order from `seed`.
     explicit network(std::uint64_t seed, double init_std = 0.08)
         : params_(graph::param_size), grads_(graph::param_size), adam_m_(graph::param_size),
-          adam_v_(graph::param_size), acts_(graph::act_size), logits_(std::size_t(B) * T * V),
+          adam_v_(graph::param_size), acts_(graph::act_size), logits_(std::size_t(B) * T * V + (VP - V)),
           dlogits_(std::size_t(B) * T * V), row_loss_(std::size_t(B) * T), state_(graph::state_size), table_(Model::parameters()),
           batch_tokens_(std::size_t(B) * T), batch_targets_(std::size_t(B) * T), batch_lengths_(B) {
         rng gen(seed);
@@ -199,6 +201,11 @@ public:
     }
 
 private:
+    // A row of logits in whole vectors (cross_entropy), where the row fits on the stack.
+    static constexpr int VP = (V + simd::register_lanes<S> - 1) / simd::register_lanes<S> * simd::register_lanes<S>;
+    static constexpr bool padded_rows = (std::is_same_v<S, float> || std::is_same_v<S, double>) &&
+                                        simd::register_lanes<S> > 1 && VP * sizeof(S) <= 4096;
+
     // The loss and gradient of one document, divided by `divisor` predicted tokens (0: its own).
     S document_gradient(std::span<const int> tokens, int divisor) {
         const pass p = begin(tokens);
@@ -281,10 +288,23 @@ private:
             S max_logit = row[0];
             for (int i = 1; i < V; ++i) max_logit = std::max(max_logit, row[i]);
             S acc = 0;   // the sum of the exponentials (a vector reduction: vexp inlines)
-            GFLOW_SIMD_SUM
-            for (int i = 0; i < V; ++i) {
-                e[i] = vexp(row[i] - max_logit);
-                acc += e[i];
+            if constexpr (padded_rows) {
+                // whole vectors: the lanes past V read the next row (or the padding after the
+                // last row) and count 0, where a loop over V would end in a scalar remainder
+                alignas(64) S ex[VP];
+                GFLOW_SIMD_SUM
+                for (int i = 0; i < VP; ++i) {
+                    const S x = vexp(row[i] - max_logit);
+                    ex[i] = i < V ? x : S(0);
+                    acc += ex[i];
+                }
+                std::memcpy(e, ex, sizeof(S) * V);
+            } else {
+                GFLOW_SIMD_SUM
+                for (int i = 0; i < V; ++i) {
+                    e[i] = vexp(row[i] - max_logit);
+                    acc += e[i];
+                }
             }
             const S sum = acc;
             row_loss_.data()[t] = std::log(sum) + max_logit - row[target];
@@ -319,7 +339,7 @@ private:
 
     buffer<S> params_, grads_, adam_m_, adam_v_;   // each [param_size], layout: parameter_table()
     buffer<S> acts_;                               // [graph::act_size], the memory plan
-    buffer<S> logits_, dlogits_;                   // [B·T][V]
+    buffer<S> logits_, dlogits_;                   // [B·T][V] (logits_: and VP - V scalars of padding)
     buffer<S> row_loss_;                           // [B·T] the loss of each row
     buffer<S> state_;                              // [graph::state_size], decoding only
     std::vector<param_desc> table_;

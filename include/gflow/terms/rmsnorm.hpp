@@ -30,9 +30,9 @@ struct rmsnorm_t : term_base {
             S* inv_rms = a + memory.offset("inv_rms");   // [B·T]
             for (int t = 0; t < p.n; ++t) {
                 const S* xt = x + t * W;
-                S acc = 0;
-                GFLOW_SIMD_SUM
-                for (int i = 0; i < W; ++i) acc += xt[i] * xt[i];
+                // a dot product of fixed order: a row's result is the same in every model that
+                // inlines this loop (an `omp simd` sum may be split differently by each)
+                const S acc = kernels::dot<W>(xt, xt);
                 const S r = S(1) / std::sqrt(acc / S(W) + S(epsilon));
                 inv_rms[t] = r;
                 S* yt = y + t * W;
