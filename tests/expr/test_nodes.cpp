@@ -31,19 +31,21 @@ constexpr auto products = expression<"products">([](auto h, auto d) {
     return expr::linear<"C", d>(concat(c, b));
 });
 // the Plücker nodes, separately: unit(plucker(z, shift<δ>(z))) with each normalisation
-template <plucker_norm Norm>
+// (r = 4: the triangular loops; r = 8, 16, 32: whole rows of the antisymmetric matrix, in float
+// and double, expr/plucker.hpp)
+template <plucker_norm Norm, int R = 4>
 constexpr auto plucker_parts = expression<"plucker parts">([](auto h, auto d) {
     using namespace gflow::expr;
-    auto z = expr::linear<"W_red", 4>(h);
+    auto z = expr::linear<"W_red", R>(h);
     using one = decltype(unit<Norm>(plucker(z, shift<1>(z))));
     using two = decltype(unit<Norm>(plucker(z, shift<2>(z))));
     using five = decltype(unit<Norm>(plucker(z, shift<5>(z))));
     return expr::linear<"W_plu", d>(window_mean_node<one, two, five>{});   // not the fused node
 });
-template <plucker_norm Norm>
+template <plucker_norm Norm, int R = 4>
 constexpr auto plucker_fused = expression<"plucker fused">([](auto h, auto d) {
     using namespace gflow::expr;
-    auto z = expr::linear<"W_red", 4>(h);
+    auto z = expr::linear<"W_red", R>(h);
     return expr::linear<"W_plu", d>(window_mean(unit<Norm>(plucker(z, shift<1>(z))), unit<Norm>(plucker(z, shift<2>(z))),
                                                 unit<Norm>(plucker(z, shift<5>(z)))));
 });
@@ -64,6 +66,8 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
     GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_parts<plucker_norm::max>), sizes, 6, 4);
     GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::smooth>), sizes, 6, 5);
     GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::max>), sizes, 6, 6);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::smooth, 8>), sizes, 6, 8);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::max, 16>), sizes, 6, 9);
     GFLOW_CHECK_TERM_GRADIENT(decltype(attention_of), sizes, 6, 7);
 }
 
@@ -75,6 +79,7 @@ BOOST_AUTO_TEST_CASE(decoding_equals_the_forward_pass) {
     BOOST_TEST((decode_difference<decltype(products), sizes, 6>(9, 12) <= bound));
     BOOST_TEST((decode_difference<decltype(plucker_parts<plucker_norm::smooth>), sizes, 6>(9, 13) <= bound));
     BOOST_TEST((decode_difference<decltype(plucker_fused<plucker_norm::max>), sizes, 6>(9, 14) <= bound));
+    BOOST_TEST((decode_difference<decltype(plucker_fused<plucker_norm::smooth, 16>), sizes, 6>(9, 17) <= bound));
     BOOST_TEST((decode_difference<decltype(attention_of), sizes, 6>(9, 15) <= bound));
 }
 
@@ -116,39 +121,59 @@ BOOST_AUTO_TEST_CASE(window_of_two_values_by_hand) {
     BOOST_TEST((decode_difference<decltype(pair_mean), gflow::dims{5, 9, 6}, 6>(9, 16) == 0.0));
 }
 
-BOOST_AUTO_TEST_CASE(fused_plucker_mean_equals_its_parts) {
-    // the same parameters (W_red, W_plu), the same formulas; only the grouping of the per-offset
-    // normalisation's sums differs: outputs of size ~1 agree to a few units of precision
-    using Parts = gflow::bind<decltype(plucker_parts<plucker_norm::smooth>), sizes, 6>;
-    using Fused = gflow::bind<decltype(plucker_fused<plucker_norm::smooth>), sizes, 6>;
+// The fused node against its separate nodes (plucker, unit, window_mean): the same parameters
+// (W_red, W_plu), the same formulas; only the grouping of sums differs (|p|², p̂ · dp̂, and at
+// r >= 8 the fused node's whole rows), so outputs and gradients of size ~1 agree to a few units of
+// precision of S (r² + 64 of them, below). `zero_row`: x_4 = 0, so z_4 = 0 spans no plane with
+// any other z: p = 0 exactly, and the max form is clamped there. (Not z_4 = 2 z_3: with fused
+// multiply-adds, z_i u_j - z_j u_i of parallel vectors is a rounding error, not 0, and p / |p| of
+// a rounding error depends on which product the compiler fused.)
+template <plucker_norm Norm, int R, class S>
+void check_fused_against_parts(bool zero_row) {
+    using Parts = gflow::bind<decltype(plucker_parts<Norm, R>), sizes, 6>;
+    using Fused = gflow::bind<decltype(plucker_fused<Norm, R>), sizes, 6>;
     static_assert(Fused::graph::K == 3, "linear, the fused node, linear");
     static_assert(Parts::graph::K > Fused::graph::K);
     static_assert(Parts::param_size == Fused::param_size);
-    gflow::rng gen(21);
-    std::vector<double> w(Parts::param_size), x(9 * 6), dy(9 * 6);
-    for (auto& v : w) v = 0.5 * gen.normal();
-    for (auto& v : x) v = gen.normal();
-    for (auto& v : dy) v = gen.normal();
-    auto run = [&]<class I>(std::vector<double>& y, std::vector<double>& dw, std::vector<double>& dx) {
-        std::vector<double> a(I::act_size + 1);
-        y.assign(x.size(), 0.0);
-        dx.assign(x.size(), 0.0);
-        dw.assign(w.size(), 0.0);
+    gflow::rng gen(21 + R);
+    std::vector<S> w(Parts::param_size), x(9 * 6), dy(9 * 6);
+    for (auto& v : w) v = S(0.5 * gen.normal());
+    for (auto& v : x) v = S(gen.normal());
+    for (auto& v : dy) v = S(gen.normal());
+    if (zero_row)
+        for (int i = 0; i < 6; ++i) x[4 * 6 + i] = 0;
+    auto run = [&]<class I>(std::vector<S>& y, std::vector<S>& dw, std::vector<S>& dx) {
+        std::vector<S> a(I::act_size + 1);
+        y.assign(x.size(), S(0));
+        dx.assign(x.size(), S(0));
+        dw.assign(w.size(), S(0));
         I::forward(gflow::pass{9, nullptr, 0}, w.data(), a.data(), x.data(), y.data());
         I::backward(gflow::pass{9, nullptr, 0}, w.data(), dw.data(), a.data(), x.data(), y.data(), dy.data(), dx.data());
     };
-    std::vector<double> y1, dw1, dx1, y2, dw2, dx2;
-    run.operator()<Parts>(y1, dw1, dx1);
-    run.operator()<Fused>(y2, dw2, dx2);
-    auto close = [](const std::vector<double>& a, const std::vector<double>& b) {
+    std::vector<S> y1, dw1, dx1, y2, dw2, dx2;
+    run.template operator()<Parts>(y1, dw1, dx1);
+    run.template operator()<Fused>(y2, dw2, dx2);
+    auto close = [](const std::vector<S>& a, const std::vector<S>& b) {
         double m = 0, s = 0;
         for (std::size_t i = 0; i < a.size(); ++i) {
-            m = std::max(m, std::abs(a[i] - b[i]));
-            s = std::max(s, std::abs(b[i]));
+            m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+            s = std::max(s, std::abs(double(b[i])));
         }
-        return m <= gflow::testing::rounding_error(64, s);
+        // the longest sums, |p|² and p̂ · dp̂, have C(r,2) terms each: r² roundings, and 64 for the rest
+        return m <= gflow::testing::rounding_error<S>(64 + R * R, s);
     };
-    BOOST_TEST(close(y1, y2));
-    BOOST_TEST(close(dw1, dw2));
-    BOOST_TEST(close(dx1, dx2));
+    BOOST_TEST_CONTEXT("r = " << R << ", " << sizeof(S) * 8 << "-bit, zero row " << zero_row) {
+        BOOST_TEST(close(y1, y2));
+        BOOST_TEST(close(dw1, dw2));
+        BOOST_TEST(close(dx1, dx2));
+    }
+}
+BOOST_AUTO_TEST_CASE(fused_plucker_mean_equals_its_parts) {
+    check_fused_against_parts<plucker_norm::smooth, 4, double>(false);
+    check_fused_against_parts<plucker_norm::smooth, 8, double>(false);
+    check_fused_against_parts<plucker_norm::smooth, 16, double>(false);
+    check_fused_against_parts<plucker_norm::max, 16, double>(true);
+    check_fused_against_parts<plucker_norm::smooth, 32, double>(false);
+    check_fused_against_parts<plucker_norm::max, 16, float>(true);
+    check_fused_against_parts<plucker_norm::smooth, 32, float>(false);
 }

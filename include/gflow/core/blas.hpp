@@ -35,10 +35,11 @@ inline long& min_work() {
 }
 inline bool worth(long rows, long out, long in) { return rows >= 2 && rows * out * in >= min_work(); }
 
-// Rows of x (and of y, dx) in one BLAS call, and output rows of dW in one call: fixed, so that
-// the calls do not depend on the thread count. 256 rows is one document at the paper's block.
+// Rows of x (and of y, dx) in one BLAS call, and output rows (and columns, kernels.hpp's
+// blas_backward) of dW in one call: fixed, so that the calls do not depend on the thread count.
+// 256 rows is one document at the paper's block.
 inline constexpr int row_block = 256;
-inline constexpr int weight_row_block = 64;
+inline constexpr int weight_row_block = 64, weight_column_block = 64;
 
 // C[M][N] = A' B' + beta C, row-major, A' = A or Aᵀ, B' = B or Bᵀ (cblas_?gemm with alpha = 1).
 // One thread per call (src/blas.cpp sets the BLAS's own thread count to 1 on first use).

@@ -67,6 +67,7 @@ struct memory_plan {
     std::string describe() const {
         std::string kept_part, scratch_part;
         for (const auto& b : buffers) {
+            if (b.size == 0) continue;   // a buffer this shape does without
             std::string& s = b.life == lifetime::kept ? kept_part : scratch_part;
             s += fmt::format("{}{} {}", s.empty() ? "" : ", ", b.name, b.shape);
         }

@@ -9,15 +9,19 @@
 //   window_mean(unit(plucker(z, shift<δ>(z)))...)       over the window δ_1, ..., δ_K
 //
 // is recognised where it is written and becomes one node, plucker_window_mean: one loop per
-// position computing the coordinates, their normalisation and the mean, keeping p̂ [T][K][C(r,2)]
-// and 1/N [T][K] for backward, and, when decoding, a ring of the last max δ vectors z instead of
-// K rings. It equals the composition of the separate nodes to rounding (tests/expr/test_plucker.cpp).
+// position computing the coordinates, their normalisation and the mean, keeping 1/N [T][K] (and,
+// at r < 8, p̂ [T][K][C(r,2)]) for backward, and, when decoding, a ring of the last max δ vectors z
+// instead of K rings. It equals the composition of the separate nodes to rounding (tests/expr/test_plucker.cpp).
 #pragma once
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -212,6 +216,95 @@ struct unit_node : node_base, no_params_node {
     }
 };
 
+// ---- the fused node's loops on whole rows (r = 8, 16, 32 in float and double) ------------------
+// The coordinates of one pair are the upper triangle of the antisymmetric r x r matrix
+//   A = z uᵀ - u zᵀ,   row i: A_i = z_i u - u_i z   (lane j: p_ij above the diagonal, -p_ji below, 0 on it).
+// A row is two vector multiplies and a difference, with no triangular loop of r-1-i lanes, so the
+// fused node works on the whole matrix: |p|² = ½ Σ_i A_i·A_i, and the backward's
+//   dz_i = Σ_j F_ij u_j,  du_j = Σ_i F_ij z_i,   F = antisymmetric(dp)
+// (plucker_coordinates_backward's sums, with the F_ij = -F_ji below the diagonal folded in) are
+// dz = -Σ_j u_j F_j and du = Σ_i z_i F_i: broadcast multiply-adds of whole rows, no horizontal sums.
+// F is affine in A and in the antisymmetric form of the window's gradient, which is expanded from
+// its packed C(r,2) coordinates once per position (a transpose in registers), not once per pair.
+// Twice the lanes of the triangle, and still faster: the pair loops of r = 16 were 32 % of the
+// Shakespeare width-64 step on one core (perf), in short loops of 15, 14, ..., 1 lanes.
+namespace detail {
+
+template <class S, int R>
+inline constexpr bool plucker_whole_rows = (std::is_same_v<S, float> || std::is_same_v<S, double>) &&
+                                           GFLOW_HAS_SHUFFLEVECTOR && simd::register_lanes<S> > 1 &&
+                                           (R == 8 || R == 16 || R == 32);
+
+#if GFLOW_HAS_SHUFFLEVECTOR
+template <class S, int R>
+using plucker_row = kernels::lanes<S, R>;
+template <class S>
+using plucker_bits = std::conditional_t<sizeof(S) == 4, std::int32_t, std::int64_t>;
+template <class S, int R>
+using plucker_mask = kernels::lanes<plucker_bits<S>, R>;
+
+// Lanes j > I of v, the others 0 (a bitwise select: whatever the other lanes held).
+template <int I, class S, int R, std::size_t... J>
+inline plucker_row<S, R> above_diagonal(plucker_row<S, R> v, std::index_sequence<J...>) {
+    using mask = plucker_mask<S, R>;
+    constexpr mask keep{plucker_bits<S>(int(J) > I ? -1 : 0)...};
+    return std::bit_cast<plucker_row<S, R>>(std::bit_cast<mask>(v) & keep);
+}
+
+// Row I of the upper triangle of packed coordinates q (lanes j > I: q_Ij, the others 0), read in
+// place: row I starts at c_I = I r - I(I+1)/2, so lane j is q[c_I - I - 1 + j]; row 0 (which would
+// read q[-1]) is its first r-1 values moved up one lane.
+template <int I, int R, class S, std::size_t... J>
+inline plucker_row<S, R> packed_row(const S* q, std::index_sequence<J...> lanes) {
+    using V = plucker_row<S, R>;
+    if constexpr (I == 0) {
+        const V v = kernels::detail::load<V>(q);
+        return __builtin_shufflevector(v, V{}, (J == 0 ? R : int(J) - 1)...);
+    } else if constexpr (I == R - 1) {
+        return V{};
+    } else {
+        constexpr int start = I * R - I * (I + 1) / 2 - I - 1;
+        return above_diagonal<I, S, R>(kernels::detail::load<V>(q + start), lanes);
+    }
+}
+
+// G[i] = the antisymmetric matrix of the packed coordinates g, row i.
+template <int R, class S>
+inline void antisymmetric_rows(const S* g, plucker_row<S, R> (&G)[R]) {
+    plucker_row<S, R> T[R];
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((G[I] = packed_row<int(I), R>(g, std::make_index_sequence<R>{})), ...);
+        ((T[I] = G[I]), ...);
+    }(std::make_index_sequence<R>{});
+    kernels::detail::transpose_stages<1>(T);
+    for (int i = 0; i < R; ++i) G[i] -= T[i];
+}
+
+// A_i = z_i u - u_i z for every row i; returns |p|² = ½ Σ_i A_i·A_i.
+template <int R, class S>
+inline S antisymmetric_plucker(const plucker_row<S, R>& z, const plucker_row<S, R>& u, plucker_row<S, R> (&A)[R]) {
+    plucker_row<S, R> ss{};
+    GFLOW_UNROLL
+    for (int i = 0; i < R; ++i) {
+        A[i] = z[i] * u - u[i] * z;
+        ss += A[i] * A[i];
+    }
+    return S(0.5) * kernels::horizontal_sum<S, R>(ss);
+}
+
+// The packed upper triangle of rows M into q (C(r,2) values).
+template <int R, class S>
+inline void pack_upper(const plucker_row<S, R> (&M)[R], S* __restrict q) {
+    alignas(64) S tile[R][R];
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        ((kernels::detail::store(tile[I], M[I])), ...);
+        ((std::memcpy(q + (int(I) * R - int(I) * (int(I) + 1) / 2), tile[I] + I + 1, sizeof(S) * (R - 1 - I))), ...);
+    }(std::make_index_sequence<R - 1>{});
+}
+#endif
+
+}  // namespace detail
+
 // window_mean(unit<Norm>(plucker(z, shift<δ_k>(z)))...) in one node (see the top of this file).
 template <plucker_norm Norm, node Z, int... Offsets>
 struct plucker_window_mean_node : node_base, no_params_node {
@@ -220,10 +313,18 @@ struct plucker_window_mean_node : node_base, no_params_node {
     static constexpr int max_offset = std::max({Offsets...});
     using inputs = type_list<Z>;
     static constexpr int width = P, first_valid = Z::first_valid + std::min({Offsets...});
+    // Whole rows (above, float and double at r = 8, 16, 32): p is recomputed from z, which backward
+    // reads anyway, and only 1/N is kept. Triangular loops: r < plucker_rows_from (the names
+    // model's r = 4, six values) keeps p̂; otherwise (long double) p is recomputed there too, into
+    // the scratch "p", by the forward's own function, so it is the same p.
+    static constexpr bool keeps_p = R < plucker_rows_from;
+    template <class S>
+    static constexpr bool whole_rows = !keeps_p && detail::plucker_whole_rows<S, R>;
     template <int T>
-    static constexpr memory_plan memory{kept_buffer("p̂", "[T][K][C(r,2)]", std::size_t(T) * K * P),
+    static constexpr memory_plan memory{kept_buffer("p̂", "[T][K][C(r,2)]", keeps_p ? std::size_t(T) * K * P : 0),
                                         kept_buffer("1/N(p)", "[T][K]", std::size_t(T) * K),
-                                        scratch_buffer("∂p", "[C(r,2)]", std::size_t(P))};   // one pair's
+                                        scratch_buffer("∂p", "[C(r,2)]", std::size_t(P)),   // one pair's
+                                        scratch_buffer("p", "[C(r,2)]", keeps_p ? 0 : std::size_t(P))};
     template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
     template <int T> static constexpr std::size_t scratch = memory<T>.scratch_size();
     template <int T> static constexpr std::size_t state = std::size_t(max_offset) * R;   // ring of z [max δ][r]
@@ -234,15 +335,16 @@ struct plucker_window_mean_node : node_base, no_params_node {
     static constexpr flop_count flops(long length) { return plucker_flops<R>(length, window); }
 
     template <int T, class S>
-    static void forward(const pass& p, const S*, S* keep_, S*, S* y, std::array<const S*, 1> z) {
+    static void forward(const pass& p, const S*, S* keep_, S* scratch_, S* y, std::array<const S*, 1> z) {
         for (int t = 0; t < p.n; ++t)
-            mean_at<T>(t, z[0] + t * R, [&](int s) { return z[0] + s * R; }, keep_, y, 0);
+            mean_at<T>(t, z[0] + t * R, [&](int s) { return z[0] + s * R; }, keep_, scratch_, y, 0);
     }
     template <int T, class S>
-    static void backward(const pass& p, const S*, S*, S* keep_, S* dp, const S*, const S* dmean_rows,
+    static void backward(const pass& p, const S*, S*, S* keep_, S* scratch_, const S*, const S* dmean_rows,
                          std::array<const S*, 1> z_rows, std::array<S*, 1> dz_rows) {
         const S* z = z_rows[0];
         S* dz = dz_rows[0];
+        const S* inv_norms = keep_ + memory<T>.offset("1/N(p)");   // [T][K]
         for (int t = 0; t < p.n; ++t) {
             int count = 0;
             for (int k = 0; k < K; ++k) count += (t - window[k] >= 0);
@@ -250,11 +352,59 @@ struct plucker_window_mean_node : node_base, no_params_node {
             const S* dmean = dmean_rows + t * P;   // [C(r,2)]
             const S* zt = z + t * R;               // [r]
             S* dzt = dz + t * R;                   // [r]
+#if GFLOW_HAS_SHUFFLEVECTOR
+            if constexpr (whole_rows<S>) {
+                using V = detail::plucker_row<S, R>;
+                using kernels::detail::load, kernels::detail::store;
+                V G[R];   // the antisymmetric matrix of ∂mean
+                detail::antisymmetric_rows<R, S>(dmean, G);
+                const V zv = load<V>(zt);
+                V dzv{};
+                for (int k = 0; k < K; ++k) {
+                    const int s = t - window[k];
+                    if (s < 0) continue;
+                    const V u = load<V>(z + s * R);
+                    V A[R];
+                    detail::antisymmetric_plucker<R, S>(zv, u, A);
+                    const S inv = inv_norms[t * K + k];
+                    // p̂ · ∂p̂ = inv ½ Σ_i A_i·G_i;  F = (G - A inv (p̂ · ∂p̂)) inv / count (the packed
+                    // form's dp below), or G / (ε count) where clamped
+                    S dot = 0;
+                    if (!clamped<Norm>(inv)) {
+                        V d{};
+                        GFLOW_UNROLL
+                        for (int i = 0; i < R; ++i) d += A[i] * G[i];
+                        dot = S(0.5) * kernels::horizontal_sum<S, R>(d) * inv;
+                    }
+                    const S along = inv * dot, scale = inv / S(count);
+                    V duv{};
+                    GFLOW_UNROLL
+                    for (int i = 0; i < R; ++i) {
+                        const V f = (G[i] - A[i] * along) * scale;
+                        dzv -= u[i] * f;
+                        duv += zv[i] * f;
+                    }
+                    S* dus = dz + s * R;
+                    store(dus, load<V>(dus) + duv);
+                }
+                store(dzt, load<V>(dzt) + dzv);
+                continue;
+            }
+#endif
+            S* dp = scratch_ + memory<T>.offset("∂p");   // [C(r,2)]
             for (int k = 0; k < K; ++k) {
                 const int s = t - window[k];
                 if (s < 0) continue;
-                const S* ph = keep_ + (t * K + k) * P;            // [C(r,2)]
-                const S inv = keep_[memory<T>.offset("1/N(p)") + t * K + k];
+                const S inv = inv_norms[t * K + k];
+                const S* ph;   // p̂ [C(r,2)]: kept, or recomputed as the forward computed it
+                if constexpr (keeps_p) {
+                    ph = keep_ + (t * K + k) * P;
+                } else {
+                    S* q = scratch_ + memory<T>.offset("p");
+                    plucker_coordinates<R>(zt, z + s * R, q);
+                    for (int c = 0; c < P; ++c) q[c] *= inv;
+                    ph = q;
+                }
                 // d p̂ = dmean / count;  dp = (dp̂ - p̂ (p̂ . dp̂)) / N, or dp̂ / ε where clamped
                 const S dot = clamped<Norm>(inv) ? S(0) : plucker_dot<R>(ph, dmean), scale = inv / S(count);
                 GFLOW_SIMD
@@ -265,9 +415,9 @@ struct plucker_window_mean_node : node_base, no_params_node {
     }
     // One token at position t: pairs with the ring of the last max δ vectors z.
     template <int T, class S>
-    static void decode(const pass& p, const S*, S* keep_, S*, S* ring, S* y, std::array<const S*, 1> z) {
+    static void decode(const pass& p, const S*, S* keep_, S* scratch_, S* ring, S* y, std::array<const S*, 1> z) {
         const int t = p.first_position;
-        mean_at<T>(0, z[0], [&](int s) { return ring + ((s + t) % max_offset) * R; }, keep_, y, t);
+        mean_at<T>(0, z[0], [&](int s) { return ring + ((s + t) % max_offset) * R; }, keep_, scratch_, y, t);
         for (int i = 0; i < R; ++i) ring[(t % max_offset) * R + i] = z[0][i];
     }
 
@@ -275,16 +425,40 @@ private:
     // p̂ for each offset that exists at position t (= row + position_shift), and their mean into y's
     // row. earlier(s) gives z at row s (s may be negative in decode, where rows are relative).
     template <int T, class S, class Earlier>
-    static void mean_at(int row, const S* zt, Earlier earlier, S* keep_, S* y, int position_shift) {
-        S* mean = y + row * P;   // [C(r,2)]
+    static void mean_at(int row, const S* zt, Earlier earlier, S* keep_, S* scratch_, S* y, int position_shift) {
+        S* mean = y + row * P;                                        // [C(r,2)]
+        S* inv_norms = keep_ + memory<T>.offset("1/N(p)") + row * K;   // [K]
+#if GFLOW_HAS_SHUFFLEVECTOR
+        if constexpr (whole_rows<S>) {
+            using V = detail::plucker_row<S, R>;
+            const V zv = kernels::detail::load<V>(zt);
+            V M[R] = {};   // the mean, antisymmetric
+            int count = 0;
+            for (int k = 0; k < K; ++k) {
+                const int delta = window[k];
+                if (row + position_shift - delta < 0) continue;
+                V A[R];
+                const S inv = inverse_norm<Norm>(
+                    detail::antisymmetric_plucker<R, S>(zv, kernels::detail::load<V>(earlier(row - delta)), A));
+                inv_norms[k] = inv;
+                GFLOW_UNROLL
+                for (int i = 0; i < R; ++i) M[i] += A[i] * inv;
+                ++count;
+            }
+            if (count > 1)
+                for (int i = 0; i < R; ++i) M[i] /= S(count);
+            detail::pack_upper<R, S>(M, mean);
+            return;
+        }
+#endif
         for (int c = 0; c < P; ++c) mean[c] = 0;
         int count = 0;
         for (int k = 0; k < K; ++k) {
             const int delta = window[k];
             if (row + position_shift - delta < 0) continue;
-            S* ph = keep_ + (row * K + k) * P;   // [C(r,2)]
+            S* ph = keeps_p ? keep_ + (row * K + k) * P : scratch_ + memory<T>.offset("p");   // [C(r,2)]
             const S inv = inverse_norm<Norm>(plucker_coordinates<R>(zt, earlier(row - delta), ph));
-            keep_[memory<T>.offset("1/N(p)") + row * K + k] = inv;
+            inv_norms[k] = inv;
             for (int c = 0; c < P; ++c) {
                 ph[c] *= inv;
                 mean[c] += ph[c];

@@ -43,6 +43,7 @@ struct expression_t : term_base {
                 if (k + 1 < graph::K) values += fmt::format("{}[T][{}]", values.empty() ? "" : ", ", N::width);
                 if constexpr (requires { N::template memory<C.block>; }) {
                     for (const auto& b : N::template memory<C.block>.buffers) {
+                        if (b.size == 0) continue;   // a buffer this shape does without
                         std::string& s = b.life == lifetime::kept ? kept_parts : scratch_parts;
                         s += fmt::format(", {} {}", b.name, b.shape);
                     }

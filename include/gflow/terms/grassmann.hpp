@@ -90,7 +90,8 @@ struct grassmann_t : expression_t<grassmann_expression<R, Offsets...>, "grassman
         using base = typename expression_t<grassmann_expression<R, Offsets...>, "grassmann">::template impl<C, W>;
         static constexpr std::size_t z = base::layout.value[base::node_of("W_red")];              // [T][r]
         static constexpr std::size_t pbar = base::layout.value[base::input_node_of("W_plu")];     // [T][C(r,2)] mean of p̂
-        static constexpr std::size_t phat = base::layout.keep[base::input_node_of("W_plu")];      // [T][K][C(r,2)]
+        // [T][K][C(r,2)] at r < 8; from r = 8 p̂ is not kept (backward recomputes it: expr/plucker.hpp)
+        static constexpr std::size_t phat = base::layout.keep[base::input_node_of("W_plu")];
         static constexpr std::size_t g = base::layout.value[base::node_of("W_plu")];              // [T][d]
         static constexpr std::size_t gate_h = base::layout.value[base::node_of("W_gate_h")];      // [T][d] W_gate_h h
         static constexpr std::size_t gate_g = base::layout.value[base::node_of("W_gate_g")];      // [T][d] W_gate_g g
