@@ -236,6 +236,10 @@ inline constexpr bool plucker_whole_rows = (std::is_same_v<S, float> || std::is_
                                            (R == 8 || R == 16 || R == 32);
 
 #if GFLOW_HAS_SHUFFLEVECTOR
+// A row of r lanes. Rows cross function boundaries by reference only: a row of 16 floats is wider
+// than an SSE register, and GCC passes and returns such a vector by value differently with and
+// without AVX-512 (-Wpsabi), which two translation units built for different targets would not
+// agree on.
 template <class S, int R>
 using plucker_row = kernels::lanes<S, R>;
 template <class S>
@@ -243,29 +247,58 @@ using plucker_bits = std::conditional_t<sizeof(S) == 4, std::int32_t, std::int64
 template <class S, int R>
 using plucker_mask = kernels::lanes<plucker_bits<S>, R>;
 
-// Lanes j > I of v, the others 0 (a bitwise select: whatever the other lanes held).
-template <int I, class S, int R, std::size_t... J>
-inline plucker_row<S, R> above_diagonal(plucker_row<S, R> v, std::index_sequence<J...>) {
-    using mask = plucker_mask<S, R>;
-    constexpr mask keep{plucker_bits<S>(int(J) > I ? -1 : 0)...};
-    return std::bit_cast<plucker_row<S, R>>(std::bit_cast<mask>(v) & keep);
+template <int R, class S>
+inline void load_row(const S* p, plucker_row<S, R>& v) { std::memcpy(&v, p, sizeof v); }
+template <int R, class S>
+inline void add_row(S* p, const plucker_row<S, R>& v) {   // p[0 .. r) += v
+    plucker_row<S, R> sum;
+    std::memcpy(&sum, p, sizeof sum);
+    sum += v;
+    std::memcpy(p, &sum, sizeof sum);
+}
+// Σ lanes, added pairwise (r a power of two).
+template <int R, class S>
+inline S sum_of_lanes(const plucker_row<S, R>& v) {
+    alignas(64) S a[R];
+    std::memcpy(a, &v, sizeof a);
+    for (int w = R / 2; w >= 1; w /= 2)
+        for (int i = 0; i < w; ++i) a[i] += a[i + w];
+    return a[0];
 }
 
 // Row I of the upper triangle of packed coordinates q (lanes j > I: q_Ij, the others 0), read in
-// place: row I starts at c_I = I r - I(I+1)/2, so lane j is q[c_I - I - 1 + j]; row 0 (which would
-// read q[-1]) is its first r-1 values moved up one lane.
+// place: row I starts at c_I = I r - I(I+1)/2, so lane j is q[c_I - I - 1 + j] (the lanes j <= I,
+// of the row before, are cleared by a bitwise mask, whatever they hold); row 0 (which would read
+// q[-1]) is its first r-1 values moved up one lane.
 template <int I, int R, class S, std::size_t... J>
-inline plucker_row<S, R> packed_row(const S* q, std::index_sequence<J...> lanes) {
+inline void packed_row(const S* q, plucker_row<S, R>& row, std::index_sequence<J...>) {
     using V = plucker_row<S, R>;
+    using M = plucker_mask<S, R>;
     if constexpr (I == 0) {
-        const V v = kernels::detail::load<V>(q);
-        return __builtin_shufflevector(v, V{}, (J == 0 ? R : int(J) - 1)...);
+        V v;
+        load_row<R, S>(q, v);
+        row = __builtin_shufflevector(v, V{}, (J == 0 ? R : int(J) - 1)...);
     } else if constexpr (I == R - 1) {
-        return V{};
+        row = V{};
     } else {
-        constexpr int start = I * R - I * (I + 1) / 2 - I - 1;
-        return above_diagonal<I, S, R>(kernels::detail::load<V>(q + start), lanes);
+        V v;
+        load_row<R, S>(q + (I * R - I * (I + 1) / 2 - I - 1), v);
+        constexpr M above{plucker_bits<S>(int(J) > I ? -1 : 0)...};
+        row = (V)((M)v & above);
     }
+}
+
+// Stage B of an r x r transpose in registers: exchanges bit B of the row index with bit B of the
+// column index (stages 1, 2, 4, ..., r/2).
+template <int B, int R, class S, std::size_t... J>
+inline void transpose_stage(plucker_row<S, R> (&r)[R], std::index_sequence<J...> lanes) {
+    for (int i = 0; i < R; ++i)
+        if ((i & B) == 0) {
+            const plucker_row<S, R> a = r[i], b = r[i + B];
+            r[i] = __builtin_shufflevector(a, b, ((J & B) ? int(R + J - B) : int(J))...);
+            r[i + B] = __builtin_shufflevector(a, b, ((J & B) ? int(R + J) : int(J + B))...);
+        }
+    if constexpr (2 * B < R) transpose_stage<2 * B, R, S>(r, lanes);
 }
 
 // G[i] = the antisymmetric matrix of the packed coordinates g, row i.
@@ -273,10 +306,10 @@ template <int R, class S>
 inline void antisymmetric_rows(const S* g, plucker_row<S, R> (&G)[R]) {
     plucker_row<S, R> T[R];
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((G[I] = packed_row<int(I), R>(g, std::make_index_sequence<R>{})), ...);
-        ((T[I] = G[I]), ...);
+        (packed_row<int(I), R, S>(g, G[I], std::make_index_sequence<R>{}), ...);
     }(std::make_index_sequence<R>{});
-    kernels::detail::transpose_stages<1>(T);
+    for (int i = 0; i < R; ++i) T[i] = G[i];
+    transpose_stage<1, R, S>(T, std::make_index_sequence<R>{});
     for (int i = 0; i < R; ++i) G[i] -= T[i];
 }
 
@@ -289,15 +322,15 @@ inline S antisymmetric_plucker(const plucker_row<S, R>& z, const plucker_row<S, 
         A[i] = z[i] * u - u[i] * z;
         ss += A[i] * A[i];
     }
-    return S(0.5) * kernels::horizontal_sum<S, R>(ss);
+    return S(0.5) * sum_of_lanes<R, S>(ss);
 }
 
 // The packed upper triangle of rows M into q (C(r,2) values).
 template <int R, class S>
 inline void pack_upper(const plucker_row<S, R> (&M)[R], S* __restrict q) {
     alignas(64) S tile[R][R];
+    std::memcpy(tile, M, sizeof tile);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((kernels::detail::store(tile[I], M[I])), ...);
         ((std::memcpy(q + (int(I) * R - int(I) * (int(I) + 1) / 2), tile[I] + I + 1, sizeof(S) * (R - 1 - I))), ...);
     }(std::make_index_sequence<R - 1>{});
 }
@@ -355,16 +388,15 @@ struct plucker_window_mean_node : node_base, no_params_node {
 #if GFLOW_HAS_SHUFFLEVECTOR
             if constexpr (whole_rows<S>) {
                 using V = detail::plucker_row<S, R>;
-                using kernels::detail::load, kernels::detail::store;
                 V G[R];   // the antisymmetric matrix of ∂mean
                 detail::antisymmetric_rows<R, S>(dmean, G);
-                const V zv = load<V>(zt);
-                V dzv{};
+                V zv, dzv{};
+                detail::load_row<R, S>(zt, zv);
                 for (int k = 0; k < K; ++k) {
                     const int s = t - window[k];
                     if (s < 0) continue;
-                    const V u = load<V>(z + s * R);
-                    V A[R];
+                    V u, A[R];
+                    detail::load_row<R, S>(z + s * R, u);
                     detail::antisymmetric_plucker<R, S>(zv, u, A);
                     const S inv = inv_norms[t * K + k];
                     // p̂ · ∂p̂ = inv ½ Σ_i A_i·G_i;  F = (G - A inv (p̂ · ∂p̂)) inv / count (the packed
@@ -374,7 +406,7 @@ struct plucker_window_mean_node : node_base, no_params_node {
                         V d{};
                         GFLOW_UNROLL
                         for (int i = 0; i < R; ++i) d += A[i] * G[i];
-                        dot = S(0.5) * kernels::horizontal_sum<S, R>(d) * inv;
+                        dot = S(0.5) * detail::sum_of_lanes<R, S>(d) * inv;
                     }
                     const S along = inv * dot, scale = inv / S(count);
                     V duv{};
@@ -384,10 +416,9 @@ struct plucker_window_mean_node : node_base, no_params_node {
                         dzv -= u[i] * f;
                         duv += zv[i] * f;
                     }
-                    S* dus = dz + s * R;
-                    store(dus, load<V>(dus) + duv);
+                    detail::add_row<R, S>(dz + s * R, duv);
                 }
-                store(dzt, load<V>(dzt) + dzv);
+                detail::add_row<R, S>(dzt, dzv);
                 continue;
             }
 #endif
@@ -431,15 +462,15 @@ private:
 #if GFLOW_HAS_SHUFFLEVECTOR
         if constexpr (whole_rows<S>) {
             using V = detail::plucker_row<S, R>;
-            const V zv = kernels::detail::load<V>(zt);
-            V M[R] = {};   // the mean, antisymmetric
+            V zv, u, M[R] = {};   // M: the mean, antisymmetric
+            detail::load_row<R, S>(zt, zv);
             int count = 0;
             for (int k = 0; k < K; ++k) {
                 const int delta = window[k];
                 if (row + position_shift - delta < 0) continue;
                 V A[R];
-                const S inv = inverse_norm<Norm>(
-                    detail::antisymmetric_plucker<R, S>(zv, kernels::detail::load<V>(earlier(row - delta)), A));
+                detail::load_row<R, S>(earlier(row - delta), u);
+                const S inv = inverse_norm<Norm>(detail::antisymmetric_plucker<R, S>(zv, u, A));
                 inv_norms[k] = inv;
                 GFLOW_UNROLL
                 for (int i = 0; i < R; ++i) M[i] += A[i] * inv;
