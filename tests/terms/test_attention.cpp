@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 
+#include <gflow/core/blas.hpp>
 #include <gflow/terms/attention.hpp>
 #include <gflow/testing/tolerance.hpp>
 
@@ -41,4 +42,25 @@ BOOST_AUTO_TEST_CASE(forward_by_hand_is_causal) {
     const double bound = gflow::testing::roundings(2 * (3 + 2 + 9 + 2 + 4));
     BOOST_TEST(y[2] == a0 * 1 + a1 * 0, boost::test_tools::tolerance(bound));
     BOOST_TEST(y[3] == a0 * 0 + a1 * 2, boost::test_tools::tolerance(bound));
+}
+
+// The products through the BLAS (expr/attend.hpp's through_blas, every product with
+// blas::min_work() = 0), causal by blocks of 32 rows: 75 rows are blocks of 32, 32 and 11, in
+// buffers of 80 (rows of stride T = 80, not n). The gradient against finite differences, and the
+// forward against decoding (the loops) position by position.
+BOOST_AUTO_TEST_CASE(products_through_the_blas_by_causal_blocks) {
+    struct every_product_through_the_blas {
+        long saved = gflow::blas::min_work();
+        every_product_through_the_blas() { gflow::blas::min_work() = 0; }
+        ~every_product_through_the_blas() { gflow::blas::min_work() = saved; }
+    } guard;
+    constexpr gflow::dims sizes{5, 80, 8};
+    const auto report = gflow::testing::check_term<attention_t<2>, sizes, 8>(4, 75);
+    BOOST_TEST_MESSAGE("attention_t<2> over 75 rows: " << report.checked << " components, max relative error "
+                                                       << report.max_relative_error << " (" << report.worst << ")");
+    BOOST_TEST(report.max_relative_error <= 1e-6, report.worst);
+    // sums of up to 75 terms and dot products of 2 (a head) and 8 in other groupings
+    const double difference = gflow::testing::decode_difference<attention_t<4>, sizes, 8>(75, 5);
+    BOOST_TEST_MESSAGE("decoding against the forward over 75 rows: " << difference);
+    BOOST_TEST(difference <= gflow::testing::rounding_error(256, 1.0));
 }

@@ -43,16 +43,21 @@ struct attend_node : node_base, no_params_node {
         return {forward, 2 * forward};
     }
 
-    // The scores and weighted sums as products of whole [n][n] matrices through the BLAS
-    // (core/blas.hpp), where they are large enough (the Tiny Shakespeare models; the names
-    // model's 16 x 16 x 4 stay in the loops below). The products run over all n x n pairs and
-    // the weights above the diagonal are set to 0: twice the multiply-adds of the causal
-    // loops, at several times their speed.
+    // The scores and weighted sums as products through the BLAS (core/blas.hpp), where they are
+    // large enough (the Tiny Shakespeare models; the names model's 16 x 16 x 4 stay in the loops
+    // below), causal by blocks: the n rows in blocks of `causal_block`, row block b against the
+    // keys 0 .. end of b only (the lower block-triangle of the [n][n] weights; above the diagonal
+    // inside the diagonal blocks the weights are set to 0). At n = 256 that is 9/16 of the n x n
+    // multiply-adds of whole products (the causal loops do 1/2), at several times the loops' speed.
     template <class S>
     static bool through_blas(int n) {
         if constexpr (blas::supports<S>) return blas::worth(n, n, D);
         else return false;
     }
+    // Rows of a block: fixed, so the calls (and roundings) depend on n only. Smaller blocks skip
+    // more of the upper triangle but make more, smaller calls: at n = 256, D = 16 (forward and
+    // backward, one thread) 32 rows are fastest, 16 and 64 a few per cent slower, 128 about 9 %.
+    static constexpr int causal_block = 32;
 
     template <int T, class S>
     static void forward(const pass& p, const S*, S* att, S*, S* o, std::array<const S*, 3> in) {
@@ -85,36 +90,46 @@ struct attend_node : node_base, no_params_node {
 
 private:
     // Per head, with A = the weights [n][n] (row t: the softmax over s <= t, 0 beyond):
-    //   scores = q_h k_hᵀ / sqrt(D),  A = softmax(scores) row by row,  o_h = A v_h.
+    //   scores = q_h k_hᵀ / sqrt(D),  A = softmax(scores) row by row,  o_h = A v_h;
+    // row block [r0, r1) needs the keys and values 0 .. r1 - 1 only (columns r1 .. n - 1 of A are
+    // not written: nothing reads them).
     template <int T, class S>
     static void forward_products(int n, const S* q, const S* k, const S* v, S* att, S* o) {
         if constexpr (blas::supports<S>) {   // through_blas: never called otherwise
             const S scale = S(1) / std::sqrt(S(D));
             for (int hd = 0; hd < H; ++hd) {
                 const int c0 = hd * D;
-                S* A = att + hd * T * T;   // rows of stride T
-                blas::gemm(false, true, n, n, D, q + c0, W, k + c0, W, S(0), A, T);
-                for (int t = 0; t < n; ++t) {
-                    S* row = A + t * T;
-                    S max_score = -INFINITY;
-                    for (int s = 0; s <= t; ++s) max_score = std::max(max_score, row[s] * scale);
-                    S acc = 0;
-                    GFLOW_SIMD_SUM
-                    for (int s = 0; s <= t; ++s) {
-                        row[s] = vexp(row[s] * scale - max_score);
-                        acc += row[s];
+                S* A = att + hd * T * T;   // [n][n], rows of stride T
+                for (int r0 = 0; r0 < n; r0 += causal_block) {
+                    const int r1 = std::min(n, r0 + causal_block), m = r1 - r0;
+                    S* Ab = A + r0 * T;   // rows r0 .. r1 - 1: [m][r1]
+                    blas::gemm(false, true, m, r1, D, q + r0 * W + c0, W, k + c0, W, S(0), Ab, T);
+                    for (int t = r0; t < r1; ++t) {
+                        S* row = A + t * T;
+                        S max_score = -INFINITY;   // (a vector reduction: exact, any order)
+                        GFLOW_PRAGMA(omp simd reduction(max : max_score))
+                        for (int s = 0; s <= t; ++s) max_score = std::max(max_score, row[s] * scale);
+                        S acc = 0;
+                        GFLOW_SIMD_SUM
+                        for (int s = 0; s <= t; ++s) {
+                            row[s] = vexp(row[s] * scale - max_score);
+                            acc += row[s];
+                        }
+                        const S inv = S(1) / acc;
+                        for (int s = 0; s <= t; ++s) row[s] *= inv;
+                        for (int s = t + 1; s < r1; ++s) row[s] = 0;
                     }
-                    const S inv = S(1) / acc;
-                    for (int s = 0; s <= t; ++s) row[s] *= inv;
-                    for (int s = t + 1; s < n; ++s) row[s] = 0;
+                    blas::gemm(false, false, m, D, r1, Ab, T, v + c0, W, S(0), o + r0 * W + c0, W);
                 }
-                blas::gemm(false, false, n, D, n, A, T, v + c0, W, S(0), o + c0, W);
             }
         }
     }
     // Backward of the above, per head, with G = dA and then d(scores) [n][n]:
     //   G = do_h v_hᵀ;  dv_h += Aᵀ do_h;  dscores = A ⊙ (G - rowsum(A ⊙ G)) / sqrt(D)
     //   (0 above the diagonal, where A is);  dq_h += dscores k_h;  dk_h += dscoresᵀ q_h.
+    // G, dscores and dq by row blocks as in forward; dv and dk, sums over the rows t >= s, by key
+    // blocks [s0, s1) against the rows s0 .. n - 1 (the blocks of A and dscores below them, written
+    // by the row blocks, and the diagonal block's zeros).
     template <int T, class S>
     static void backward_products(int n, std::array<const S*, 3> in, std::array<S*, 3> din, const S* att, S* G,
                                   const S* d_o) {
@@ -124,21 +139,31 @@ private:
             const S scale = S(1) / std::sqrt(S(D));
             for (int hd = 0; hd < H; ++hd) {
                 const int c0 = hd * D;
-                const S* A = att + hd * T * T;
-                blas::gemm(false, true, n, n, D, d_o + c0, W, v + c0, W, S(0), G, T);
-                blas::gemm(true, false, n, D, n, A, T, d_o + c0, W, S(1), dv + c0, W);
-                for (int t = 0; t < n; ++t) {
-                    const S* at = A + t * T;
-                    S* gt = G + t * T;
-                    S weighted = 0;
-                    GFLOW_PRAGMA(omp simd reduction(+ : weighted))
-                    for (int s = 0; s <= t; ++s) weighted += at[s] * gt[s];
-                    GFLOW_SIMD
-                    for (int s = 0; s <= t; ++s) gt[s] = at[s] * (gt[s] - weighted) * scale;
-                    for (int s = t + 1; s < n; ++s) gt[s] = 0;
+                const S* A = att + hd * T * T;   // [n][n], rows of stride T, as G
+                for (int r0 = 0; r0 < n; r0 += causal_block) {
+                    const int r1 = std::min(n, r0 + causal_block), m = r1 - r0;
+                    S* Gb = G + r0 * T;   // rows r0 .. r1 - 1: [m][r1]
+                    blas::gemm(false, true, m, r1, D, d_o + r0 * W + c0, W, v + c0, W, S(0), Gb, T);
+                    for (int t = r0; t < r1; ++t) {
+                        const S* at = A + t * T;
+                        S* gt = G + t * T;
+                        S weighted = 0;
+                        GFLOW_PRAGMA(omp simd reduction(+ : weighted))
+                        for (int s = 0; s <= t; ++s) weighted += at[s] * gt[s];
+                        GFLOW_SIMD
+                        for (int s = 0; s <= t; ++s) gt[s] = at[s] * (gt[s] - weighted) * scale;
+                        for (int s = t + 1; s < r1; ++s) gt[s] = 0;
+                    }
+                    blas::gemm(false, false, m, D, r1, Gb, T, k + c0, W, S(1), dq + r0 * W + c0, W);
                 }
-                blas::gemm(false, false, n, D, n, G, T, k + c0, W, S(1), dq + c0, W);
-                blas::gemm(true, false, n, D, n, G, T, q + c0, W, S(1), dk + c0, W);
+                for (int s0 = 0; s0 < n; s0 += causal_block) {
+                    const int m = std::min(n, s0 + causal_block) - s0;
+                    // [n - s0][m] blocks of A and dscores at row s0, column s0
+                    blas::gemm(true, false, m, D, n - s0, A + s0 * T + s0, T, d_o + s0 * W + c0, W, S(1),
+                               dv + s0 * W + c0, W);
+                    blas::gemm(true, false, m, D, n - s0, G + s0 * T + s0, T, q + s0 * W + c0, W, S(1),
+                               dk + s0 * W + c0, W);
+                }
             }
         }
     }
