@@ -31,8 +31,8 @@ constexpr auto products = expression<"products">([](auto h, auto d) {
     return expr::linear<"C", d>(concat(c, b));
 });
 // the Plücker nodes, separately: unit(plucker(z, shift<δ>(z))) with each normalisation
-// (r = 4: the triangular loops; r = 8, 16, 32: whole rows of the antisymmetric matrix, in float
-// and double, expr/plucker.hpp)
+// (r = 4: the triangular loops; r = 8, 16, 32: whole rows of the antisymmetric matrix where a row
+// fits two vector registers, expr/plucker.hpp: r = 8 in float on every vector target)
 template <plucker_norm Norm, int R = 4>
 constexpr auto plucker_parts = expression<"plucker parts">([](auto h, auto d) {
     using namespace gflow::expr;
@@ -174,6 +174,7 @@ BOOST_AUTO_TEST_CASE(fused_plucker_mean_equals_its_parts) {
     check_fused_against_parts<plucker_norm::smooth, 16, double>(false);
     check_fused_against_parts<plucker_norm::max, 16, double>(true);
     check_fused_against_parts<plucker_norm::smooth, 32, double>(false);
+    check_fused_against_parts<plucker_norm::max, 8, float>(true);   // whole rows on every vector target
     check_fused_against_parts<plucker_norm::max, 16, float>(true);
     check_fused_against_parts<plucker_norm::smooth, 32, float>(false);
 }

@@ -216,7 +216,7 @@ struct unit_node : node_base, no_params_node {
     }
 };
 
-// ---- the fused node's loops on whole rows (r = 8, 16, 32 in float and double) ------------------
+// ---- the fused node's loops on whole rows (r = 8, 16, 32 in float and double) ---------------------
 // The coordinates of one pair are the upper triangle of the antisymmetric r x r matrix
 //   A = z uᵀ - u zᵀ,   row i: A_i = z_i u - u_i z   (lane j: p_ij above the diagonal, -p_ji below, 0 on it).
 // A row is two vector multiplies and a difference, with no triangular loop of r-1-i lanes, so the
@@ -230,10 +230,14 @@ struct unit_node : node_base, no_params_node {
 // Shakespeare width-64 step on one core (perf), in short loops of 15, 14, ..., 1 lanes.
 namespace detail {
 
+// Where a row is at most two vector registers of the target (AVX-512: r = 8 to 32 in float, 8 and
+// 16 in double; AVX2: r = 8, 16 in float; SSE2: r = 8 in float): wider rows spill, and their fully
+// unrolled loops took minutes to compile under the sanitizers.
 template <class S, int R>
 inline constexpr bool plucker_whole_rows = (std::is_same_v<S, float> || std::is_same_v<S, double>) &&
                                            GFLOW_HAS_SHUFFLEVECTOR && simd::register_lanes<S> > 1 &&
-                                           (R == 8 || R == 16 || R == 32);
+                                           (R == 8 || R == 16 || R == 32) &&
+                                           R * int(sizeof(S)) <= 2 * simd::register_bytes;
 
 #if GFLOW_HAS_SHUFFLEVECTOR
 // A row of r lanes. Rows cross function boundaries by reference only: a row of 16 floats is wider
@@ -346,10 +350,10 @@ struct plucker_window_mean_node : node_base, no_params_node {
     static constexpr int max_offset = std::max({Offsets...});
     using inputs = type_list<Z>;
     static constexpr int width = P, first_valid = Z::first_valid + std::min({Offsets...});
-    // Whole rows (above, float and double at r = 8, 16, 32): p is recomputed from z, which backward
-    // reads anyway, and only 1/N is kept. Triangular loops: r < plucker_rows_from (the names
-    // model's r = 4, six values) keeps p̂; otherwise (long double) p is recomputed there too, into
-    // the scratch "p", by the forward's own function, so it is the same p.
+    // Whole rows (above, plucker_whole_rows): p is recomputed from z, which backward reads anyway,
+    // and only 1/N is kept. Triangular loops: r < plucker_rows_from (the names model's r = 4, six
+    // values) keeps p̂; otherwise (long double, rows wider than two registers) p is recomputed there
+    // too, into the scratch "p", by the forward's own function, so it is the same p.
     static constexpr bool keeps_p = R < plucker_rows_from;
     template <class S>
     static constexpr bool whole_rows = !keeps_p && detail::plucker_whole_rows<S, R>;
