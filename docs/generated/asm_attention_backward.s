@@ -10,958 +10,943 @@
      687:	and    rsp,0xffffffffffffffc0
      68b:	push   QWORD PTR [r13-0x8]
      68f:	push   rbp
-     690:	mov    rax,r13
-     693:	mov    rbp,rsp
-     696:	push   r15
-     698:	push   r14
-     69a:	push   r13
-     69c:	push   r12
-     69e:	push   rbx
-     69f:	mov    r15d,0x4
-     6a5:	mov    r14,rdi
-     6a8:	sub    rsp,0x108
-     6af:	mov    rbx,QWORD PTR [rdi+0x20]
-     6b3:	mov    rax,QWORD PTR [rax+0x8]
-     6b7:	mov    QWORD PTR [rbp-0xe8],rdx
-     6be:	shlx   edx,DWORD PTR [rdi],r15d
-     6c3:	movsxd rdx,edx
-     6c6:	mov    QWORD PTR [rbp-0xe0],rsi
-     6cd:	mov    r13,QWORD PTR [r13+0x0]
-     6d1:	mov    r12,rcx
-     6d4:	mov    QWORD PTR [rbp-0xd0],r8
-     6db:	test   rbx,rbx
-     6de:	mov    QWORD PTR [rbp-0xd8],rax
-     6e5:	lea    rax,[rcx+0x2000]
-     6ec:	cmove  rbx,rax
-     6f0:	shl    rdx,0x2
-     6f4:	xor    esi,esi
-     6f6:	mov    rdi,rbx
-     6f9:	call   6fe <gflow_attention_backward+0x7e>
-			6fa: R_X86_64_PLT32	memset-0x4
-     6fe:	mov    rax,QWORD PTR [rbp-0xe8]
-     705:	mov    rcx,r13
-     708:	mov    r8,rbx
-     70b:	mov    r9d,DWORD PTR [r14]
-     70e:	lea    rdx,[r12+0xc00]
-     716:	lea    rsi,[rax+0xc00]
-     71d:	mov    rax,QWORD PTR [rbp-0xe0]
-     724:	lea    rdi,[rax+0xc00]
-     72b:	call   730 <gflow_attention_backward+0xb0>
-			72c: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
-     730:	shlx   edx,DWORD PTR [r14],r15d
-     735:	movsxd rdx,edx
-     738:	lea    rdi,[rbx+0x400]
-     73f:	shl    rdx,0x2
-     743:	xor    esi,esi
-     745:	mov    QWORD PTR [rbp-0xf8],rdi
-     74c:	call   751 <gflow_attention_backward+0xd1>
-			74d: R_X86_64_PLT32	memset-0x4
-     751:	shlx   edx,DWORD PTR [r14],r15d
-     756:	movsxd rdx,edx
-     759:	lea    rdi,[rbx+0x800]
-     760:	shl    rdx,0x2
-     764:	xor    esi,esi
-     766:	mov    QWORD PTR [rbp-0xf0],rdi
-     76d:	call   772 <gflow_attention_backward+0xf2>
-			76e: R_X86_64_PLT32	memset-0x4
-     772:	shlx   edx,DWORD PTR [r14],r15d
-     777:	movsxd rdx,edx
-     77a:	lea    rdi,[rbx+0xc00]
-     781:	shl    rdx,0x2
-     785:	xor    esi,esi
-     787:	call   78c <gflow_attention_backward+0x10c>
-			788: R_X86_64_PLT32	memset-0x4
-     78c:	mov    rdi,rax
-     78f:	movsxd rax,DWORD PTR [r14]
-     792:	mov    r13,rax
-     795:	mov    QWORD PTR [rbp-0x88],rax
-     79c:	cmp    eax,0x1
-     79f:	jle    dbd <gflow_attention_backward+0x73d>
-     7a5:	mov    rdx,QWORD PTR [rip+0x0]        # 7ac <gflow_attention_backward+0x12c>
-			7a8: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
-     7ac:	imul   rax,rax
-     7b0:	shl    rax,0x2
-     7b4:	cmp    rax,QWORD PTR [rdx]
-     7b7:	jl     dc3 <gflow_attention_backward+0x743>
-     7bd:	lea    rax,[rbx+0x1000]
-     7c4:	mov    QWORD PTR [rbp-0xb0],rbx
-     7cb:	mov    QWORD PTR [rbp-0xb8],0x0
-     7d6:	mov    QWORD PTR [rbp-0xa8],rax
-     7dd:	lea    rax,[r12+0x800]
-     7e5:	mov    QWORD PTR [rbp-0x80],rbx
-     7e9:	mov    QWORD PTR [rbp-0x108],rdi
-     7f0:	mov    QWORD PTR [rbp-0xc8],rax
-     7f7:	lea    rax,[r12+0x1000]
-     7ff:	mov    QWORD PTR [rbp-0x110],r14
-     806:	mov    QWORD PTR [rbp-0x78],r12
-     80a:	mov    QWORD PTR [rbp-0xc0],rax
-     811:	lea    rax,[rbx+0x1004]
-     818:	mov    QWORD PTR [rbp-0x100],rax
-     81f:	lea    rax,[rbp-0x70]
-     823:	mov    QWORD PTR [rbp-0xa0],rax
-     82a:	sub    rsp,0x8
-     82e:	mov    ecx,r13d
-     831:	mov    edx,r13d
-     834:	vxorps xmm0,xmm0,xmm0
-     838:	push   0x10
-     83a:	push   QWORD PTR [rbp-0xa8]
-     840:	push   0x10
-     842:	mov    r8d,0x4
-     848:	push   QWORD PTR [rbp-0xc8]
-     84e:	push   0x10
-     850:	mov    esi,0x1
-     855:	xor    edi,edi
-     857:	mov    r9,QWORD PTR [rbp-0xb0]
-     85e:	xor    r14d,r14d
-     861:	mov    r15d,0x1
-     867:	call   86c <gflow_attention_backward+0x1ec>
-			868: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
-     86c:	add    rsp,0x28
-     870:	vmovss xmm0,DWORD PTR [rip+0x0]        # 878 <gflow_attention_backward+0x1f8>
-			874: R_X86_64_PC32	.LC1-0x4
-     878:	mov    r8d,r13d
-     87b:	push   0x10
-     87d:	mov    rcx,QWORD PTR [rbp-0xb0]
-     884:	mov    edx,r13d
-     887:	mov    edi,0x1
-     88c:	xor    esi,esi
-     88e:	lea    rax,[rcx+0xc00]
-     895:	push   rax
-     896:	push   0x10
-     898:	push   rcx
-     899:	mov    ecx,0x4
-     89e:	push   0x10
-     8a0:	mov    r9,QWORD PTR [rbp-0xc0]
-     8a7:	call   8ac <gflow_attention_backward+0x22c>
-			8a8: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
-     8ac:	mov    rbx,QWORD PTR [rbp-0xc0]
-     8b3:	mov    DWORD PTR [rbp-0x8c],r13d
-     8ba:	add    rsp,0x30
-     8be:	mov    rax,QWORD PTR [rbp-0xb8]
-     8c5:	mov    r13d,r15d
-     8c8:	mov    rcx,QWORD PTR [rbp-0xa8]
-     8cf:	mov    r8,QWORD PTR [rbp-0x100]
-     8d6:	mov    rdi,rbx
-     8d9:	mov    r15,rbx
-     8dc:	mov    r12,rax
-     8df:	shl    rax,0x6
-     8e3:	shl    r12,0x4
-     8e7:	sub    rdi,rax
-     8ea:	mov    rax,r14
-     8ed:	mov    rbx,rcx
-     8f0:	mov    r14,r12
-     8f3:	mov    QWORD PTR [rbp-0x98],rdi
-     8fa:	mov    r12,rax
-     8fd:	mov    rax,QWORD PTR [rbp-0x98]
-     904:	vpxor  xmm0,xmm0,xmm0
-     908:	mov    esi,r12d
-     90b:	lea    rdi,[rax+r14*4]
-     90f:	mov    rax,QWORD PTR [rbp-0xa0]
-     916:	vmovdqa64 ZMMWORD PTR [rax],zmm0
-     91c:	cmp    r12,0xe
-     920:	jbe    113c <gflow_attention_backward+0xabc>
-     926:	mov    edx,r13d
-     929:	xor    eax,eax
-     92b:	vxorps xmm0,xmm0,xmm0
-     92f:	shr    edx,0x4
-     932:	shl    rdx,0x6
-     936:	cs nop WORD PTR [rax+rax*1+0x0]
-     940:	vmovups zmm6,ZMMWORD PTR [r15+rax*1]
-     947:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rbx+rax*1]
-     94e:	add    rax,0x40
-     952:	cmp    rdx,rax
-     955:	jne    940 <gflow_attention_backward+0x2c0>
-     957:	mov    r11d,r13d
-     95a:	vmovaps ZMMWORD PTR [rbp-0x70],zmm0
-     964:	and    r11d,0xfffffff0
-     968:	test   r13b,0xf
-     96c:	je     b2c <gflow_attention_backward+0x4ac>
-     972:	movsxd rax,r11d
-     975:	vmovss xmm5,DWORD PTR [rbp-0x70]
-     97a:	vmovss xmm0,DWORD PTR [rbx+rax*4]
-     97f:	lea    rdx,[rax*4+0x0]
-     987:	vfmadd132ss xmm0,xmm5,DWORD PTR [rdi+rax*4]
-     98d:	vmovss DWORD PTR [rbp-0x70],xmm0
-     992:	cmp    r12d,r11d
-     995:	jle    b2c <gflow_attention_backward+0x4ac>
-     99b:	vmovss xmm5,DWORD PTR [rdi+rdx*1+0x4]
-     9a1:	lea    ecx,[r11+0x2]
-     9a5:	vfmadd231ss xmm0,xmm5,DWORD PTR [rbx+rdx*1+0x4]
-     9ac:	vmovss DWORD PTR [rbp-0x70],xmm0
-     9b1:	cmp    r12d,ecx
-     9b4:	jl     b2c <gflow_attention_backward+0x4ac>
-     9ba:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x8]
-     9c0:	lea    ecx,[r11+0x3]
-     9c4:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x8]
-     9cb:	vmovss DWORD PTR [rbp-0x70],xmm0
-     9d0:	cmp    r12d,ecx
-     9d3:	jl     b2c <gflow_attention_backward+0x4ac>
-     9d9:	vmovss xmm5,DWORD PTR [rbx+rdx*1+0xc]
-     9df:	lea    ecx,[r11+0x4]
-     9e3:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+rdx*1+0xc]
-     9ea:	vmovss DWORD PTR [rbp-0x70],xmm0
-     9ef:	cmp    ecx,r12d
-     9f2:	jg     b2c <gflow_attention_backward+0x4ac>
-     9f8:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x10]
-     9fe:	lea    ecx,[r11+0x5]
-     a02:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x10]
-     a09:	vmovss DWORD PTR [rbp-0x70],xmm0
-     a0e:	cmp    r12d,ecx
-     a11:	jl     b2c <gflow_attention_backward+0x4ac>
-     a17:	vmovss xmm5,DWORD PTR [rbx+rdx*1+0x14]
-     a1d:	lea    ecx,[r11+0x6]
-     a21:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+rdx*1+0x14]
-     a28:	vmovss DWORD PTR [rbp-0x70],xmm0
-     a2d:	cmp    r12d,ecx
-     a30:	jl     b2c <gflow_attention_backward+0x4ac>
-     a36:	vmovss xmm5,DWORD PTR [rdi+rdx*1+0x18]
-     a3c:	lea    ecx,[r11+0x7]
-     a40:	vfmadd231ss xmm0,xmm5,DWORD PTR [rbx+rdx*1+0x18]
-     a47:	vmovss DWORD PTR [rbp-0x70],xmm0
-     a4c:	cmp    r12d,ecx
-     a4f:	jl     b2c <gflow_attention_backward+0x4ac>
-     a55:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x1c]
-     a5b:	lea    ecx,[r11+0x8]
-     a5f:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x1c]
-     a66:	vmovss DWORD PTR [rbp-0x70],xmm0
-     a6b:	cmp    r12d,ecx
-     a6e:	jl     b2c <gflow_attention_backward+0x4ac>
-     a74:	vmovss xmm5,DWORD PTR [rdi+rdx*1+0x20]
-     a7a:	lea    ecx,[r11+0x9]
-     a7e:	vfmadd231ss xmm0,xmm5,DWORD PTR [rbx+rdx*1+0x20]
-     a85:	vmovss DWORD PTR [rbp-0x70],xmm0
-     a8a:	cmp    r12d,ecx
-     a8d:	jl     b2c <gflow_attention_backward+0x4ac>
-     a93:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x24]
-     a99:	lea    ecx,[r11+0xa]
-     a9d:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x24]
-     aa4:	vmovss DWORD PTR [rbp-0x70],xmm0
-     aa9:	cmp    r12d,ecx
-     aac:	jl     b2c <gflow_attention_backward+0x4ac>
-     aae:	vmovss xmm5,DWORD PTR [rdi+rdx*1+0x28]
-     ab4:	lea    ecx,[r11+0xb]
-     ab8:	vfmadd231ss xmm0,xmm5,DWORD PTR [rbx+rdx*1+0x28]
-     abf:	vmovss DWORD PTR [rbp-0x70],xmm0
-     ac4:	cmp    r12d,ecx
-     ac7:	jl     b2c <gflow_attention_backward+0x4ac>
-     ac9:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x2c]
-     acf:	lea    ecx,[r11+0xc]
-     ad3:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x2c]
-     ada:	vmovss DWORD PTR [rbp-0x70],xmm0
-     adf:	cmp    r12d,ecx
-     ae2:	jl     b2c <gflow_attention_backward+0x4ac>
-     ae4:	vmovss xmm4,DWORD PTR [rdi+rdx*1+0x30]
-     aea:	lea    ecx,[r11+0xd]
-     aee:	vfmadd231ss xmm0,xmm4,DWORD PTR [rbx+rdx*1+0x30]
-     af5:	vmovss DWORD PTR [rbp-0x70],xmm0
-     afa:	cmp    r12d,ecx
-     afd:	jl     b2c <gflow_attention_backward+0x4ac>
-     aff:	vmovss xmm5,DWORD PTR [rdi+rdx*1+0x34]
-     b05:	add    r11d,0xe
-     b09:	vfmadd231ss xmm0,xmm5,DWORD PTR [rbx+rdx*1+0x34]
-     b10:	vmovss DWORD PTR [rbp-0x70],xmm0
-     b15:	cmp    r12d,r11d
-     b18:	jl     b2c <gflow_attention_backward+0x4ac>
-     b1a:	vmovss xmm6,DWORD PTR [rdi+rdx*1+0x38]
-     b20:	vfmadd231ss xmm0,xmm6,DWORD PTR [rbx+rdx*1+0x38]
-     b27:	vmovss DWORD PTR [rbp-0x70],xmm0
-     b2c:	vxorps xmm0,xmm0,xmm0
-     b30:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x70]
-     b35:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x6c]
-     b3a:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x68]
-     b3f:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x64]
-     b44:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x60]
-     b49:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x5c]
-     b4e:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x58]
-     b53:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x54]
-     b58:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x50]
-     b5d:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x4c]
-     b62:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x48]
-     b67:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x44]
-     b6c:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x40]
-     b71:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x3c]
-     b76:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x38]
-     b7b:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x34]
-     b80:	cmp    r12,0xe
-     b84:	jbe    1047 <gflow_attention_backward+0x9c7>
-     b8a:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # b94 <gflow_attention_backward+0x514>
-			b90: R_X86_64_PC32	.LC29-0x4
-     b94:	mov    edx,r13d
-     b97:	vbroadcastss zmm3,xmm0
-     b9d:	xor    eax,eax
-     b9f:	shr    edx,0x4
-     ba2:	shl    rdx,0x6
-     ba6:	cs nop WORD PTR [rax+rax*1+0x0]
-     bb0:	vmovups zmm4,ZMMWORD PTR [rbx+rax*1]
-     bb7:	vsubps zmm1,zmm4,zmm3
-     bbd:	vmulps zmm1,zmm1,ZMMWORD PTR [r15+rax*1]
-     bc4:	vmulps zmm1,zmm1,zmm2
-     bca:	vmovups ZMMWORD PTR [rbx+rax*1],zmm1
-     bd1:	add    rax,0x40
-     bd5:	cmp    rdx,rax
-     bd8:	jne    bb0 <gflow_attention_backward+0x530>
-     bda:	mov    edx,r13d
-     bdd:	and    edx,0xfffffff0
-     be0:	mov    eax,edx
-     be2:	test   r13b,0xf
-     be6:	je     d74 <gflow_attention_backward+0x6f4>
-     bec:	sub    esi,edx
-     bee:	mov    r11d,esi
-     bf1:	lea    esi,[rsi+0x1]
-     bf4:	cmp    r11d,0x6
-     bf8:	jbe    c4f <gflow_attention_backward+0x5cf>
-     bfa:	mov    rcx,QWORD PTR [rbp-0x80]
-     bfe:	mov    r11,r12
-     c01:	vbroadcastss ymm1,xmm0
-     c06:	shl    r11,0x4
-     c0a:	lea    r11,[rdx+r11*1+0x400]
-     c12:	lea    rdx,[r14+rdx*1+0x400]
-     c1a:	lea    r11,[rcx+r11*4]
-     c1e:	mov    rcx,QWORD PTR [rbp-0x78]
-     c22:	vmovups ymm5,YMMWORD PTR [r11]
-     c27:	vsubps ymm1,ymm5,ymm1
-     c2b:	vmulps ymm1,ymm1,YMMWORD PTR [rcx+rdx*4]
-     c30:	mov    edx,esi
-     c32:	and    edx,0xfffffff8
-     c35:	add    eax,edx
-     c37:	and    esi,0x7
-     c3a:	vmulps ymm1,ymm1,DWORD BCST [rip+0x0]        # c44 <gflow_attention_backward+0x5c4>
-			c40: R_X86_64_PC32	.LC29-0x4
-     c44:	vmovups YMMWORD PTR [r11],ymm1
-     c49:	je     d74 <gflow_attention_backward+0x6f4>
-     c4f:	movsxd rdx,eax
-     c52:	shl    rdx,0x2
-     c56:	lea    rsi,[rbx+rdx*1]
-     c5a:	vmovss xmm1,DWORD PTR [rsi]
-     c5e:	vsubss xmm1,xmm1,xmm0
-     c62:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1]
-     c67:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # c6f <gflow_attention_backward+0x5ef>
-			c6b: R_X86_64_PC32	.LC29-0x4
-     c6f:	vmovss DWORD PTR [rsi],xmm1
-     c73:	cmp    eax,r12d
-     c76:	jge    d74 <gflow_attention_backward+0x6f4>
-     c7c:	lea    r11,[rbx+rdx*1+0x4]
-     c81:	vmovss xmm1,DWORD PTR [r11]
-     c86:	vsubss xmm1,xmm1,xmm0
-     c8a:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0x4]
-     c90:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # c98 <gflow_attention_backward+0x618>
-			c94: R_X86_64_PC32	.LC29-0x4
-     c98:	vmovss DWORD PTR [r11],xmm1
-     c9d:	lea    r11d,[rax+0x2]
-     ca1:	cmp    r11d,r12d
-     ca4:	jg     d74 <gflow_attention_backward+0x6f4>
-     caa:	lea    r11,[rbx+rdx*1+0x8]
-     caf:	vmovss xmm1,DWORD PTR [r11]
-     cb4:	vsubss xmm1,xmm1,xmm0
-     cb8:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0x8]
-     cbe:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # cc6 <gflow_attention_backward+0x646>
-			cc2: R_X86_64_PC32	.LC29-0x4
-     cc6:	vmovss DWORD PTR [r11],xmm1
-     ccb:	lea    r11d,[rax+0x3]
-     ccf:	cmp    r11d,r12d
-     cd2:	jg     d74 <gflow_attention_backward+0x6f4>
-     cd8:	lea    r11,[rbx+rdx*1+0xc]
-     cdd:	vmovss xmm1,DWORD PTR [r11]
-     ce2:	vsubss xmm1,xmm1,xmm0
-     ce6:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0xc]
-     cec:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # cf4 <gflow_attention_backward+0x674>
-			cf0: R_X86_64_PC32	.LC29-0x4
-     cf4:	vmovss DWORD PTR [r11],xmm1
-     cf9:	lea    r11d,[rax+0x4]
-     cfd:	cmp    r11d,r12d
-     d00:	jg     d74 <gflow_attention_backward+0x6f4>
-     d02:	lea    r11,[rbx+rdx*1+0x10]
-     d07:	vmovss xmm1,DWORD PTR [r11]
-     d0c:	vsubss xmm1,xmm1,xmm0
-     d10:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0x10]
-     d16:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d1e <gflow_attention_backward+0x69e>
-			d1a: R_X86_64_PC32	.LC29-0x4
-     d1e:	vmovss DWORD PTR [r11],xmm1
-     d23:	lea    r11d,[rax+0x5]
-     d27:	cmp    r11d,r12d
-     d2a:	jg     d74 <gflow_attention_backward+0x6f4>
-     d2c:	lea    r11,[rbx+rdx*1+0x14]
-     d31:	add    eax,0x6
-     d34:	vmovss xmm1,DWORD PTR [r11]
-     d39:	vsubss xmm1,xmm1,xmm0
-     d3d:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0x14]
-     d43:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d4b <gflow_attention_backward+0x6cb>
-			d47: R_X86_64_PC32	.LC29-0x4
-     d4b:	vmovss DWORD PTR [r11],xmm1
-     d50:	cmp    eax,r12d
-     d53:	jg     d74 <gflow_attention_backward+0x6f4>
-     d55:	lea    rax,[rbx+rdx*1+0x18]
-     d5a:	vmovss xmm1,DWORD PTR [rax]
-     d5e:	vsubss xmm1,xmm1,xmm0
-     d62:	vmulss xmm1,xmm1,DWORD PTR [rdi+rdx*1+0x18]
-     d68:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d70 <gflow_attention_backward+0x6f0>
-			d6c: R_X86_64_PC32	.LC29-0x4
-     d70:	vmovss DWORD PTR [rax],xmm1
-     d74:	inc    r12
-     d77:	inc    r13d
-     d7a:	add    r15,0x40
-     d7e:	add    rbx,0x40
-     d82:	add    r14,0x10
-     d86:	cmp    QWORD PTR [rbp-0x88],r12
-     d8d:	je     1050 <gflow_attention_backward+0x9d0>
-     d93:	mov    eax,DWORD PTR [rbp-0x8c]
-     d99:	xor    esi,esi
-     d9b:	mov    rdi,r8
-     d9e:	sub    eax,r13d
-     da1:	lea    rdx,[rax*4+0x4]
-     da9:	vzeroupper
-     dac:	call   db1 <gflow_attention_backward+0x731>
-			dad: R_X86_64_PLT32	memset-0x4
-     db1:	mov    r8,rax
-     db4:	add    r8,0x44
-     db8:	jmp    8fd <gflow_attention_backward+0x27d>
-     dbd:	jne    fad <gflow_attention_backward+0x92d>
-     dc3:	vmovss xmm6,DWORD PTR [rip+0x0]        # dcb <gflow_attention_backward+0x74b>
-			dc7: R_X86_64_PC32	.LC29-0x4
-     dcb:	mov    rax,QWORD PTR [rbp-0x88]
-     dd2:	xor    ecx,ecx
-     dd4:	vxorps xmm5,xmm5,xmm5
-     dd8:	vxorps xmm4,xmm4,xmm4
-     ddc:	vmovd  xmm13,r13d
-     de1:	vmovq  xmm14,rdi
-     de6:	mov    rsi,rcx
-     de9:	vmovq  xmm11,r12
-     dee:	lea    r15,[rax*4+0x4]
-     df6:	xor    eax,eax
-     df8:	vmovq  xmm12,rax
-     dfd:	mov    rax,rdi
-     e00:	lea    r8,[rbx+rsi*1]
-     e04:	vmovq  rdi,xmm11
-     e09:	mov    ecx,0x4
-     e0e:	mov    r11,rsi
-     e11:	lea    r13,[rdi+0x1000]
-     e18:	mov    r10,r8
-     e1b:	mov    rdi,rsi
-     e1e:	mov    r8,rax
-     e21:	mov    rsi,rcx
-     e24:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-     e2f:	nop
-     e30:	lea    r9,[r13+r11*1+0x0]
-     e35:	mov    rcx,rdi
-     e38:	mov    rax,r8
-     e3b:	xor    edx,edx
-     e3d:	vxorps xmm7,xmm7,xmm7
-     e41:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-     e4c:	nop    DWORD PTR [rax+0x0]
-     e50:	vmovups xmm0,XMMWORD PTR [rbx+r11*1]
-     e56:	add    rax,0x40
-     e5a:	vfmadd132ps xmm0,xmm5,XMMWORD PTR [r12+rcx*1+0x800]
-     e64:	vaddss xmm1,xmm0,xmm4
-     e68:	vshufps xmm2,xmm0,xmm0,0x55
-     e6d:	vaddss xmm2,xmm2,xmm1
-     e71:	vunpckhps xmm1,xmm0,xmm0
-     e75:	vshufps xmm0,xmm0,xmm0,0xff
-     e7a:	vaddss xmm1,xmm1,xmm2
-     e7e:	vaddss xmm0,xmm0,xmm1
-     e82:	vmovss DWORD PTR [rbx+rdx*1+0x1000],xmm0
-     e8b:	vmovss xmm1,DWORD PTR [r9+rdx*1]
-     e91:	vmovss xmm2,DWORD PTR [rax-0x40]
-     e96:	vfmadd231ss xmm7,xmm1,xmm0
-     e9b:	vfmadd132ss xmm1,xmm2,DWORD PTR [r10]
-     ea0:	vmovss DWORD PTR [rax-0x40],xmm1
-     ea5:	vmovss xmm0,DWORD PTR [r9+rdx*1]
-     eab:	vmovq  xmm2,QWORD PTR [rbx+r11*1+0x4]
-     eb2:	vmovq  xmm1,QWORD PTR [rbx+rcx*1+0xc04]
-     ebb:	vmovsldup xmm0,xmm0
-     ebf:	vfmadd132ps xmm0,xmm1,xmm2
-     ec4:	vmovlps QWORD PTR [rbx+rcx*1+0xc04],xmm0
-     ecd:	vmovss xmm0,DWORD PTR [r9+rdx*1]
-     ed3:	vmovss xmm2,DWORD PTR [rax-0x34]
-     ed8:	add    rdx,0x4
-     edc:	vfmadd132ss xmm0,xmm2,DWORD PTR [r10+0xc]
-     ee2:	add    rcx,0x40
-     ee6:	vmovss DWORD PTR [rax-0x34],xmm0
-     eeb:	cmp    rsi,rdx
-     eee:	jne    e50 <gflow_attention_backward+0x7d0>
-     ef4:	mov    rdx,rdi
-     ef7:	xor    eax,eax
-     ef9:	vmovss xmm0,DWORD PTR [rbx+rax*1+0x1000]
-     f02:	vmovups xmm1,XMMWORD PTR [r12+rdx*1+0x400]
-     f0c:	vsubss xmm0,xmm0,xmm7
-     f10:	vmulss xmm0,xmm0,DWORD PTR [r9+rax*1]
-     f16:	add    rax,0x4
-     f1a:	vmulss xmm0,xmm0,xmm6
-     f1e:	vbroadcastss xmm0,xmm0
-     f23:	vfmadd213ps xmm1,xmm0,XMMWORD PTR [rbx+r11*1+0x400]
-     f2d:	vmovups XMMWORD PTR [rbx+r11*1+0x400],xmm1
-     f37:	vmovups xmm2,XMMWORD PTR [rbx+rdx*1+0x800]
-     f40:	vfmadd132ps xmm0,xmm2,XMMWORD PTR [r12+r11*1]
-     f46:	vmovups XMMWORD PTR [rbx+rdx*1+0x800],xmm0
-     f4f:	add    rdx,0x40
-     f53:	cmp    rsi,rax
-     f56:	jne    ef9 <gflow_attention_backward+0x879>
-     f58:	add    rsi,0x4
-     f5c:	add    r10,0x40
-     f60:	add    r11,0x40
-     f64:	cmp    rsi,r15
-     f67:	jne    e30 <gflow_attention_backward+0x7b0>
-     f6d:	mov    rsi,rdi
-     f70:	vmovq  rcx,xmm12
-     f75:	vmovq  rdi,xmm11
-     f7a:	mov    rax,r8
-     f7d:	inc    rcx
-     f80:	add    rdi,0x3f0
-     f87:	add    rsi,0x10
-     f8b:	add    rax,0x10
-     f8f:	vmovq  xmm12,rcx
-     f94:	vmovq  xmm11,rdi
-     f99:	cmp    rcx,0x4
-     f9d:	jne    e00 <gflow_attention_backward+0x780>
-     fa3:	vmovd  r13d,xmm13
-     fa8:	vmovq  rdi,xmm14
-     fad:	mov    r15,QWORD PTR [rbp-0xe0]
-     fb4:	mov    rbx,QWORD PTR [rbp-0xe8]
-     fbb:	mov    r9d,r13d
-     fbe:	mov    rcx,rdi
-     fc1:	mov    r8,QWORD PTR [rbp-0xd8]
-     fc8:	mov    rdx,QWORD PTR [rbp-0xd0]
-     fcf:	lea    rax,[r15+0x800]
-     fd6:	lea    rsi,[rbx+0x800]
-     fdd:	mov    rdi,rax
-     fe0:	call   fe5 <gflow_attention_backward+0x965>
-			fe1: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
-     fe5:	mov    r9d,DWORD PTR [r14]
-     fe8:	lea    rsi,[rbx+0x400]
-     fef:	lea    rdi,[r15+0x400]
-     ff6:	mov    r8,QWORD PTR [rbp-0xd8]
-     ffd:	mov    rcx,QWORD PTR [rbp-0xf0]
-    1004:	mov    rdx,QWORD PTR [rbp-0xd0]
-    100b:	call   1010 <gflow_attention_backward+0x990>
-			100c: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
-    1010:	mov    r9d,DWORD PTR [r14]
-    1013:	mov    rsi,rbx
-    1016:	mov    rdi,r15
-    1019:	mov    r8,QWORD PTR [rbp-0xd8]
-    1020:	mov    rcx,QWORD PTR [rbp-0xf8]
-    1027:	mov    rdx,QWORD PTR [rbp-0xd0]
-    102e:	lea    rsp,[rbp-0x28]
-    1032:	pop    rbx
-    1033:	pop    r12
-    1035:	pop    r13
-    1037:	pop    r14
-    1039:	pop    r15
-    103b:	pop    rbp
-    103c:	lea    rsp,[r13-0x10]
-    1040:	pop    r13
-    1042:	jmp    1047 <gflow_attention_backward+0x9c7>
-			1043: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
-    1047:	xor    edx,edx
-    1049:	xor    eax,eax
-    104b:	jmp    bec <gflow_attention_backward+0x56c>
-    1050:	sub    rsp,0x8
-    1054:	mov    r13d,DWORD PTR [rbp-0x8c]
-    105b:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1063 <gflow_attention_backward+0x9e3>
-			105f: R_X86_64_PC32	.LC1-0x4
-    1063:	xor    esi,esi
-    1065:	push   0x10
-    1067:	mov    rbx,QWORD PTR [rbp-0xb0]
-    106e:	xor    edi,edi
-    1070:	mov    ecx,0x4
-    1075:	mov    r8d,r13d
-    1078:	mov    edx,r13d
-    107b:	lea    rax,[rbx+0x400]
-    1082:	push   rax
-    1083:	push   0x10
-    1085:	mov    r15,QWORD PTR [rbp-0xc8]
-    108c:	lea    rax,[r15-0x400]
-    1093:	push   rax
-    1094:	push   0x10
-    1096:	mov    r9,QWORD PTR [rbp-0xa8]
-    109d:	vzeroupper
-    10a0:	add    r15,0x10
-    10a4:	call   10a9 <gflow_attention_backward+0xa29>
-			10a5: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
-    10a9:	add    rsp,0x28
-    10ad:	lea    rax,[rbx+0x800]
-    10b4:	vmovss xmm0,DWORD PTR [rip+0x0]        # 10bc <gflow_attention_backward+0xa3c>
-			10b8: R_X86_64_PC32	.LC1-0x4
-    10bc:	push   0x10
-    10be:	push   rax
-    10bf:	push   0x10
-    10c1:	mov    r8d,r13d
-    10c4:	mov    r14,QWORD PTR [rbp-0xb8]
-    10cb:	mov    rax,QWORD PTR [rbp-0x78]
-    10cf:	mov    ecx,0x4
-    10d4:	mov    edx,r13d
-    10d7:	xor    esi,esi
-    10d9:	mov    edi,0x1
-    10de:	add    rbx,0x10
-    10e2:	add    rax,r14
-    10e5:	add    r14,0x10
-    10e9:	push   rax
-    10ea:	push   0x10
-    10ec:	mov    r9,QWORD PTR [rbp-0xa8]
-    10f3:	call   10f8 <gflow_attention_backward+0xa78>
-			10f4: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
-    10f8:	add    QWORD PTR [rbp-0xc0],0x400
-    1103:	mov    QWORD PTR [rbp-0xb0],rbx
-    110a:	mov    QWORD PTR [rbp-0xc8],r15
-    1111:	mov    QWORD PTR [rbp-0xb8],r14
-    1118:	add    rsp,0x30
-    111c:	cmp    r14,0x40
-    1120:	jne    82a <gflow_attention_backward+0x1aa>
-    1126:	mov    r14,QWORD PTR [rbp-0x110]
-    112d:	mov    rdi,QWORD PTR [rbp-0x108]
-    1134:	mov    r13d,DWORD PTR [r14]
-    1137:	jmp    fad <gflow_attention_backward+0x92d>
-    113c:	xor    r11d,r11d
-    113f:	jmp    972 <gflow_attention_backward+0x2f2>
+     690:	mov    rbp,rsp
+     693:	push   r15
+     695:	push   r14
+     697:	push   r13
+     699:	push   r12
+     69b:	push   rbx
+     69c:	mov    r15,rcx
+     69f:	mov    rcx,rdi
+     6a2:	sub    rsp,0x148
+     6a9:	mov    QWORD PTR [rbp-0xe0],rdi
+     6b0:	mov    rdi,QWORD PTR [rdi+0x20]
+     6b4:	lea    rax,[r15+0x2000]
+     6bb:	mov    QWORD PTR [rbp-0x108],rdx
+     6c2:	mov    rbx,rsi
+     6c5:	mov    r12,QWORD PTR [r13+0x0]
+     6c9:	mov    r14,r8
+     6cc:	mov    r13,QWORD PTR [r13+0x8]
+     6d0:	test   rdi,rdi
+     6d3:	cmovne rax,rdi
+     6d7:	xor    esi,esi
+     6d9:	mov    rdi,rax
+     6dc:	mov    QWORD PTR [rbp-0x78],rax
+     6e0:	mov    eax,DWORD PTR [rcx]
+     6e2:	mov    edx,eax
+     6e4:	mov    DWORD PTR [rbp-0x80],eax
+     6e7:	shl    edx,0x4
+     6ea:	movsxd rdx,edx
+     6ed:	shl    rdx,0x2
+     6f1:	call   6f6 <gflow_attention_backward+0x76>
+			6f2: R_X86_64_PLT32	memset-0x4
+     6f6:	mov    rcx,QWORD PTR [rbp-0xe0]
+     6fd:	lea    rdx,[r15+0xc00]
+     704:	lea    rdi,[rbx+0xc00]
+     70b:	mov    rax,QWORD PTR [rbp-0x108]
+     712:	mov    r8,QWORD PTR [rbp-0x78]
+     716:	mov    r9d,DWORD PTR [rcx]
+     719:	mov    rcx,r12
+     71c:	lea    rsi,[rax+0xc00]
+     723:	call   728 <gflow_attention_backward+0xa8>
+			724: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
+     728:	mov    r12,QWORD PTR [rbp-0xe0]
+     72f:	xor    esi,esi
+     731:	mov    rax,QWORD PTR [rbp-0x78]
+     735:	mov    ecx,DWORD PTR [r12]
+     739:	lea    rdi,[rax+0x400]
+     740:	mov    QWORD PTR [rbp-0x120],rdi
+     747:	mov    edx,ecx
+     749:	mov    DWORD PTR [rbp-0x80],ecx
+     74c:	shl    edx,0x4
+     74f:	movsxd rdx,edx
+     752:	shl    rdx,0x2
+     756:	call   75b <gflow_attention_backward+0xdb>
+			757: R_X86_64_PLT32	memset-0x4
+     75b:	mov    ecx,DWORD PTR [r12]
+     75f:	xor    esi,esi
+     761:	mov    rax,QWORD PTR [rbp-0x78]
+     765:	mov    edx,ecx
+     767:	mov    DWORD PTR [rbp-0x80],ecx
+     76a:	shl    edx,0x4
+     76d:	lea    rdi,[rax+0x800]
+     774:	movsxd rdx,edx
+     777:	mov    QWORD PTR [rbp-0x118],rdi
+     77e:	shl    rdx,0x2
+     782:	call   787 <gflow_attention_backward+0x107>
+			783: R_X86_64_PLT32	memset-0x4
+     787:	mov    edi,DWORD PTR [r12]
+     78b:	xor    esi,esi
+     78d:	mov    rax,QWORD PTR [rbp-0x78]
+     791:	mov    edx,edi
+     793:	mov    DWORD PTR [rbp-0x80],edi
+     796:	shl    edx,0x4
+     799:	lea    r10,[rax+0xc00]
+     7a0:	movsxd rdx,edx
+     7a3:	mov    rdi,r10
+     7a6:	shl    rdx,0x2
+     7aa:	call   7af <gflow_attention_backward+0x12f>
+			7ab: R_X86_64_PLT32	memset-0x4
+     7af:	mov    r10,rax
+     7b2:	movsxd rax,DWORD PTR [r12]
+     7b6:	mov    r11,rax
+     7b9:	cmp    eax,0x1
+     7bc:	jle    e28 <gflow_attention_backward+0x7a8>
+     7c2:	mov    rdx,rax
+     7c5:	mov    rcx,QWORD PTR [rip+0x0]        # 7cc <gflow_attention_backward+0x14c>
+			7c8: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
+     7cc:	imul   rdx,rax
+     7d0:	shl    rdx,0x2
+     7d4:	cmp    rdx,QWORD PTR [rcx]
+     7d7:	jl     e2e <gflow_attention_backward+0x7ae>
+     7dd:	mov    rax,QWORD PTR [rbp-0x78]
+     7e1:	xor    edi,edi
+     7e3:	mov    QWORD PTR [rbp-0x140],r13
+     7ea:	lea    rsi,[r15+0x1000]
+     7f1:	mov    QWORD PTR [rbp-0x100],0x0
+     7fc:	mov    DWORD PTR [rbp-0xac],r11d
+     803:	mov    QWORD PTR [rbp-0x128],r10
+     80a:	mov    r13,rdi
+     80d:	mov    QWORD PTR [rbp-0xf8],r15
+     814:	mov    QWORD PTR [rbp-0x130],rbx
+     81b:	mov    QWORD PTR [rbp-0x80],r15
+     81f:	mov    QWORD PTR [rbp-0x138],r14
+     826:	add    rax,0x1000
+     82c:	mov    QWORD PTR [rbp-0x110],rax
+     833:	mov    rax,QWORD PTR [rbp-0xf8]
+     83a:	mov    QWORD PTR [rbp-0x98],rsi
+     841:	mov    QWORD PTR [rbp-0xc0],rsi
+     848:	mov    QWORD PTR [rbp-0x150],r13
+     84f:	mov    QWORD PTR [rbp-0x158],rsi
+     856:	lea    rbx,[rax+0x800]
+     85d:	add    rax,0x400
+     863:	mov    QWORD PTR [rbp-0xe8],rbx
+     86a:	mov    QWORD PTR [rbp-0xf0],rax
+     871:	mov    rbx,QWORD PTR [rbp-0x100]
+     878:	mov    rax,QWORD PTR [rbp-0x78]
+     87c:	lea    r10,[rbx+rax*1]
+     880:	mov    QWORD PTR [rbp-0xb8],rax
+     887:	mov    rax,r13
+     88a:	shl    rax,0x6
+     88e:	mov    QWORD PTR [rbp-0xa8],r10
+     895:	mov    QWORD PTR [rbp-0x148],r10
+     89c:	mov    QWORD PTR [rbp-0xc8],rax
+     8a3:	xor    eax,eax
+     8a5:	mov    edi,DWORD PTR [rbp-0xac]
+     8ab:	lea    ebx,[rax+0x20]
+     8ae:	mov    DWORD PTR [rbp-0xd4],eax
+     8b4:	mov    QWORD PTR [rbp-0x90],rax
+     8bb:	vxorps xmm0,xmm0,xmm0
+     8bf:	mov    r8d,0x4
+     8c5:	mov    esi,0x1
+     8ca:	cmp    ebx,edi
+     8cc:	cmovg  ebx,edi
+     8cf:	sub    rsp,0x8
+     8d3:	xor    edi,edi
+     8d5:	mov    edx,ebx
+     8d7:	mov    ecx,ebx
+     8d9:	sub    edx,eax
+     8db:	mov    rax,QWORD PTR [rbp-0xb8]
+     8e2:	mov    DWORD PTR [rbp-0xb0],edx
+     8e8:	add    rax,0x1000
+     8ee:	mov    QWORD PTR [rbp-0x88],rax
+     8f5:	push   0x10
+     8f7:	push   rax
+     8f8:	push   0x10
+     8fa:	push   QWORD PTR [rbp-0xe8]
+     900:	push   0x10
+     902:	mov    r9,QWORD PTR [rbp-0xa8]
+     909:	call   90e <gflow_attention_backward+0x28e>
+			90a: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+     90e:	mov    rax,QWORD PTR [rbp-0x90]
+     915:	add    rsp,0x30
+     919:	cmp    ebx,eax
+     91b:	jle    10c0 <gflow_attention_backward+0xa40>
+     921:	mov    r13,QWORD PTR [rbp-0xc8]
+     928:	mov    r14,QWORD PTR [rbp-0xc0]
+     92f:	mov    r12,rax
+     932:	xor    r15d,r15d
+     935:	mov    rdi,QWORD PTR [rbp-0x78]
+     939:	shl    r12,0x4
+     93d:	mov    edx,eax
+     93f:	mov    DWORD PTR [rbp-0x90],ebx
+     945:	shl    edx,0x4
+     948:	mov    QWORD PTR [rbp-0xd0],rax
+     94f:	lea    rdx,[rax+rdx*1+0x401]
+     957:	mov    rbx,r13
+     95a:	mov    r13,r12
+     95d:	mov    r12,r15
+     960:	mov    r15,r14
+     963:	mov    r14d,DWORD PTR [rbp-0xd4]
+     96a:	lea    rcx,[rdi+rdx*4]
+     96e:	lea    rdi,[rbp-0x70]
+     972:	mov    QWORD PTR [rbp-0xa0],rdi
+     979:	mov    r9,rcx
+     97c:	nop    DWORD PTR [rax+0x0]
+     980:	mov    rax,QWORD PTR [rbp-0x98]
+     987:	vpxor  xmm0,xmm0,xmm0
+     98b:	lea    rcx,[rax+r12*1]
+     98f:	mov    rax,QWORD PTR [rbp-0x88]
+     996:	lea    rdi,[rax+r12*1]
+     99a:	mov    rax,QWORD PTR [rbp-0xa0]
+     9a1:	vmovdqa64 ZMMWORD PTR [rax],zmm0
+     9a7:	lea    eax,[r14+0x1]
+     9ab:	cmp    r14d,0xe
+     9af:	jle    12d0 <gflow_attention_backward+0xc50>
+     9b5:	mov    edx,eax
+     9b7:	xor    esi,esi
+     9b9:	vxorps xmm0,xmm0,xmm0
+     9bd:	shr    edx,0x4
+     9c0:	shl    rdx,0x6
+     9c4:	vmovups zmm5,ZMMWORD PTR [r15+rsi*1]
+     9cb:	vfmadd231ps zmm0,zmm5,ZMMWORD PTR [rdi+rsi*1]
+     9d2:	add    rsi,0x40
+     9d6:	vmovaps ZMMWORD PTR [rbp-0x70],zmm0
+     9e0:	cmp    rsi,rdx
+     9e3:	jne    9c4 <gflow_attention_backward+0x344>
+     9e5:	mov    esi,eax
+     9e7:	and    esi,0xfffffff0
+     9ea:	test   al,0xf
+     9ec:	je     bad <gflow_attention_backward+0x52d>
+     9f2:	movsxd rdx,esi
+     9f5:	vmovss xmm4,DWORD PTR [rbp-0x70]
+     9fa:	vmovss xmm0,DWORD PTR [rdi+rdx*4]
+     9ff:	lea    r8,[rdx*4+0x0]
+     a07:	vfmadd132ss xmm0,xmm4,DWORD PTR [rcx+rdx*4]
+     a0d:	vmovss DWORD PTR [rbp-0x70],xmm0
+     a12:	cmp    r14d,esi
+     a15:	jle    bad <gflow_attention_backward+0x52d>
+     a1b:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x4]
+     a22:	lea    edx,[rsi+0x2]
+     a25:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x4]
+     a2c:	vmovss DWORD PTR [rbp-0x70],xmm0
+     a31:	cmp    r14d,edx
+     a34:	jl     bad <gflow_attention_backward+0x52d>
+     a3a:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x8]
+     a41:	lea    edx,[rsi+0x3]
+     a44:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x8]
+     a4b:	vmovss DWORD PTR [rbp-0x70],xmm0
+     a50:	cmp    r14d,edx
+     a53:	jl     bad <gflow_attention_backward+0x52d>
+     a59:	vmovss xmm5,DWORD PTR [rdi+r8*1+0xc]
+     a60:	lea    edx,[rsi+0x4]
+     a63:	vfmadd231ss xmm0,xmm5,DWORD PTR [rcx+r8*1+0xc]
+     a6a:	vmovss DWORD PTR [rbp-0x70],xmm0
+     a6f:	cmp    r14d,edx
+     a72:	jl     bad <gflow_attention_backward+0x52d>
+     a78:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x10]
+     a7f:	lea    edx,[rsi+0x5]
+     a82:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x10]
+     a89:	vmovss DWORD PTR [rbp-0x70],xmm0
+     a8e:	cmp    r14d,edx
+     a91:	jl     bad <gflow_attention_backward+0x52d>
+     a97:	vmovss xmm5,DWORD PTR [rdi+r8*1+0x14]
+     a9e:	lea    edx,[rsi+0x6]
+     aa1:	vfmadd231ss xmm0,xmm5,DWORD PTR [rcx+r8*1+0x14]
+     aa8:	vmovss DWORD PTR [rbp-0x70],xmm0
+     aad:	cmp    r14d,edx
+     ab0:	jl     bad <gflow_attention_backward+0x52d>
+     ab6:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x18]
+     abd:	lea    edx,[rsi+0x7]
+     ac0:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x18]
+     ac7:	vmovss DWORD PTR [rbp-0x70],xmm0
+     acc:	cmp    r14d,edx
+     acf:	jl     bad <gflow_attention_backward+0x52d>
+     ad5:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x1c]
+     adc:	lea    edx,[rsi+0x8]
+     adf:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x1c]
+     ae6:	vmovss DWORD PTR [rbp-0x70],xmm0
+     aeb:	cmp    r14d,edx
+     aee:	jl     bad <gflow_attention_backward+0x52d>
+     af4:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x20]
+     afb:	lea    edx,[rsi+0x9]
+     afe:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x20]
+     b05:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b0a:	cmp    r14d,edx
+     b0d:	jl     bad <gflow_attention_backward+0x52d>
+     b13:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x24]
+     b1a:	lea    edx,[rsi+0xa]
+     b1d:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x24]
+     b24:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b29:	cmp    r14d,edx
+     b2c:	jl     bad <gflow_attention_backward+0x52d>
+     b2e:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x28]
+     b35:	lea    edx,[rsi+0xb]
+     b38:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x28]
+     b3f:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b44:	cmp    r14d,edx
+     b47:	jl     bad <gflow_attention_backward+0x52d>
+     b49:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x2c]
+     b50:	lea    edx,[rsi+0xc]
+     b53:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x2c]
+     b5a:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b5f:	cmp    r14d,edx
+     b62:	jl     bad <gflow_attention_backward+0x52d>
+     b64:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x30]
+     b6b:	lea    edx,[rsi+0xd]
+     b6e:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x30]
+     b75:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b7a:	cmp    r14d,edx
+     b7d:	jl     bad <gflow_attention_backward+0x52d>
+     b7f:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x34]
+     b86:	add    esi,0xe
+     b89:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x34]
+     b90:	vmovss DWORD PTR [rbp-0x70],xmm0
+     b95:	cmp    r14d,esi
+     b98:	jl     bad <gflow_attention_backward+0x52d>
+     b9a:	vmovss xmm5,DWORD PTR [rcx+r8*1+0x38]
+     ba1:	vfmadd231ss xmm0,xmm5,DWORD PTR [rdi+r8*1+0x38]
+     ba8:	vmovss DWORD PTR [rbp-0x70],xmm0
+     bad:	vxorps xmm0,xmm0,xmm0
+     bb1:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x70]
+     bb6:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x6c]
+     bbb:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x68]
+     bc0:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x64]
+     bc5:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x60]
+     bca:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x5c]
+     bcf:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x58]
+     bd4:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x54]
+     bd9:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x50]
+     bde:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x4c]
+     be3:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x48]
+     be8:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x44]
+     bed:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x40]
+     bf2:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x3c]
+     bf7:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x38]
+     bfc:	vaddss xmm0,xmm0,DWORD PTR [rbp-0x34]
+     c01:	cmp    r14d,0xe
+     c05:	jle    10aa <gflow_attention_backward+0xa2a>
+     c0b:	vbroadcastss zmm4,DWORD PTR [rip+0x0]        # c15 <gflow_attention_backward+0x595>
+			c11: R_X86_64_PC32	.LC29-0x4
+     c15:	mov    esi,eax
+     c17:	vbroadcastss zmm5,xmm0
+     c1d:	xor    edx,edx
+     c1f:	shr    esi,0x4
+     c22:	shl    rsi,0x6
+     c26:	vmovups zmm6,ZMMWORD PTR [rdi+rdx*1]
+     c2d:	vsubps zmm1,zmm6,zmm5
+     c33:	vmulps zmm1,zmm1,ZMMWORD PTR [r15+rdx*1]
+     c3a:	vmulps zmm1,zmm1,zmm4
+     c40:	vmovups ZMMWORD PTR [rdi+rdx*1],zmm1
+     c47:	add    rdx,0x40
+     c4b:	cmp    rdx,rsi
+     c4e:	jne    c26 <gflow_attention_backward+0x5a6>
+     c50:	mov    edx,eax
+     c52:	and    edx,0xfffffff0
+     c55:	mov    r8d,edx
+     c58:	test   al,0xf
+     c5a:	je     de0 <gflow_attention_backward+0x760>
+     c60:	mov    r10d,r14d
+     c63:	sub    r10d,edx
+     c66:	lea    esi,[r10+0x1]
+     c6a:	cmp    r10d,0x6
+     c6e:	jbe    cc0 <gflow_attention_backward+0x640>
+     c70:	mov    r11,QWORD PTR [rbp-0x78]
+     c74:	lea    r10,[rdx+r13*1+0x400]
+     c7c:	vbroadcastss ymm1,xmm0
+     c81:	lea    rdx,[rdx+rbx*1+0x400]
+     c89:	lea    r10,[r11+r10*4]
+     c8d:	mov    r11,QWORD PTR [rbp-0x80]
+     c91:	vmovups ymm6,YMMWORD PTR [r10]
+     c96:	vsubps ymm1,ymm6,ymm1
+     c9a:	vmulps ymm1,ymm1,YMMWORD PTR [r11+rdx*4]
+     ca0:	mov    edx,esi
+     ca2:	and    edx,0xfffffff8
+     ca5:	add    r8d,edx
+     ca8:	and    esi,0x7
+     cab:	vmulps ymm1,ymm1,DWORD BCST [rip+0x0]        # cb5 <gflow_attention_backward+0x635>
+			cb1: R_X86_64_PC32	.LC29-0x4
+     cb5:	vmovups YMMWORD PTR [r10],ymm1
+     cba:	je     de0 <gflow_attention_backward+0x760>
+     cc0:	movsxd rdx,r8d
+     cc3:	shl    rdx,0x2
+     cc7:	lea    rsi,[rdi+rdx*1]
+     ccb:	vmovss xmm1,DWORD PTR [rsi]
+     ccf:	vsubss xmm1,xmm1,xmm0
+     cd3:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1]
+     cd8:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # ce0 <gflow_attention_backward+0x660>
+			cdc: R_X86_64_PC32	.LC29-0x4
+     ce0:	vmovss DWORD PTR [rsi],xmm1
+     ce4:	cmp    r14d,r8d
+     ce7:	jle    de0 <gflow_attention_backward+0x760>
+     ced:	lea    rsi,[rdi+rdx*1+0x4]
+     cf2:	vmovss xmm1,DWORD PTR [rsi]
+     cf6:	vsubss xmm1,xmm1,xmm0
+     cfa:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1+0x4]
+     d00:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d08 <gflow_attention_backward+0x688>
+			d04: R_X86_64_PC32	.LC29-0x4
+     d08:	vmovss DWORD PTR [rsi],xmm1
+     d0c:	lea    esi,[r8+0x2]
+     d10:	cmp    r14d,esi
+     d13:	jl     de0 <gflow_attention_backward+0x760>
+     d19:	lea    rsi,[rdi+rdx*1+0x8]
+     d1e:	vmovss xmm1,DWORD PTR [rsi]
+     d22:	vsubss xmm1,xmm1,xmm0
+     d26:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1+0x8]
+     d2c:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d34 <gflow_attention_backward+0x6b4>
+			d30: R_X86_64_PC32	.LC29-0x4
+     d34:	vmovss DWORD PTR [rsi],xmm1
+     d38:	lea    esi,[r8+0x3]
+     d3c:	cmp    r14d,esi
+     d3f:	jl     de0 <gflow_attention_backward+0x760>
+     d45:	lea    rsi,[rdi+rdx*1+0xc]
+     d4a:	vmovss xmm1,DWORD PTR [rsi]
+     d4e:	vsubss xmm1,xmm1,xmm0
+     d52:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1+0xc]
+     d58:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d60 <gflow_attention_backward+0x6e0>
+			d5c: R_X86_64_PC32	.LC29-0x4
+     d60:	vmovss DWORD PTR [rsi],xmm1
+     d64:	lea    esi,[r8+0x4]
+     d68:	cmp    r14d,esi
+     d6b:	jl     de0 <gflow_attention_backward+0x760>
+     d6d:	lea    rsi,[rdi+rdx*1+0x10]
+     d72:	vmovss xmm1,DWORD PTR [rsi]
+     d76:	vsubss xmm1,xmm1,xmm0
+     d7a:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1+0x10]
+     d80:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # d88 <gflow_attention_backward+0x708>
+			d84: R_X86_64_PC32	.LC29-0x4
+     d88:	vmovss DWORD PTR [rsi],xmm1
+     d8c:	lea    esi,[r8+0x5]
+     d90:	cmp    r14d,esi
+     d93:	jl     de0 <gflow_attention_backward+0x760>
+     d95:	lea    rsi,[rdi+rdx*1+0x14]
+     d9a:	vmovss xmm1,DWORD PTR [rsi]
+     d9e:	vsubss xmm1,xmm1,xmm0
+     da2:	vmulss xmm1,xmm1,DWORD PTR [rcx+rdx*1+0x14]
+     da8:	vmulss xmm1,xmm1,DWORD PTR [rip+0x0]        # db0 <gflow_attention_backward+0x730>
+			dac: R_X86_64_PC32	.LC29-0x4
+     db0:	vmovss DWORD PTR [rsi],xmm1
+     db4:	lea    esi,[r8+0x6]
+     db8:	cmp    esi,r14d
+     dbb:	jg     de0 <gflow_attention_backward+0x760>
+     dbd:	lea    rsi,[rdi+rdx*1+0x18]
+     dc2:	vmovss xmm1,DWORD PTR [rsi]
+     dc6:	vsubss xmm0,xmm1,xmm0
+     dca:	vmulss xmm0,xmm0,DWORD PTR [rcx+rdx*1+0x18]
+     dd0:	vmulss xmm0,xmm0,DWORD PTR [rip+0x0]        # dd8 <gflow_attention_backward+0x758>
+			dd4: R_X86_64_PC32	.LC29-0x4
+     dd8:	vmovss DWORD PTR [rsi],xmm0
+     ddc:	nop    DWORD PTR [rax+0x0]
+     de0:	mov    r14d,eax
+     de3:	mov    eax,DWORD PTR [rbp-0x90]
+     de9:	add    r15,0x40
+     ded:	add    rbx,0x10
+     df1:	add    r13,0x10
+     df5:	add    r12,0x40
+     df9:	cmp    eax,r14d
+     dfc:	je     10b4 <gflow_attention_backward+0xa34>
+     e02:	dec    eax
+     e04:	xor    esi,esi
+     e06:	mov    rdi,r9
+     e09:	sub    eax,r14d
+     e0c:	lea    rdx,[rax*4+0x4]
+     e14:	vzeroupper
+     e17:	call   e1c <gflow_attention_backward+0x79c>
+			e18: R_X86_64_PLT32	memset-0x4
+     e1c:	mov    r9,rax
+     e1f:	add    r9,0x44
+     e23:	jmp    980 <gflow_attention_backward+0x300>
+     e28:	jne    1029 <gflow_attention_backward+0x9a9>
+     e2e:	vmovss xmm6,DWORD PTR [rip+0x0]        # e36 <gflow_attention_backward+0x7b6>
+			e32: R_X86_64_PC32	.LC29-0x4
+     e36:	lea    rdi,[rax*4+0x4]
+     e3e:	xor    ecx,ecx
+     e40:	xor    eax,eax
+     e42:	mov    rdx,QWORD PTR [rbp-0x78]
+     e46:	vmovq  xmm13,rax
+     e4b:	mov    DWORD PTR [rbp-0x78],r11d
+     e4f:	mov    rax,rdi
+     e52:	vxorps xmm5,xmm5,xmm5
+     e56:	vxorps xmm4,xmm4,xmm4
+     e5a:	vmovq  xmm14,r10
+     e5f:	vmovq  xmm12,r15
+     e64:	mov    r11,r10
+     e67:	mov    rdi,rcx
+     e6a:	vmovq  xmm15,rbx
+     e6f:	vmovq  xmm16,r13
+     e75:	lea    rbx,[rdx+rdi*1]
+     e79:	mov    esi,0x4
+     e7e:	vmovq  rcx,xmm12
+     e83:	mov    r10,rdi
+     e86:	mov    r8,r11
+     e89:	lea    r13,[rcx+0x1000]
+     e90:	mov    r11,rdi
+     e93:	mov    r9,rax
+     e96:	mov    r12,rbx
+     e99:	mov    rdi,rsi
+     e9c:	nop    DWORD PTR [rax+0x0]
+     ea0:	lea    rbx,[r13+r10*1+0x0]
+     ea5:	mov    rsi,r11
+     ea8:	mov    rcx,r8
+     eab:	xor    eax,eax
+     ead:	vxorps xmm8,xmm8,xmm8
+     eb2:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+     ebd:	nop    DWORD PTR [rax]
+     ec0:	vmovups xmm0,XMMWORD PTR [rdx+r10*1]
+     ec6:	add    rcx,0x40
+     eca:	vfmadd132ps xmm0,xmm5,XMMWORD PTR [r15+rsi*1+0x800]
+     ed4:	vaddss xmm1,xmm0,xmm4
+     ed8:	vshufps xmm2,xmm0,xmm0,0x55
+     edd:	vaddss xmm2,xmm2,xmm1
+     ee1:	vunpckhps xmm1,xmm0,xmm0
+     ee5:	vshufps xmm0,xmm0,xmm0,0xff
+     eea:	vaddss xmm1,xmm1,xmm2
+     eee:	vaddss xmm0,xmm0,xmm1
+     ef2:	vmovss DWORD PTR [rdx+rax*1+0x1000],xmm0
+     efb:	vmovss xmm1,DWORD PTR [rbx+rax*1]
+     f00:	vmovss xmm2,DWORD PTR [rcx-0x40]
+     f05:	vfmadd231ss xmm8,xmm1,xmm0
+     f0a:	vfmadd132ss xmm1,xmm2,DWORD PTR [r12]
+     f10:	vmovss DWORD PTR [rcx-0x40],xmm1
+     f15:	vmovss xmm0,DWORD PTR [rbx+rax*1]
+     f1a:	vmovq  xmm2,QWORD PTR [rdx+r10*1+0x4]
+     f21:	vmovq  xmm1,QWORD PTR [rdx+rsi*1+0xc04]
+     f2a:	vmovsldup xmm0,xmm0
+     f2e:	vfmadd132ps xmm0,xmm1,xmm2
+     f33:	vmovlps QWORD PTR [rdx+rsi*1+0xc04],xmm0
+     f3c:	vmovss xmm0,DWORD PTR [rbx+rax*1]
+     f41:	vmovss xmm2,DWORD PTR [rcx-0x34]
+     f46:	add    rax,0x4
+     f4a:	vfmadd132ss xmm0,xmm2,DWORD PTR [r12+0xc]
+     f51:	add    rsi,0x40
+     f55:	vmovss DWORD PTR [rcx-0x34],xmm0
+     f5a:	cmp    rax,rdi
+     f5d:	jne    ec0 <gflow_attention_backward+0x840>
+     f63:	mov    rcx,r11
+     f66:	xor    eax,eax
+     f68:	vmovss xmm0,DWORD PTR [rdx+rax*1+0x1000]
+     f71:	vmovups xmm1,XMMWORD PTR [r15+rcx*1+0x400]
+     f7b:	vsubss xmm0,xmm0,xmm8
+     f80:	vmulss xmm0,xmm0,DWORD PTR [rbx+rax*1]
+     f85:	add    rax,0x4
+     f89:	vmulss xmm0,xmm0,xmm6
+     f8d:	vbroadcastss xmm0,xmm0
+     f92:	vfmadd213ps xmm1,xmm0,XMMWORD PTR [rdx+r10*1+0x400]
+     f9c:	vmovups XMMWORD PTR [rdx+r10*1+0x400],xmm1
+     fa6:	vmovups xmm2,XMMWORD PTR [rdx+rcx*1+0x800]
+     faf:	vfmadd132ps xmm0,xmm2,XMMWORD PTR [r15+r10*1]
+     fb5:	vmovups XMMWORD PTR [rdx+rcx*1+0x800],xmm0
+     fbe:	add    rcx,0x40
+     fc2:	cmp    rdi,rax
+     fc5:	jne    f68 <gflow_attention_backward+0x8e8>
+     fc7:	add    rdi,0x4
+     fcb:	add    r12,0x40
+     fcf:	add    r10,0x40
+     fd3:	cmp    r9,rdi
+     fd6:	jne    ea0 <gflow_attention_backward+0x820>
+     fdc:	vmovq  rbx,xmm13
+     fe1:	vmovq  rcx,xmm12
+     fe6:	mov    rdi,r11
+     fe9:	mov    r11,r8
+     fec:	inc    rbx
+     fef:	add    rcx,0x3f0
+     ff6:	mov    rax,r9
+     ff9:	add    rdi,0x10
+     ffd:	vmovq  xmm13,rbx
+    1002:	add    r11,0x10
+    1006:	vmovq  xmm12,rcx
+    100b:	cmp    rbx,0x4
+    100f:	jne    e75 <gflow_attention_backward+0x7f5>
+    1015:	mov    r11d,DWORD PTR [rbp-0x78]
+    1019:	vmovq  r10,xmm14
+    101e:	vmovq  rbx,xmm15
+    1023:	vmovq  r13,xmm16
+    1029:	mov    r15,QWORD PTR [rbp-0x108]
+    1030:	lea    rdi,[rbx+0x800]
+    1037:	mov    r9d,r11d
+    103a:	mov    r8,r13
+    103d:	mov    rcx,r10
+    1040:	mov    rdx,r14
+    1043:	lea    rsi,[r15+0x800]
+    104a:	call   104f <gflow_attention_backward+0x9cf>
+			104b: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
+    104f:	mov    r12,QWORD PTR [rbp-0xe0]
+    1056:	lea    rsi,[r15+0x400]
+    105d:	lea    rdi,[rbx+0x400]
+    1064:	mov    rcx,QWORD PTR [rbp-0x118]
+    106b:	mov    r8,r13
+    106e:	mov    rdx,r14
+    1071:	mov    r9d,DWORD PTR [r12]
+    1075:	call   107a <gflow_attention_backward+0x9fa>
+			1076: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
+    107a:	mov    r9d,DWORD PTR [r12]
+    107e:	mov    r8,r13
+    1081:	mov    rdi,rbx
+    1084:	mov    rcx,QWORD PTR [rbp-0x120]
+    108b:	lea    rsp,[rbp-0x28]
+    108f:	mov    rdx,r14
+    1092:	mov    rsi,r15
+    1095:	pop    rbx
+    1096:	pop    r12
+    1098:	pop    r13
+    109a:	pop    r14
+    109c:	pop    r15
+    109e:	pop    rbp
+    109f:	lea    rsp,[r13-0x10]
+    10a3:	pop    r13
+    10a5:	jmp    10aa <gflow_attention_backward+0xa2a>
+			10a6: R_X86_64_PLT32	void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)-0x4
+    10aa:	xor    edx,edx
+    10ac:	xor    r8d,r8d
+    10af:	jmp    c60 <gflow_attention_backward+0x5e0>
+    10b4:	mov    ebx,eax
+    10b6:	mov    rax,QWORD PTR [rbp-0xd0]
+    10bd:	vzeroupper
+    10c0:	sub    rsp,0x8
+    10c4:	mov    QWORD PTR [rbp-0x90],rax
+    10cb:	vmovss xmm0,DWORD PTR [rip+0x0]        # 10d3 <gflow_attention_backward+0xa53>
+			10cf: R_X86_64_PC32	.LC2-0x4
+    10d3:	mov    r8d,ebx
+    10d6:	push   0x10
+    10d8:	mov    ecx,0x4
+    10dd:	xor    esi,esi
+    10df:	xor    edi,edi
+    10e1:	mov    r15,QWORD PTR [rbp-0xa8]
+    10e8:	lea    rdx,[r15+0x400]
+    10ef:	add    r15,0x800
+    10f6:	push   rdx
+    10f7:	push   0x10
+    10f9:	push   QWORD PTR [rbp-0xf0]
+    10ff:	push   0x10
+    1101:	mov    r9,QWORD PTR [rbp-0x88]
+    1108:	mov    edx,DWORD PTR [rbp-0xb0]
+    110e:	call   1113 <gflow_attention_backward+0xa93>
+			110f: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+    1113:	mov    rax,QWORD PTR [rbp-0x90]
+    111a:	mov    QWORD PTR [rbp-0xa8],r15
+    1121:	add    rsp,0x30
+    1125:	add    QWORD PTR [rbp-0xb8],0x800
+    1130:	add    QWORD PTR [rbp-0xc0],0x800
+    113b:	add    QWORD PTR [rbp-0xc8],0x200
+    1146:	add    QWORD PTR [rbp-0x98],0x800
+    1151:	add    rax,0x20
+    1155:	cmp    DWORD PTR [rbp-0xac],eax
+    115b:	jg     8a5 <gflow_attention_backward+0x225>
+    1161:	mov    r13,QWORD PTR [rbp-0x150]
+    1168:	mov    rsi,QWORD PTR [rbp-0x158]
+    116f:	xor    r14d,r14d
+    1172:	mov    r10,QWORD PTR [rbp-0x148]
+    1179:	mov    rax,QWORD PTR [rbp-0x110]
+    1180:	mov    rbx,QWORD PTR [rbp-0xf8]
+    1187:	mov    QWORD PTR [rbp-0xa0],r13
+    118e:	mov    r13d,DWORD PTR [rbp-0xac]
+    1195:	mov    QWORD PTR [rbp-0xa8],rsi
+    119c:	mov    r12,rsi
+    119f:	mov    QWORD PTR [rbp-0x88],rax
+    11a6:	mov    r15,r10
+    11a9:	vmovss xmm0,DWORD PTR [rip+0x0]        # 11b1 <gflow_attention_backward+0xb31>
+			11ad: R_X86_64_PC32	.LC2-0x4
+    11b1:	mov    ecx,r14d
+    11b4:	add    r14d,0x20
+    11b8:	mov    r8d,r13d
+    11bb:	cmp    r13d,r14d
+    11be:	mov    edx,r14d
+    11c1:	mov    r9,r12
+    11c4:	mov    edi,0x1
+    11c9:	cmovle edx,r13d
+    11cd:	sub    rsp,0x8
+    11d1:	sub    r8d,ecx
+    11d4:	xor    esi,esi
+    11d6:	sub    edx,ecx
+    11d8:	lea    rcx,[r15+0xc00]
+    11df:	push   0x10
+    11e1:	add    r12,0x880
+    11e8:	push   rcx
+    11e9:	mov    ecx,0x4
+    11ee:	push   0x10
+    11f0:	push   r15
+    11f2:	push   0x10
+    11f4:	mov    DWORD PTR [rbp-0x98],r8d
+    11fb:	mov    DWORD PTR [rbp-0x90],edx
+    1201:	add    r15,0x800
+    1208:	call   120d <gflow_attention_backward+0xb8d>
+			1209: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+    120d:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1215 <gflow_attention_backward+0xb95>
+			1211: R_X86_64_PC32	.LC2-0x4
+    1215:	add    rsp,0x28
+    1219:	mov    ecx,0x4
+    121e:	push   0x10
+    1220:	push   r15
+    1222:	push   0x10
+    1224:	xor    esi,esi
+    1226:	push   rbx
+    1227:	push   0x10
+    1229:	mov    edi,0x1
+    122e:	add    rbx,0x800
+    1235:	mov    r9,QWORD PTR [rbp-0x88]
+    123c:	mov    r8d,DWORD PTR [rbp-0x98]
+    1243:	mov    edx,DWORD PTR [rbp-0x90]
+    1249:	call   124e <gflow_attention_backward+0xbce>
+			124a: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+    124e:	add    QWORD PTR [rbp-0x88],0x880
+    1259:	add    rsp,0x30
+    125d:	cmp    r13d,r14d
+    1260:	jg     11a9 <gflow_attention_backward+0xb29>
+    1266:	mov    r13,QWORD PTR [rbp-0xa0]
+    126d:	mov    rsi,QWORD PTR [rbp-0xa8]
+    1274:	add    QWORD PTR [rbp-0xf8],0x10
+    127c:	add    QWORD PTR [rbp-0x100],0x10
+    1284:	add    r13,0x4
+    1288:	add    rsi,0x400
+    128f:	cmp    r13,0x10
+    1293:	jne    833 <gflow_attention_backward+0x1b3>
+    1299:	mov    rax,QWORD PTR [rbp-0xe0]
+    12a0:	mov    r10,QWORD PTR [rbp-0x128]
+    12a7:	mov    rbx,QWORD PTR [rbp-0x130]
+    12ae:	mov    r14,QWORD PTR [rbp-0x138]
+    12b5:	mov    r13,QWORD PTR [rbp-0x140]
+    12bc:	mov    r11d,DWORD PTR [rax]
+    12bf:	jmp    1029 <gflow_attention_backward+0x9a9>
+    12c4:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+    12cf:	nop
+    12d0:	xor    esi,esi
+    12d2:	jmp    9f2 <gflow_attention_backward+0x372>
 
 0000000000000000 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)>:
    0:	lea    r10,[rsp+0x8]
    5:	and    rsp,0xffffffffffffffc0
    9:	movsxd rax,r9d
-   c:	vmovq  xmm5,rcx
+   c:	vmovq  xmm1,rdi
   11:	push   QWORD PTR [r10-0x8]
   15:	push   rbp
-  16:	vpinsrq xmm4,xmm5,rdx,0x1
-  1c:	vpinsrq xmm6,xmm5,r8,0x1
-  22:	mov    rbp,rsp
-  25:	push   r15
-  27:	push   r14
-  29:	mov    r14,rdi
-  2c:	mov    rdi,rax
-  2f:	push   r13
-  31:	push   r12
-  33:	push   r10
-  35:	shl    rdi,0x8
-  39:	push   rbx
-  3a:	mov    r15,rsi
-  3d:	mov    r12,rdx
-  40:	add    rsp,0xffffffffffffff80
-  44:	mov    rbx,rcx
-  47:	mov    r13,rax
-  4a:	vmovdqa XMMWORD PTR [rbp-0x70],xmm4
-  4f:	vmovdqa XMMWORD PTR [rbp-0x80],xmm6
-  54:	mov    QWORD PTR [rbp-0x60],rax
-  58:	mov    QWORD PTR [rbp-0x58],rdi
-  5c:	cmp    rax,0x1
-  60:	jle    204 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x204>
-  66:	mov    rax,QWORD PTR [rip+0x0]        # 6d <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x6d>
-			69: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
-  6d:	cmp    QWORD PTR [rax],rdi
-  70:	jg     170 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x170>
-  76:	lea    eax,[r13+0xff]
-  7d:	vpinsrq xmm0,xmm5,r14,0x1
-  83:	mov    DWORD PTR [rbp-0x50],0x100
-  8a:	mov    DWORD PTR [rbp-0x4c],r13d
-  8e:	sar    eax,0x8
-  91:	vmovdqu XMMWORD PTR [rbp-0x48],xmm0
-  96:	mov    QWORD PTR [rbp-0x38],r8
-  9a:	mov    DWORD PTR [rbp-0x60],eax
-  9d:	cmp    r13d,0x100
-  a4:	jg     220 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x220>
-  aa:	mov    rsi,rbx
-  ad:	mov    edx,r13d
-  b0:	mov    ecx,0x100
-  b5:	vmovss xmm7,DWORD PTR [rip+0x0]        # bd <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xbd>
-			b9: R_X86_64_PC32	.LC1-0x4
-  bd:	movsxd rax,DWORD PTR [rbp-0x60]
-  c1:	mov    QWORD PTR [rbp-0x70],rax
-  c5:	xor    eax,eax
-  c7:	vmovss DWORD PTR [rbp-0x58],xmm7
-  cc:	jmp    e0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xe0>
-  ce:	mov    edx,DWORD PTR [rbp-0x4c]
-  d1:	mov    ecx,DWORD PTR [rbp-0x50]
-  d4:	mov    r8,QWORD PTR [rbp-0x38]
-  d8:	mov    r14,QWORD PTR [rbp-0x40]
-  dc:	mov    rsi,QWORD PTR [rbp-0x48]
-  e0:	mov    r11d,eax
-  e3:	mov    r9,rax
-  e6:	mov    QWORD PTR [rbp-0x60],rax
-  ea:	shl    r11d,0x8
-  ee:	shl    r9,0xe
-  f2:	sub    edx,r11d
-  f5:	cmp    edx,ecx
-  f7:	cmovg  edx,ecx
-  fa:	sub    rsp,0x8
-  fe:	add    r8,r9
- 101:	mov    ecx,0x10
- 106:	push   0x10
- 108:	push   r8
- 10a:	push   0x10
- 10c:	add    r9,rsi
- 10f:	push   r14
- 111:	push   0x10
- 113:	mov    r8d,0x10
- 119:	xor    esi,esi
- 11b:	vmovss xmm0,DWORD PTR [rbp-0x58]
- 120:	xor    edi,edi
- 122:	call   127 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x127>
-			123: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
- 127:	mov    rax,QWORD PTR [rbp-0x60]
- 12b:	add    rsp,0x30
- 12f:	inc    rax
- 132:	cmp    QWORD PTR [rbp-0x70],rax
- 136:	jne    ce <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xce>
- 138:	sub    rsp,0x8
- 13c:	mov    r9,rbx
- 13f:	mov    r8d,r13d
- 142:	push   0x10
- 144:	push   r15
- 146:	push   0x10
- 148:	mov    ecx,0x10
- 14d:	push   r12
- 14f:	push   0x10
- 151:	mov    edx,0x10
- 156:	xor    esi,esi
- 158:	vmovss xmm0,DWORD PTR [rbp-0x58]
- 15d:	mov    edi,0x1
- 162:	call   167 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x167>
-			163: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
- 167:	add    rsp,0x30
- 16b:	jmp    1ef <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ef>
- 170:	mov    rax,QWORD PTR [rip+0x0]        # 177 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x177>
-			173: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 177:	cmp    QWORD PTR [rax],rdi
- 17a:	jle    255 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x255>
- 180:	mov    rsi,QWORD PTR [rbp-0x60]
- 184:	xor    ecx,ecx
- 186:	shl    rsi,0x4
- 18a:	vmovups zmm3,ZMMWORD PTR [r12]
- 191:	vmovups zmm0,ZMMWORD PTR [r8]
- 197:	mov    rdx,rbx
- 19a:	xor    eax,eax
- 19c:	nop    DWORD PTR [rax+0x0]
- 1a0:	vbroadcastss zmm1,DWORD PTR [rdx]
- 1a6:	add    rdx,0x4
- 1aa:	vfmadd231ps zmm0,zmm1,ZMMWORD PTR [r14+rax*1]
- 1b1:	vmovups ZMMWORD PTR [r8],zmm0
- 1b7:	vmovaps zmm2,zmm1
- 1bd:	vfmadd213ps zmm2,zmm3,ZMMWORD PTR [r15+rax*1]
- 1c4:	vmovups ZMMWORD PTR [r15+rax*1],zmm2
- 1cb:	add    rax,0x40
- 1cf:	cmp    rax,0x400
- 1d5:	jne    1a0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1a0>
- 1d7:	add    rcx,0x10
- 1db:	add    rbx,0x40
- 1df:	add    r12,0x40
- 1e3:	add    r8,0x40
- 1e7:	cmp    rsi,rcx
- 1ea:	jne    18a <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x18a>
- 1ec:	vzeroupper
- 1ef:	lea    rsp,[rbp-0x30]
- 1f3:	pop    rbx
- 1f4:	pop    r10
- 1f6:	pop    r12
- 1f8:	pop    r13
- 1fa:	pop    r14
- 1fc:	pop    r15
- 1fe:	pop    rbp
- 1ff:	lea    rsp,[r10-0x8]
- 203:	ret
- 204:	mov    rax,QWORD PTR [rip+0x0]        # 20b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x20b>
-			207: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 20b:	cmp    QWORD PTR [rax],rdi
- 20e:	jle    4b1 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x4b1>
- 214:	cmp    r13d,0x1
- 218:	je     180 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x180>
- 21e:	jmp    1ef <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ef>
- 220:	mov    rax,QWORD PTR [rip+0x0]        # 227 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x227>
-			223: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 227:	cmp    QWORD PTR [rax],rdi
- 22a:	jg     aa <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xaa>
- 230:	call   235 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x235>
-			231: R_X86_64_PLT32	omp_get_max_threads-0x4
- 235:	cmp    eax,0x1
- 238:	jg     572 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x572>
- 23e:	mov    edx,DWORD PTR [rbp-0x4c]
- 241:	mov    ecx,DWORD PTR [rbp-0x50]
- 244:	mov    r8,QWORD PTR [rbp-0x38]
- 248:	mov    r14,QWORD PTR [rbp-0x40]
- 24c:	mov    rsi,QWORD PTR [rbp-0x48]
- 250:	jmp    b5 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xb5>
- 255:	mov    QWORD PTR [rbp-0x88],r8
- 25c:	call   261 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x261>
-			25d: R_X86_64_PLT32	omp_get_max_threads-0x4
- 261:	mov    r8,QWORD PTR [rbp-0x88]
- 268:	cmp    eax,0x1
- 26b:	jle    180 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x180>
- 271:	mov    QWORD PTR [rbp-0x88],r8
- 278:	call   27d <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x27d>
-			279: R_X86_64_PLT32	omp_in_parallel-0x4
- 27d:	mov    r8,QWORD PTR [rbp-0x88]
- 284:	test   eax,eax
- 286:	jne    180 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x180>
- 28c:	mov    rax,QWORD PTR [rip+0x0]        # 293 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x293>
-			28f: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 293:	vmovdqa xmm6,XMMWORD PTR [rbp-0x80]
- 298:	mov    QWORD PTR [rbp-0x40],r14
- 29c:	mov    rdi,QWORD PTR [rbp-0x58]
- 2a0:	mov    rdx,QWORD PTR [rax]
- 2a3:	mov    rax,rbx
- 2a6:	vmovdqa XMMWORD PTR [rbp-0x50],xmm6
- 2ab:	cmp    rdx,rdi
- 2ae:	jg     2d4 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2d4>
- 2b0:	call   2b5 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2b5>
-			2b1: R_X86_64_PLT32	omp_get_max_threads-0x4
- 2b5:	cmp    eax,0x1
- 2b8:	jg     531 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x531>
- 2be:	mov    rsi,QWORD PTR [rip+0x0]        # 2c5 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2c5>
-			2c1: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 2c5:	mov    rax,QWORD PTR [rbp-0x50]
- 2c9:	mov    r8,QWORD PTR [rbp-0x48]
- 2cd:	mov    r14,QWORD PTR [rbp-0x40]
- 2d1:	mov    rdx,QWORD PTR [rsi]
- 2d4:	xor    ecx,ecx
- 2d6:	vmovups zmm4,ZMMWORD PTR [r8]
- 2dc:	vbroadcastss zmm0,DWORD PTR [rax]
- 2e2:	inc    ecx
- 2e4:	add    rax,0x40
- 2e8:	vfmadd132ps zmm0,zmm4,ZMMWORD PTR [r14]
- 2ee:	vmovups ZMMWORD PTR [r8],zmm0
- 2f4:	vbroadcastss zmm6,DWORD PTR [rax-0x3c]
- 2fb:	add    r8,0x40
- 2ff:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r14+0x40]
- 306:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 30d:	vbroadcastss zmm7,DWORD PTR [rax-0x38]
- 314:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r14+0x80]
- 31b:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 322:	vbroadcastss zmm4,DWORD PTR [rax-0x34]
- 329:	vfmadd231ps zmm0,zmm4,ZMMWORD PTR [r14+0xc0]
- 330:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 337:	vbroadcastss zmm6,DWORD PTR [rax-0x30]
- 33e:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r14+0x100]
- 345:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 34c:	vbroadcastss zmm7,DWORD PTR [rax-0x2c]
- 353:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r14+0x140]
- 35a:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 361:	vbroadcastss zmm4,DWORD PTR [rax-0x28]
- 368:	vfmadd231ps zmm0,zmm4,ZMMWORD PTR [r14+0x180]
- 36f:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 376:	vbroadcastss zmm6,DWORD PTR [rax-0x24]
- 37d:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r14+0x1c0]
- 384:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 38b:	vbroadcastss zmm7,DWORD PTR [rax-0x20]
- 392:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r14+0x200]
- 399:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 3a0:	vbroadcastss zmm4,DWORD PTR [rax-0x1c]
- 3a7:	vfmadd231ps zmm0,zmm4,ZMMWORD PTR [r14+0x240]
- 3ae:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 3b5:	vbroadcastss zmm6,DWORD PTR [rax-0x18]
- 3bc:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r14+0x280]
- 3c3:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 3ca:	vbroadcastss zmm7,DWORD PTR [rax-0x14]
- 3d1:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r14+0x2c0]
- 3d8:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 3df:	vbroadcastss zmm4,DWORD PTR [rax-0x10]
- 3e6:	vfmadd231ps zmm0,zmm4,ZMMWORD PTR [r14+0x300]
- 3ed:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 3f4:	vbroadcastss zmm6,DWORD PTR [rax-0xc]
- 3fb:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r14+0x340]
- 402:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 409:	vbroadcastss zmm7,DWORD PTR [rax-0x8]
- 410:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r14+0x380]
- 417:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 41e:	vbroadcastss zmm4,DWORD PTR [rax-0x4]
- 425:	vfmadd231ps zmm0,zmm4,ZMMWORD PTR [r14+0x3c0]
- 42c:	vmovups ZMMWORD PTR [r8-0x40],zmm0
- 433:	cmp    r13d,ecx
- 436:	jg     2d6 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2d6>
- 43c:	vmovdqa xmm6,XMMWORD PTR [rbp-0x70]
- 441:	mov    QWORD PTR [rbp-0x50],r15
- 445:	mov    DWORD PTR [rbp-0x48],r13d
- 449:	mov    rax,QWORD PTR [rbp-0x58]
- 44d:	vmovdqa XMMWORD PTR [rbp-0x40],xmm6
- 452:	cmp    rdx,rax
- 455:	jle    50b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x50b>
- 45b:	test   r13d,r13d
- 45e:	jle    1ec <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ec>
- 464:	movsxd rax,r13d
- 467:	mov    QWORD PTR [rbp-0x60],rax
- 46b:	mov    rdx,QWORD PTR [rbp-0x60]
- 46f:	xor    ecx,ecx
- 471:	shl    rdx,0x6
- 475:	vmovups zmm0,ZMMWORD PTR [r15]
- 47b:	xor    eax,eax
- 47d:	nop    DWORD PTR [rax]
- 480:	vbroadcastss zmm5,DWORD PTR [rbx+rax*1]
- 487:	vfmadd231ps zmm0,zmm5,ZMMWORD PTR [r12+rax*1]
- 48e:	add    rax,0x40
- 492:	vmovups ZMMWORD PTR [r15],zmm0
- 498:	cmp    rax,rdx
- 49b:	jne    480 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x480>
- 49d:	inc    ecx
- 49f:	add    rbx,0x4
- 4a3:	add    r15,0x40
- 4a7:	cmp    ecx,0x10
- 4aa:	jne    475 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x475>
- 4ac:	jmp    1ec <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ec>
- 4b1:	mov    QWORD PTR [rbp-0x88],r8
- 4b8:	call   4bd <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x4bd>
-			4b9: R_X86_64_PLT32	omp_get_max_threads-0x4
- 4bd:	mov    r8,QWORD PTR [rbp-0x88]
- 4c4:	cmp    eax,0x1
- 4c7:	jle    214 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x214>
- 4cd:	call   4d2 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x4d2>
-			4ce: R_X86_64_PLT32	omp_in_parallel-0x4
- 4d2:	mov    r8,QWORD PTR [rbp-0x88]
- 4d9:	test   eax,eax
- 4db:	jne    214 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x214>
- 4e1:	vmovdqa xmm4,XMMWORD PTR [rbp-0x80]
- 4e6:	mov    rax,QWORD PTR [rip+0x0]        # 4ed <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x4ed>
-			4e9: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 4ed:	mov    QWORD PTR [rbp-0x40],r14
- 4f1:	mov    rdx,QWORD PTR [rax]
- 4f4:	mov    rax,rbx
- 4f7:	vmovdqa XMMWORD PTR [rbp-0x50],xmm4
- 4fc:	cmp    r13d,0x1
- 500:	je     2d4 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2d4>
- 506:	jmp    43c <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x43c>
- 50b:	vzeroupper
- 50e:	call   513 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x513>
-			50f: R_X86_64_PLT32	omp_get_max_threads-0x4
- 513:	cmp    eax,0x1
- 516:	jg     59d <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x59d>
- 51c:	mov    r13d,DWORD PTR [rbp-0x48]
- 520:	mov    r15,QWORD PTR [rbp-0x50]
- 524:	mov    rbx,QWORD PTR [rbp-0x40]
- 528:	mov    r12,QWORD PTR [rbp-0x38]
- 52c:	jmp    45b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x45b>
- 531:	call   536 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x536>
-			532: R_X86_64_PLT32	omp_in_parallel-0x4
- 536:	test   eax,eax
- 538:	jne    2be <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2be>
- 53e:	mov    edi,r13d
- 541:	lea    rsi,[rbp-0x50]
- 545:	call   54a <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x54a>
-			546: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
- 54a:	vmovdqa xmm7,XMMWORD PTR [rbp-0x70]
- 54f:	mov    QWORD PTR [rbp-0x50],r15
- 553:	mov    DWORD PTR [rbp-0x48],r13d
- 557:	mov    rax,QWORD PTR [rip+0x0]        # 55e <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x55e>
-			55a: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
- 55e:	mov    rdi,QWORD PTR [rbp-0x58]
- 562:	vmovdqa XMMWORD PTR [rbp-0x40],xmm7
- 567:	cmp    QWORD PTR [rax],rdi
- 56a:	jg     46b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x46b>
- 570:	jmp    50e <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x50e>
- 572:	call   577 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x577>
-			573: R_X86_64_PLT32	omp_in_parallel-0x4
- 577:	test   eax,eax
- 579:	jne    23e <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x23e>
- 57f:	mov    edi,DWORD PTR [rbp-0x60]
- 582:	lea    rsi,[rbp-0x50]
- 586:	call   58b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x58b>
-			587: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
- 58b:	vmovss xmm6,DWORD PTR [rip+0x0]        # 593 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x593>
-			58f: R_X86_64_PC32	.LC1-0x4
- 593:	vmovss DWORD PTR [rbp-0x58],xmm6
- 598:	jmp    138 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x138>
- 59d:	call   5a2 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x5a2>
-			59e: R_X86_64_PLT32	omp_in_parallel-0x4
- 5a2:	test   eax,eax
- 5a4:	jne    51c <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x51c>
- 5aa:	lea    rsi,[rbp-0x50]
- 5ae:	mov    edi,0x10
- 5b3:	call   5b8 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x5b8>
-			5b4: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#2}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#2} const&)-0x4
- 5b8:	jmp    1ef <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ef>
+  16:	vpinsrq xmm0,xmm1,rcx,0x1
+  1c:	mov    rbp,rsp
+  1f:	push   r15
+  21:	push   r14
+  23:	push   r13
+  25:	push   r12
+  27:	push   r10
+  29:	push   rbx
+  2a:	mov    r14,rdx
+  2d:	sub    rsp,0x40
+  31:	mov    r12,rax
+  34:	mov    QWORD PTR [rbp-0x60],rsi
+  38:	mov    QWORD PTR [rbp-0x58],rcx
+  3c:	mov    QWORD PTR [rbp-0x68],rax
+  40:	cmp    eax,0x1
+  43:	jle    212 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x212>
+  49:	mov    rdx,QWORD PTR [rip+0x0]        # 50 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x50>
+			4c: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
+  50:	shl    rax,0x8
+  54:	cmp    rax,QWORD PTR [rdx]
+  57:	jge    235 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x235>
+  5d:	lea    r13d,[r12+0xf]
+  62:	vmovdqa XMMWORD PTR [rbp-0x50],xmm0
+  67:	mov    QWORD PTR [rbp-0x40],r8
+  6b:	mov    DWORD PTR [rbp-0x38],r12d
+  6f:	sar    r13d,0x4
+  73:	cmp    r12d,0x10
+  77:	jle    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+  79:	mov    rdx,QWORD PTR [rip+0x0]        # 80 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x80>
+			7c: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+  80:	cmp    rax,QWORD PTR [rdx]
+  83:	jge    34f <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x34f>
+  89:	xor    ebx,ebx
+  8b:	lea    r15,[rbp-0x50]
+  8f:	mov    esi,ebx
+  91:	mov    rdi,r15
+  94:	inc    ebx
+  96:	call   9b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x9b>
+			97: R_X86_64_PLT32	gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
+  9b:	cmp    ebx,r13d
+  9e:	jne    8f <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x8f>
+  a0:	mov    rsi,QWORD PTR [rbp-0x68]
+  a4:	mov    rbx,QWORD PTR [rbp-0x58]
+  a8:	mov    rcx,QWORD PTR [rbp-0x60]
+  ac:	shl    rsi,0x6
+  b0:	lea    rdi,[rbx+0x40]
+  b4:	add    rsi,rbx
+  b7:	vmovdqu64 zmm15,ZMMWORD PTR [rcx]
+  bd:	vmovdqu64 zmm14,ZMMWORD PTR [rcx+0x40]
+  c4:	vmovdqu64 zmm13,ZMMWORD PTR [rcx+0x80]
+  cb:	vmovdqu64 zmm12,ZMMWORD PTR [rcx+0xc0]
+  d2:	vmovdqu64 zmm11,ZMMWORD PTR [rcx+0x100]
+  d9:	vmovdqu64 zmm10,ZMMWORD PTR [rcx+0x140]
+  e0:	vmovdqu64 zmm9,ZMMWORD PTR [rcx+0x180]
+  e7:	vmovdqu64 zmm0,ZMMWORD PTR [rcx+0x1c0]
+  ee:	vmovaps zmm8,zmm15
+  f4:	vmovaps zmm7,zmm14
+  fa:	vmovaps zmm6,zmm13
+ 100:	vmovaps zmm5,zmm12
+ 106:	vmovaps zmm4,zmm11
+ 10c:	vmovaps zmm3,zmm10
+ 112:	vmovaps zmm2,zmm9
+ 118:	vmovaps zmm1,zmm0
+ 11e:	test   r12d,r12d
+ 121:	jle    1ab <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ab>
+ 127:	mov    rdx,r14
+ 12a:	mov    rax,rbx
+ 12d:	nop    DWORD PTR [rax]
+ 130:	vmovups zmm0,ZMMWORD PTR [rdx]
+ 136:	add    rax,0x40
+ 13a:	add    rdx,0x40
+ 13e:	vfmadd231ps zmm8,zmm0,DWORD BCST [rax-0x40]
+ 145:	vfmadd231ps zmm7,zmm0,DWORD BCST [rax-0x3c]
+ 14c:	vfmadd231ps zmm6,zmm0,DWORD BCST [rax-0x38]
+ 153:	vfmadd231ps zmm5,zmm0,DWORD BCST [rax-0x34]
+ 15a:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax-0x30]
+ 161:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax-0x2c]
+ 168:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax-0x28]
+ 16f:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax-0x24]
+ 176:	cmp    rax,rsi
+ 179:	jne    130 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x130>
+ 17b:	vmovdqa64 zmm15,zmm8
+ 181:	vmovdqa64 zmm14,zmm7
+ 187:	vmovdqa64 zmm13,zmm6
+ 18d:	vmovdqa64 zmm12,zmm5
+ 193:	vmovdqa64 zmm11,zmm4
+ 199:	vmovdqa64 zmm10,zmm3
+ 19f:	vmovdqa64 zmm9,zmm2
+ 1a5:	vmovdqa64 zmm0,zmm1
+ 1ab:	add    rbx,0x20
+ 1af:	vmovdqu64 ZMMWORD PTR [rcx],zmm15
+ 1b5:	vmovdqu64 ZMMWORD PTR [rcx+0x40],zmm14
+ 1bc:	vmovdqu64 ZMMWORD PTR [rcx+0x80],zmm13
+ 1c3:	vmovdqu64 ZMMWORD PTR [rcx+0xc0],zmm12
+ 1ca:	vmovdqu64 ZMMWORD PTR [rcx+0x100],zmm11
+ 1d1:	vmovdqu64 ZMMWORD PTR [rcx+0x140],zmm10
+ 1d8:	add    rsi,0x20
+ 1dc:	vmovdqu64 ZMMWORD PTR [rcx+0x180],zmm9
+ 1e3:	vmovdqu64 ZMMWORD PTR [rcx+0x1c0],zmm0
+ 1ea:	add    rcx,0x200
+ 1f1:	cmp    rdi,rbx
+ 1f4:	jne    b7 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xb7>
+ 1fa:	vzeroupper
+ 1fd:	lea    rsp,[rbp-0x30]
+ 201:	pop    rbx
+ 202:	pop    r10
+ 204:	pop    r12
+ 206:	pop    r13
+ 208:	pop    r14
+ 20a:	pop    r15
+ 20c:	pop    rbp
+ 20d:	lea    rsp,[r10-0x8]
+ 211:	ret
+ 212:	mov    DWORD PTR [rbp-0x38],eax
+ 215:	lea    eax,[rax-0x1]
+ 218:	vmovdqa XMMWORD PTR [rbp-0x50],xmm0
+ 21d:	mov    QWORD PTR [rbp-0x40],r8
+ 221:	mov    r13d,0x1
+ 227:	cmp    eax,0xf
+ 22a:	jbe    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 230:	jmp    a0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xa0>
+ 235:	vmovq  xmm2,rcx
+ 23a:	lea    r13d,[r12+0xff]
+ 242:	mov    DWORD PTR [rbp-0x50],0x100
+ 249:	mov    DWORD PTR [rbp-0x4c],r12d
+ 24d:	vpinsrq xmm0,xmm2,rdi,0x1
+ 253:	mov    QWORD PTR [rbp-0x38],r8
+ 257:	sar    r13d,0x8
+ 25b:	vmovdqu XMMWORD PTR [rbp-0x48],xmm0
+ 260:	cmp    r12d,0x100
+ 267:	jg     31e <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x31e>
+ 26d:	mov    eax,r12d
+ 270:	mov    edx,0x100
+ 275:	mov    r15d,DWORD PTR [rip+0x0]        # 27c <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x27c>
+			278: R_X86_64_PC32	.LC2-0x4
+ 27c:	movsxd r13,r13d
+ 27f:	xor    ebx,ebx
+ 281:	jmp    295 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x295>
+ 283:	mov    eax,DWORD PTR [rbp-0x4c]
+ 286:	mov    edx,DWORD PTR [rbp-0x50]
+ 289:	mov    r8,QWORD PTR [rbp-0x38]
+ 28d:	mov    rdi,QWORD PTR [rbp-0x40]
+ 291:	mov    rcx,QWORD PTR [rbp-0x48]
+ 295:	mov    r9d,ebx
+ 298:	mov    rsi,rbx
+ 29b:	vmovd  xmm0,r15d
+ 2a0:	shl    r9d,0x8
+ 2a4:	shl    rsi,0xe
+ 2a8:	sub    eax,r9d
+ 2ab:	lea    r9,[rcx+rsi*1]
+ 2af:	mov    ecx,0x10
+ 2b4:	cmp    eax,edx
+ 2b6:	cmovle edx,eax
+ 2b9:	sub    rsp,0x8
+ 2bd:	add    r8,rsi
+ 2c0:	inc    rbx
+ 2c3:	push   0x10
+ 2c5:	xor    esi,esi
+ 2c7:	push   r8
+ 2c9:	mov    r8d,0x10
+ 2cf:	push   0x10
+ 2d1:	push   rdi
+ 2d2:	xor    edi,edi
+ 2d4:	push   0x10
+ 2d6:	call   2db <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2db>
+			2d7: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+ 2db:	add    rsp,0x30
+ 2df:	cmp    r13,rbx
+ 2e2:	jne    283 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x283>
+ 2e4:	sub    rsp,0x8
+ 2e8:	vmovd  xmm0,r15d
+ 2ed:	mov    r8d,r12d
+ 2f0:	mov    ecx,0x10
+ 2f5:	push   0x10
+ 2f7:	push   QWORD PTR [rbp-0x60]
+ 2fa:	push   0x10
+ 2fc:	mov    edx,0x10
+ 301:	push   r14
+ 303:	push   0x10
+ 305:	xor    esi,esi
+ 307:	mov    edi,0x1
+ 30c:	mov    r9,QWORD PTR [rbp-0x58]
+ 310:	call   315 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x315>
+			311: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+ 315:	add    rsp,0x30
+ 319:	jmp    1fd <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1fd>
+ 31e:	mov    rdx,QWORD PTR [rip+0x0]        # 325 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x325>
+			321: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+ 325:	cmp    rax,QWORD PTR [rdx]
+ 328:	jl     26d <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x26d>
+ 32e:	call   333 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x333>
+			32f: R_X86_64_PLT32	omp_get_max_threads-0x4
+ 333:	cmp    eax,0x1
+ 336:	jg     37b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x37b>
+ 338:	mov    eax,DWORD PTR [rbp-0x4c]
+ 33b:	mov    edx,DWORD PTR [rbp-0x50]
+ 33e:	mov    r8,QWORD PTR [rbp-0x38]
+ 342:	mov    rdi,QWORD PTR [rbp-0x40]
+ 346:	mov    rcx,QWORD PTR [rbp-0x48]
+ 34a:	jmp    275 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x275>
+ 34f:	call   354 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x354>
+			350: R_X86_64_PLT32	omp_get_max_threads-0x4
+ 354:	cmp    eax,0x1
+ 357:	jle    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 35d:	call   362 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x362>
+			35e: R_X86_64_PLT32	omp_in_parallel-0x4
+ 362:	test   eax,eax
+ 364:	jne    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 36a:	lea    rsi,[rbp-0x50]
+ 36e:	mov    edi,r13d
+ 371:	call   376 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x376>
+			372: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+ 376:	jmp    a0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xa0>
+ 37b:	call   380 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x380>
+			37c: R_X86_64_PLT32	omp_in_parallel-0x4
+ 380:	test   eax,eax
+ 382:	jne    338 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x338>
+ 384:	lea    rsi,[rbp-0x50]
+ 388:	mov    edi,r13d
+ 38b:	call   390 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x390>
+			38c: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+ 390:	mov    r15d,DWORD PTR [rip+0x0]        # 397 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x397>
+			393: R_X86_64_PC32	.LC2-0x4
+ 397:	jmp    2e4 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2e4>
+
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
 
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
    0:	sub    rsp,0x18
@@ -976,3 +961,318 @@
 			1b: R_X86_64_PLT32	GOMP_parallel-0x4
   1f:	add    rsp,0x18
   23:	ret
+
+0000000000000000 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const>:
+   0:	push   rbp
+   1:	mov    ecx,esi
+   3:	mov    eax,esi
+   5:	mov    rbp,rsp
+   8:	push   r13
+   a:	push   r12
+   c:	push   rbx
+   d:	mov    edx,DWORD PTR [rdi+0x18]
+  10:	shl    ecx,0x4
+  13:	mov    r9,QWORD PTR [rdi+0x10]
+  17:	lea    r8d,[rcx+0x10]
+  1b:	mov    rsi,QWORD PTR [rdi+0x8]
+  1f:	cmp    r8d,edx
+  22:	cmovg  r8d,edx
+  26:	mov    rdx,QWORD PTR [rdi]
+  29:	lea    edi,[rcx+0x7]
+  2c:	cmp    edi,r8d
+  2f:	jge    14c <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x14c>
+  35:	shl    eax,0x8
+  38:	movsxd r11,ecx
+  3b:	movsxd rdi,eax
+  3e:	shl    rdi,0x2
+  42:	lea    rax,[r9+rdi*1]
+  46:	lea    r10,[rsi+rdi*1]
+  4a:	mov    edi,r8d
+  4d:	sub    edi,ecx
+  4f:	lea    ebx,[rdi-0x8]
+  52:	shr    ebx,0x3
+  55:	lea    edi,[rbx*8+0x0]
+  5c:	add    rdi,r11
+  5f:	shl    rdi,0x6
+  63:	lea    r12,[r9+rdi*1+0x200]
+  6b:	vmovups zmm8,ZMMWORD PTR [rax]
+  71:	vmovups zmm7,ZMMWORD PTR [rax+0x40]
+  78:	mov    r11,rdx
+  7b:	mov    rdi,r10
+  7e:	vmovups zmm6,ZMMWORD PTR [rax+0x80]
+  85:	vmovups zmm5,ZMMWORD PTR [rax+0xc0]
+  8c:	lea    r13,[r10+0x40]
+  90:	vmovups zmm4,ZMMWORD PTR [rax+0x100]
+  97:	vmovups zmm3,ZMMWORD PTR [rax+0x140]
+  9e:	vmovups zmm2,ZMMWORD PTR [rax+0x180]
+  a5:	vmovups zmm1,ZMMWORD PTR [rax+0x1c0]
+  ac:	nop    DWORD PTR [rax+0x0]
+  b0:	vmovups zmm0,ZMMWORD PTR [r11]
+  b6:	add    rdi,0x4
+  ba:	add    r11,0x40
+  be:	vfmadd231ps zmm8,zmm0,DWORD BCST [rdi-0x4]
+  c5:	vfmadd231ps zmm7,zmm0,DWORD BCST [rdi+0x3c]
+  cc:	vfmadd231ps zmm6,zmm0,DWORD BCST [rdi+0x7c]
+  d3:	vfmadd231ps zmm5,zmm0,DWORD BCST [rdi+0xbc]
+  da:	vfmadd231ps zmm4,zmm0,DWORD BCST [rdi+0xfc]
+  e1:	vfmadd231ps zmm3,zmm0,DWORD BCST [rdi+0x13c]
+  e8:	vfmadd231ps zmm2,zmm0,DWORD BCST [rdi+0x17c]
+  ef:	vfmadd231ps zmm1,zmm0,DWORD BCST [rdi+0x1bc]
+  f6:	cmp    r13,rdi
+  f9:	jne    b0 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0xb0>
+  fb:	vmovups ZMMWORD PTR [rax],zmm8
+ 101:	vmovups ZMMWORD PTR [rax+0x40],zmm7
+ 108:	vmovups ZMMWORD PTR [rax+0x80],zmm6
+ 10f:	add    rax,0x200
+ 115:	vmovups ZMMWORD PTR [rax-0x140],zmm5
+ 11c:	vmovups ZMMWORD PTR [rax-0x100],zmm4
+ 123:	vmovups ZMMWORD PTR [rax-0xc0],zmm3
+ 12a:	add    r10,0x200
+ 131:	vmovups ZMMWORD PTR [rax-0x80],zmm2
+ 138:	vmovups ZMMWORD PTR [rax-0x40],zmm1
+ 13f:	cmp    r12,rax
+ 142:	jne    6b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x6b>
+ 148:	lea    ecx,[rcx+rbx*8+0x8]
+ 14c:	cmp    ecx,r8d
+ 14f:	jl     15b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x15b>
+ 151:	vzeroupper
+ 154:	pop    rbx
+ 155:	pop    r12
+ 157:	pop    r13
+ 159:	pop    rbp
+ 15a:	ret
+ 15b:	lea    eax,[rcx+0x3]
+ 15e:	cmp    eax,r8d
+ 161:	jge    425 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x425>
+ 167:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 16d:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 174:	lea    edi,[r8-0x4]
+ 178:	mov    eax,ecx
+ 17a:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 181:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 188:	sub    edi,ecx
+ 18a:	shl    eax,0x4
+ 18d:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 194:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 19b:	shr    edi,0x2
+ 19e:	movsxd rbx,ecx
+ 1a1:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 1a8:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 1af:	lea    r11d,[rdi*4+0x0]
+ 1b7:	cdqe
+ 1b9:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 1c0:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 1c7:	add    r11,rbx
+ 1ca:	shl    rax,0x2
+ 1ce:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 1d5:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 1dc:	shl    r11,0x6
+ 1e0:	lea    r10,[r9+rax*1]
+ 1e4:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 1eb:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 1f2:	add    rax,rsi
+ 1f5:	lea    r11,[rsi+r11*1+0x100]
+ 1fd:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 204:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 20b:	vbroadcastss zmm19,DWORD PTR [rax]
+ 211:	vbroadcastss zmm18,DWORD PTR [rax+0x40]
+ 218:	add    rax,0x100
+ 21e:	add    r10,0x100
+ 225:	vbroadcastss zmm17,DWORD PTR [rax-0x80]
+ 22c:	vbroadcastss zmm0,DWORD PTR [rax-0x40]
+ 233:	vfmadd213ps zmm19,zmm16,ZMMWORD PTR [r10-0x100]
+ 23a:	vfmadd213ps zmm18,zmm16,ZMMWORD PTR [r10-0xc0]
+ 241:	vfmadd213ps zmm17,zmm16,ZMMWORD PTR [r10-0x80]
+ 248:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r10-0x40]
+ 24f:	vfmadd231ps zmm19,zmm15,DWORD BCST [rax-0xfc]
+ 256:	vfmadd231ps zmm18,zmm15,DWORD BCST [rax-0xbc]
+ 25d:	vfmadd231ps zmm17,zmm15,DWORD BCST [rax-0x7c]
+ 264:	vfmadd231ps zmm0,zmm15,DWORD BCST [rax-0x3c]
+ 26b:	vfmadd231ps zmm19,zmm14,DWORD BCST [rax-0xf8]
+ 272:	vfmadd231ps zmm18,zmm14,DWORD BCST [rax-0xb8]
+ 279:	vfmadd231ps zmm17,zmm14,DWORD BCST [rax-0x78]
+ 280:	vfmadd231ps zmm0,zmm14,DWORD BCST [rax-0x38]
+ 287:	vfmadd231ps zmm19,zmm13,DWORD BCST [rax-0xf4]
+ 28e:	vfmadd231ps zmm18,zmm13,DWORD BCST [rax-0xb4]
+ 295:	vfmadd231ps zmm17,zmm13,DWORD BCST [rax-0x74]
+ 29c:	vfmadd231ps zmm0,zmm13,DWORD BCST [rax-0x34]
+ 2a3:	vfmadd231ps zmm19,zmm12,DWORD BCST [rax-0xf0]
+ 2aa:	vfmadd231ps zmm18,zmm12,DWORD BCST [rax-0xb0]
+ 2b1:	vfmadd231ps zmm17,zmm12,DWORD BCST [rax-0x70]
+ 2b8:	vfmadd231ps zmm0,zmm12,DWORD BCST [rax-0x30]
+ 2bf:	vfmadd231ps zmm19,zmm11,DWORD BCST [rax-0xec]
+ 2c6:	vfmadd231ps zmm18,zmm11,DWORD BCST [rax-0xac]
+ 2cd:	vfmadd231ps zmm17,zmm11,DWORD BCST [rax-0x6c]
+ 2d4:	vfmadd231ps zmm0,zmm11,DWORD BCST [rax-0x2c]
+ 2db:	vfmadd231ps zmm18,zmm10,DWORD BCST [rax-0xa8]
+ 2e2:	vfmadd231ps zmm17,zmm10,DWORD BCST [rax-0x68]
+ 2e9:	vfmadd231ps zmm0,zmm10,DWORD BCST [rax-0x28]
+ 2f0:	vfmadd231ps zmm19,zmm10,DWORD BCST [rax-0xe8]
+ 2f7:	vfmadd231ps zmm19,zmm9,DWORD BCST [rax-0xe4]
+ 2fe:	vfmadd231ps zmm18,zmm9,DWORD BCST [rax-0xa4]
+ 305:	vfmadd231ps zmm17,zmm9,DWORD BCST [rax-0x64]
+ 30c:	vfmadd231ps zmm0,zmm9,DWORD BCST [rax-0x24]
+ 313:	vfmadd231ps zmm19,zmm8,DWORD BCST [rax-0xe0]
+ 31a:	vfmadd231ps zmm18,zmm8,DWORD BCST [rax-0xa0]
+ 321:	vfmadd231ps zmm17,zmm8,DWORD BCST [rax-0x60]
+ 328:	vfmadd231ps zmm0,zmm8,DWORD BCST [rax-0x20]
+ 32f:	vfmadd231ps zmm19,zmm7,DWORD BCST [rax-0xdc]
+ 336:	vfmadd231ps zmm18,zmm7,DWORD BCST [rax-0x9c]
+ 33d:	vfmadd231ps zmm17,zmm7,DWORD BCST [rax-0x5c]
+ 344:	vfmadd231ps zmm0,zmm7,DWORD BCST [rax-0x1c]
+ 34b:	vfmadd231ps zmm19,zmm6,DWORD BCST [rax-0xd8]
+ 352:	vfmadd231ps zmm18,zmm6,DWORD BCST [rax-0x98]
+ 359:	vfmadd231ps zmm17,zmm6,DWORD BCST [rax-0x58]
+ 360:	vfmadd231ps zmm0,zmm6,DWORD BCST [rax-0x18]
+ 367:	vfmadd231ps zmm19,zmm5,DWORD BCST [rax-0xd4]
+ 36e:	vfmadd231ps zmm18,zmm5,DWORD BCST [rax-0x94]
+ 375:	vfmadd231ps zmm17,zmm5,DWORD BCST [rax-0x54]
+ 37c:	vfmadd231ps zmm0,zmm5,DWORD BCST [rax-0x14]
+ 383:	vfmadd231ps zmm19,zmm4,DWORD BCST [rax-0xd0]
+ 38a:	vfmadd231ps zmm18,zmm4,DWORD BCST [rax-0x90]
+ 391:	vfmadd231ps zmm17,zmm4,DWORD BCST [rax-0x50]
+ 398:	vfmadd231ps zmm0,zmm4,DWORD BCST [rax-0x10]
+ 39f:	vfmadd231ps zmm19,zmm3,DWORD BCST [rax-0xcc]
+ 3a6:	vfmadd231ps zmm18,zmm3,DWORD BCST [rax-0x8c]
+ 3ad:	vfmadd231ps zmm17,zmm3,DWORD BCST [rax-0x4c]
+ 3b4:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax-0xc]
+ 3bb:	vfmadd231ps zmm18,zmm2,DWORD BCST [rax-0x88]
+ 3c2:	vfmadd231ps zmm17,zmm2,DWORD BCST [rax-0x48]
+ 3c9:	vfmadd231ps zmm0,zmm2,DWORD BCST [rax-0x8]
+ 3d0:	vfmadd231ps zmm19,zmm2,DWORD BCST [rax-0xc8]
+ 3d7:	vfmadd231ps zmm19,zmm1,DWORD BCST [rax-0xc4]
+ 3de:	vfmadd231ps zmm18,zmm1,DWORD BCST [rax-0x84]
+ 3e5:	vfmadd231ps zmm17,zmm1,DWORD BCST [rax-0x44]
+ 3ec:	vfmadd231ps zmm0,zmm1,DWORD BCST [rax-0x4]
+ 3f3:	vmovups ZMMWORD PTR [r10-0x100],zmm19
+ 3fa:	vmovups ZMMWORD PTR [r10-0xc0],zmm18
+ 401:	vmovups ZMMWORD PTR [r10-0x80],zmm17
+ 408:	vmovups ZMMWORD PTR [r10-0x40],zmm0
+ 40f:	cmp    r11,rax
+ 412:	jne    20b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x20b>
+ 418:	lea    ecx,[rcx+rdi*4+0x4]
+ 41c:	cmp    ecx,r8d
+ 41f:	jge    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
+ 425:	lea    edi,[rcx+0x1]
+ 428:	cmp    edi,r8d
+ 42b:	jge    5ed <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x5ed>
+ 431:	mov    eax,ecx
+ 433:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 439:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 440:	movsxd rbx,ecx
+ 443:	shl    eax,0x4
+ 446:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 44d:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 454:	cdqe
+ 456:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 45d:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 464:	shl    rax,0x2
+ 468:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 46f:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 476:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 47d:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 484:	lea    r10,[r9+rax*1]
+ 488:	lea    rdi,[rsi+rax*1]
+ 48c:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 493:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 49a:	lea    eax,[r8-0x2]
+ 49e:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 4a5:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 4ac:	sub    eax,ecx
+ 4ae:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 4b5:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 4bc:	shr    eax,1
+ 4be:	lea    r11d,[rax+rax*1]
+ 4c2:	add    r11,rbx
+ 4c5:	shl    r11,0x6
+ 4c9:	lea    r11,[rsi+r11*1+0x80]
+ 4d1:	vbroadcastss zmm17,DWORD PTR [rdi]
+ 4d7:	vbroadcastss zmm0,DWORD PTR [rdi+0x40]
+ 4de:	sub    rdi,0xffffffffffffff80
+ 4e2:	sub    r10,0xffffffffffffff80
+ 4e6:	vfmadd213ps zmm17,zmm16,ZMMWORD PTR [r10-0x80]
+ 4ed:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r10-0x40]
+ 4f4:	vfmadd231ps zmm17,zmm15,DWORD BCST [rdi-0x7c]
+ 4fb:	vfmadd231ps zmm0,zmm15,DWORD BCST [rdi-0x3c]
+ 502:	vfmadd231ps zmm17,zmm14,DWORD BCST [rdi-0x78]
+ 509:	vfmadd231ps zmm0,zmm14,DWORD BCST [rdi-0x38]
+ 510:	vfmadd231ps zmm17,zmm13,DWORD BCST [rdi-0x74]
+ 517:	vfmadd231ps zmm0,zmm13,DWORD BCST [rdi-0x34]
+ 51e:	vfmadd231ps zmm17,zmm12,DWORD BCST [rdi-0x70]
+ 525:	vfmadd231ps zmm0,zmm12,DWORD BCST [rdi-0x30]
+ 52c:	vfmadd231ps zmm17,zmm11,DWORD BCST [rdi-0x6c]
+ 533:	vfmadd231ps zmm0,zmm11,DWORD BCST [rdi-0x2c]
+ 53a:	vfmadd231ps zmm17,zmm10,DWORD BCST [rdi-0x68]
+ 541:	vfmadd231ps zmm0,zmm10,DWORD BCST [rdi-0x28]
+ 548:	vfmadd231ps zmm17,zmm9,DWORD BCST [rdi-0x64]
+ 54f:	vfmadd231ps zmm0,zmm9,DWORD BCST [rdi-0x24]
+ 556:	vfmadd231ps zmm17,zmm8,DWORD BCST [rdi-0x60]
+ 55d:	vfmadd231ps zmm0,zmm8,DWORD BCST [rdi-0x20]
+ 564:	vfmadd231ps zmm17,zmm7,DWORD BCST [rdi-0x5c]
+ 56b:	vfmadd231ps zmm0,zmm7,DWORD BCST [rdi-0x1c]
+ 572:	vfmadd231ps zmm17,zmm6,DWORD BCST [rdi-0x58]
+ 579:	vfmadd231ps zmm0,zmm6,DWORD BCST [rdi-0x18]
+ 580:	vfmadd231ps zmm17,zmm5,DWORD BCST [rdi-0x54]
+ 587:	vfmadd231ps zmm0,zmm5,DWORD BCST [rdi-0x14]
+ 58e:	vfmadd231ps zmm17,zmm4,DWORD BCST [rdi-0x50]
+ 595:	vfmadd231ps zmm0,zmm4,DWORD BCST [rdi-0x10]
+ 59c:	vfmadd231ps zmm17,zmm3,DWORD BCST [rdi-0x4c]
+ 5a3:	vfmadd231ps zmm0,zmm3,DWORD BCST [rdi-0xc]
+ 5aa:	vfmadd231ps zmm17,zmm2,DWORD BCST [rdi-0x48]
+ 5b1:	vfmadd231ps zmm0,zmm2,DWORD BCST [rdi-0x8]
+ 5b8:	vfmadd231ps zmm17,zmm1,DWORD BCST [rdi-0x44]
+ 5bf:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdi-0x4]
+ 5c6:	vmovups ZMMWORD PTR [r10-0x80],zmm17
+ 5cd:	vmovups ZMMWORD PTR [r10-0x40],zmm0
+ 5d4:	cmp    r11,rdi
+ 5d7:	jne    4d1 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x4d1>
+ 5dd:	lea    ecx,[rcx+rax*2+0x2]
+ 5e1:	cmp    r8d,ecx
+ 5e4:	jle    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
+ 5ea:	lea    edi,[rcx+0x1]
+ 5ed:	shl    ecx,0x4
+ 5f0:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 5f6:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 5fd:	movsxd rcx,ecx
+ 600:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 607:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 60e:	shl    rcx,0x2
+ 612:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 619:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 620:	add    r9,rcx
+ 623:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 62a:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 631:	add    rcx,rsi
+ 634:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 63b:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 642:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 649:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 650:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 657:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 65e:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 665:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 66c:	jmp    670 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x670>
+ 66e:	inc    edi
+ 670:	vbroadcastss zmm0,DWORD PTR [rcx]
+ 676:	add    r9,0x40
+ 67a:	add    rcx,0x40
+ 67e:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r9-0x40]
+ 685:	vfmadd231ps zmm0,zmm15,DWORD BCST [rcx-0x3c]
+ 68c:	vfmadd231ps zmm0,zmm14,DWORD BCST [rcx-0x38]
+ 693:	vfmadd231ps zmm0,zmm13,DWORD BCST [rcx-0x34]
+ 69a:	vfmadd231ps zmm0,zmm12,DWORD BCST [rcx-0x30]
+ 6a1:	vfmadd231ps zmm0,zmm11,DWORD BCST [rcx-0x2c]
+ 6a8:	vfmadd231ps zmm0,zmm10,DWORD BCST [rcx-0x28]
+ 6af:	vfmadd231ps zmm0,zmm9,DWORD BCST [rcx-0x24]
+ 6b6:	vfmadd231ps zmm0,zmm8,DWORD BCST [rcx-0x20]
+ 6bd:	vfmadd231ps zmm0,zmm7,DWORD BCST [rcx-0x1c]
+ 6c4:	vfmadd231ps zmm0,zmm6,DWORD BCST [rcx-0x18]
+ 6cb:	vfmadd231ps zmm0,zmm5,DWORD BCST [rcx-0x14]
+ 6d2:	vfmadd231ps zmm0,zmm4,DWORD BCST [rcx-0x10]
+ 6d9:	vfmadd231ps zmm0,zmm3,DWORD BCST [rcx-0xc]
+ 6e0:	vfmadd231ps zmm0,zmm2,DWORD BCST [rcx-0x8]
+ 6e7:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx-0x4]
+ 6ee:	vmovups ZMMWORD PTR [r9-0x40],zmm0
+ 6f5:	cmp    edi,r8d
+ 6f8:	jl     66e <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x66e>
+ 6fe:	jmp    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
