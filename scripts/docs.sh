@@ -85,7 +85,10 @@ call_targets() {
 # A function's code and, after it, that of every function of this object it calls (which the
 # compiler chose not to inline), so that each asm_*.s file holds all the code of one hot part.
 disassemble_with_callees() {
-    local seen=" $1 " queue=("$1") sym text
+    local seen=" $1 " queue=("$1") sym text defined
+    # the object's symbols, listed once: `nm | grep -q` in the loop lost callees at random (grep -q
+    # exits at its first match, nm dies of SIGPIPE, and under pipefail the test reads as false)
+    defined=$(nm --defined-only "$hot_parts" 2>/dev/null | awk '{print $3}')
     while [ ${#queue[@]} -gt 0 ]; do
         sym=${queue[0]}; queue=("${queue[@]:1}")
         text=$(disassemble "$sym")
@@ -93,7 +96,7 @@ disassemble_with_callees() {
         while read -r callee; do
             [ -z "$callee" ] && continue
             case "$seen" in *" $callee "*) continue ;; esac
-            if nm --defined-only "$hot_parts" 2>/dev/null | awk '{print $3}' | grep -qxF "$callee"; then
+            if grep -qxF -- "$callee" <<< "$defined"; then
                 seen="$seen$callee "; queue+=("$callee")
             fi
         done < <(printf '%s\n' "$text" | call_targets | sort -u)
@@ -195,9 +198,11 @@ EOF
         echo
         echo "- **Vector instructions.** \`ymm\` registers hold 8 floats, \`zmm\` 16; \`xmm\` holds 4, but"
         echo "  scalar code (\`vmulss\`, \`vaddss\`) also uses \`xmm\`, so the packed and scalar columns are the"
-        echo "  better measure. The matrix products are \`kernels::matvec_rows\` and \`matvec_rows_backward\`: rows"
-        echo "  of 16 floats are one vector of partial sums and one horizontal sum (\`kernels::dot\`), and the"
-        echo "  backward's \`dW += g x\`, \`dx += g W\` are unit-stride \`omp simd\` loops: look for \`vfmadd...ps\`."
+        echo "  better measure. The matrix products are \`kernels::matvec_rows\` and \`matvec_rows_backward\`. At"
+        echo "  these sizes the forward (\`kernels::detail::small_forward\`, from 4 rows on) copies W transposed"
+        echo "  to the stack and forms a row's outputs as whole vectors by broadcast multiply-adds, with no"
+        echo "  horizontal sum (one row alone, as in decoding, keeps the dot products of \`kernels::dot\`); the"
+        echo "  backward's \`dx += g W\` and \`dW += g x\` are two passes of the same kind: look for \`vfmadd...ps\`."
         echo "- **Calls.** The terms, kernels and loops of a hot part are inlined into its function; what"
         echo "  remains as a call is in the table. The exponential of the gate's sigmoid and of the softmax is"
         echo "  \`gflow::vexp\` (core/exp.hpp), inlined and vectorised, not a call to libm's \`expf\`. The"

@@ -1105,6 +1105,252 @@
 			25c3: R_X86_64_PC32	.LC2-0x4
     25c7:	jmp    2365 <gflow_grassmann_backward+0x1085>
 
+0000000000000000 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)>:
+   0:	lea    r10,[rsp+0x8]
+   5:	and    rsp,0xffffffffffffffc0
+   9:	movsxd rax,r9d
+   c:	vmovq  xmm1,rdi
+  11:	push   QWORD PTR [r10-0x8]
+  15:	push   rbp
+  16:	vpinsrq xmm0,xmm1,rcx,0x1
+  1c:	mov    rbp,rsp
+  1f:	push   r15
+  21:	push   r14
+  23:	push   r13
+  25:	push   r12
+  27:	push   r10
+  29:	push   rbx
+  2a:	mov    r14,rdx
+  2d:	sub    rsp,0x40
+  31:	mov    r12,rax
+  34:	mov    QWORD PTR [rbp-0x60],rsi
+  38:	mov    QWORD PTR [rbp-0x58],rcx
+  3c:	mov    QWORD PTR [rbp-0x68],rax
+  40:	cmp    eax,0x1
+  43:	jle    212 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x212>
+  49:	mov    rdx,QWORD PTR [rip+0x0]        # 50 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x50>
+			4c: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
+  50:	shl    rax,0x8
+  54:	cmp    rax,QWORD PTR [rdx]
+  57:	jge    235 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x235>
+  5d:	lea    r13d,[r12+0xf]
+  62:	vmovdqa XMMWORD PTR [rbp-0x50],xmm0
+  67:	mov    QWORD PTR [rbp-0x40],r8
+  6b:	mov    DWORD PTR [rbp-0x38],r12d
+  6f:	sar    r13d,0x4
+  73:	cmp    r12d,0x10
+  77:	jle    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+  79:	mov    rdx,QWORD PTR [rip+0x0]        # 80 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x80>
+			7c: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+  80:	cmp    rax,QWORD PTR [rdx]
+  83:	jge    34f <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x34f>
+  89:	xor    ebx,ebx
+  8b:	lea    r15,[rbp-0x50]
+  8f:	mov    esi,ebx
+  91:	mov    rdi,r15
+  94:	inc    ebx
+  96:	call   9b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x9b>
+			97: R_X86_64_PLT32	gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
+  9b:	cmp    ebx,r13d
+  9e:	jne    8f <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x8f>
+  a0:	mov    rsi,QWORD PTR [rbp-0x68]
+  a4:	mov    rbx,QWORD PTR [rbp-0x58]
+  a8:	mov    rcx,QWORD PTR [rbp-0x60]
+  ac:	shl    rsi,0x6
+  b0:	lea    rdi,[rbx+0x40]
+  b4:	add    rsi,rbx
+  b7:	vmovdqu64 zmm15,ZMMWORD PTR [rcx]
+  bd:	vmovdqu64 zmm14,ZMMWORD PTR [rcx+0x40]
+  c4:	vmovdqu64 zmm13,ZMMWORD PTR [rcx+0x80]
+  cb:	vmovdqu64 zmm12,ZMMWORD PTR [rcx+0xc0]
+  d2:	vmovdqu64 zmm11,ZMMWORD PTR [rcx+0x100]
+  d9:	vmovdqu64 zmm10,ZMMWORD PTR [rcx+0x140]
+  e0:	vmovdqu64 zmm9,ZMMWORD PTR [rcx+0x180]
+  e7:	vmovdqu64 zmm0,ZMMWORD PTR [rcx+0x1c0]
+  ee:	vmovaps zmm8,zmm15
+  f4:	vmovaps zmm7,zmm14
+  fa:	vmovaps zmm6,zmm13
+ 100:	vmovaps zmm5,zmm12
+ 106:	vmovaps zmm4,zmm11
+ 10c:	vmovaps zmm3,zmm10
+ 112:	vmovaps zmm2,zmm9
+ 118:	vmovaps zmm1,zmm0
+ 11e:	test   r12d,r12d
+ 121:	jle    1ab <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1ab>
+ 127:	mov    rdx,r14
+ 12a:	mov    rax,rbx
+ 12d:	nop    DWORD PTR [rax]
+ 130:	vmovups zmm0,ZMMWORD PTR [rdx]
+ 136:	add    rax,0x40
+ 13a:	add    rdx,0x40
+ 13e:	vfmadd231ps zmm8,zmm0,DWORD BCST [rax-0x40]
+ 145:	vfmadd231ps zmm7,zmm0,DWORD BCST [rax-0x3c]
+ 14c:	vfmadd231ps zmm6,zmm0,DWORD BCST [rax-0x38]
+ 153:	vfmadd231ps zmm5,zmm0,DWORD BCST [rax-0x34]
+ 15a:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax-0x30]
+ 161:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax-0x2c]
+ 168:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax-0x28]
+ 16f:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax-0x24]
+ 176:	cmp    rax,rsi
+ 179:	jne    130 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x130>
+ 17b:	vmovdqa64 zmm15,zmm8
+ 181:	vmovdqa64 zmm14,zmm7
+ 187:	vmovdqa64 zmm13,zmm6
+ 18d:	vmovdqa64 zmm12,zmm5
+ 193:	vmovdqa64 zmm11,zmm4
+ 199:	vmovdqa64 zmm10,zmm3
+ 19f:	vmovdqa64 zmm9,zmm2
+ 1a5:	vmovdqa64 zmm0,zmm1
+ 1ab:	add    rbx,0x20
+ 1af:	vmovdqu64 ZMMWORD PTR [rcx],zmm15
+ 1b5:	vmovdqu64 ZMMWORD PTR [rcx+0x40],zmm14
+ 1bc:	vmovdqu64 ZMMWORD PTR [rcx+0x80],zmm13
+ 1c3:	vmovdqu64 ZMMWORD PTR [rcx+0xc0],zmm12
+ 1ca:	vmovdqu64 ZMMWORD PTR [rcx+0x100],zmm11
+ 1d1:	vmovdqu64 ZMMWORD PTR [rcx+0x140],zmm10
+ 1d8:	add    rsi,0x20
+ 1dc:	vmovdqu64 ZMMWORD PTR [rcx+0x180],zmm9
+ 1e3:	vmovdqu64 ZMMWORD PTR [rcx+0x1c0],zmm0
+ 1ea:	add    rcx,0x200
+ 1f1:	cmp    rdi,rbx
+ 1f4:	jne    b7 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xb7>
+ 1fa:	vzeroupper
+ 1fd:	lea    rsp,[rbp-0x30]
+ 201:	pop    rbx
+ 202:	pop    r10
+ 204:	pop    r12
+ 206:	pop    r13
+ 208:	pop    r14
+ 20a:	pop    r15
+ 20c:	pop    rbp
+ 20d:	lea    rsp,[r10-0x8]
+ 211:	ret
+ 212:	mov    DWORD PTR [rbp-0x38],eax
+ 215:	lea    eax,[rax-0x1]
+ 218:	vmovdqa XMMWORD PTR [rbp-0x50],xmm0
+ 21d:	mov    QWORD PTR [rbp-0x40],r8
+ 221:	mov    r13d,0x1
+ 227:	cmp    eax,0xf
+ 22a:	jbe    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 230:	jmp    a0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xa0>
+ 235:	vmovq  xmm2,rcx
+ 23a:	lea    r13d,[r12+0xff]
+ 242:	mov    DWORD PTR [rbp-0x50],0x100
+ 249:	mov    DWORD PTR [rbp-0x4c],r12d
+ 24d:	vpinsrq xmm0,xmm2,rdi,0x1
+ 253:	mov    QWORD PTR [rbp-0x38],r8
+ 257:	sar    r13d,0x8
+ 25b:	vmovdqu XMMWORD PTR [rbp-0x48],xmm0
+ 260:	cmp    r12d,0x100
+ 267:	jg     31e <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x31e>
+ 26d:	mov    eax,r12d
+ 270:	mov    edx,0x100
+ 275:	mov    r15d,DWORD PTR [rip+0x0]        # 27c <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x27c>
+			278: R_X86_64_PC32	.LC2-0x4
+ 27c:	movsxd r13,r13d
+ 27f:	xor    ebx,ebx
+ 281:	jmp    295 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x295>
+ 283:	mov    eax,DWORD PTR [rbp-0x4c]
+ 286:	mov    edx,DWORD PTR [rbp-0x50]
+ 289:	mov    r8,QWORD PTR [rbp-0x38]
+ 28d:	mov    rdi,QWORD PTR [rbp-0x40]
+ 291:	mov    rcx,QWORD PTR [rbp-0x48]
+ 295:	mov    r9d,ebx
+ 298:	mov    rsi,rbx
+ 29b:	vmovd  xmm0,r15d
+ 2a0:	shl    r9d,0x8
+ 2a4:	shl    rsi,0xe
+ 2a8:	sub    eax,r9d
+ 2ab:	lea    r9,[rcx+rsi*1]
+ 2af:	mov    ecx,0x10
+ 2b4:	cmp    eax,edx
+ 2b6:	cmovle edx,eax
+ 2b9:	sub    rsp,0x8
+ 2bd:	add    r8,rsi
+ 2c0:	inc    rbx
+ 2c3:	push   0x10
+ 2c5:	xor    esi,esi
+ 2c7:	push   r8
+ 2c9:	mov    r8d,0x10
+ 2cf:	push   0x10
+ 2d1:	push   rdi
+ 2d2:	xor    edi,edi
+ 2d4:	push   0x10
+ 2d6:	call   2db <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2db>
+			2d7: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+ 2db:	add    rsp,0x30
+ 2df:	cmp    r13,rbx
+ 2e2:	jne    283 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x283>
+ 2e4:	sub    rsp,0x8
+ 2e8:	vmovd  xmm0,r15d
+ 2ed:	mov    r8d,r12d
+ 2f0:	mov    ecx,0x10
+ 2f5:	push   0x10
+ 2f7:	push   QWORD PTR [rbp-0x60]
+ 2fa:	push   0x10
+ 2fc:	mov    edx,0x10
+ 301:	push   r14
+ 303:	push   0x10
+ 305:	xor    esi,esi
+ 307:	mov    edi,0x1
+ 30c:	mov    r9,QWORD PTR [rbp-0x58]
+ 310:	call   315 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x315>
+			311: R_X86_64_PLT32	gflow::blas::gemm(bool, bool, int, int, int, float const*, int, float const*, int, float, float*, int)-0x4
+ 315:	add    rsp,0x30
+ 319:	jmp    1fd <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x1fd>
+ 31e:	mov    rdx,QWORD PTR [rip+0x0]        # 325 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x325>
+			321: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+ 325:	cmp    rax,QWORD PTR [rdx]
+ 328:	jl     26d <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x26d>
+ 32e:	call   333 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x333>
+			32f: R_X86_64_PLT32	omp_get_max_threads-0x4
+ 333:	cmp    eax,0x1
+ 336:	jg     37b <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x37b>
+ 338:	mov    eax,DWORD PTR [rbp-0x4c]
+ 33b:	mov    edx,DWORD PTR [rbp-0x50]
+ 33e:	mov    r8,QWORD PTR [rbp-0x38]
+ 342:	mov    rdi,QWORD PTR [rbp-0x40]
+ 346:	mov    rcx,QWORD PTR [rbp-0x48]
+ 34a:	jmp    275 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x275>
+ 34f:	call   354 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x354>
+			350: R_X86_64_PLT32	omp_get_max_threads-0x4
+ 354:	cmp    eax,0x1
+ 357:	jle    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 35d:	call   362 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x362>
+			35e: R_X86_64_PLT32	omp_in_parallel-0x4
+ 362:	test   eax,eax
+ 364:	jne    89 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x89>
+ 36a:	lea    rsi,[rbp-0x50]
+ 36e:	mov    edi,r13d
+ 371:	call   376 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x376>
+			372: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+ 376:	jmp    a0 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0xa0>
+ 37b:	call   380 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x380>
+			37c: R_X86_64_PLT32	omp_in_parallel-0x4
+ 380:	test   eax,eax
+ 382:	jne    338 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x338>
+ 384:	lea    rsi,[rbp-0x50]
+ 388:	mov    edi,r13d
+ 38b:	call   390 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x390>
+			38c: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+ 390:	mov    r15d,DWORD PTR [rip+0x0]        # 397 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x397>
+			393: R_X86_64_PC32	.LC2-0x4
+ 397:	jmp    2e4 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2e4>
+
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
+
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
    0:	sub    rsp,0x18
    4:	xor    ecx,ecx
@@ -1773,3 +2019,346 @@
  430:	cmp    eax,r9d
  433:	jl     3fd <gflow::kernels::matvec_rows_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x3fd>
  435:	jmp    1ed <gflow::kernels::matvec_rows_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x1ed>
+
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
+
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
+
+0000000000000000 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const>:
+   0:	push   rbp
+   1:	mov    ecx,esi
+   3:	mov    eax,esi
+   5:	mov    rbp,rsp
+   8:	push   r13
+   a:	push   r12
+   c:	push   rbx
+   d:	mov    edx,DWORD PTR [rdi+0x18]
+  10:	shl    ecx,0x4
+  13:	mov    r9,QWORD PTR [rdi+0x10]
+  17:	lea    r8d,[rcx+0x10]
+  1b:	mov    rsi,QWORD PTR [rdi+0x8]
+  1f:	cmp    r8d,edx
+  22:	cmovg  r8d,edx
+  26:	mov    rdx,QWORD PTR [rdi]
+  29:	lea    edi,[rcx+0x7]
+  2c:	cmp    edi,r8d
+  2f:	jge    14c <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x14c>
+  35:	shl    eax,0x8
+  38:	movsxd r11,ecx
+  3b:	movsxd rdi,eax
+  3e:	shl    rdi,0x2
+  42:	lea    rax,[r9+rdi*1]
+  46:	lea    r10,[rsi+rdi*1]
+  4a:	mov    edi,r8d
+  4d:	sub    edi,ecx
+  4f:	lea    ebx,[rdi-0x8]
+  52:	shr    ebx,0x3
+  55:	lea    edi,[rbx*8+0x0]
+  5c:	add    rdi,r11
+  5f:	shl    rdi,0x6
+  63:	lea    r12,[r9+rdi*1+0x200]
+  6b:	vmovups zmm8,ZMMWORD PTR [rax]
+  71:	vmovups zmm7,ZMMWORD PTR [rax+0x40]
+  78:	mov    r11,rdx
+  7b:	mov    rdi,r10
+  7e:	vmovups zmm6,ZMMWORD PTR [rax+0x80]
+  85:	vmovups zmm5,ZMMWORD PTR [rax+0xc0]
+  8c:	lea    r13,[r10+0x40]
+  90:	vmovups zmm4,ZMMWORD PTR [rax+0x100]
+  97:	vmovups zmm3,ZMMWORD PTR [rax+0x140]
+  9e:	vmovups zmm2,ZMMWORD PTR [rax+0x180]
+  a5:	vmovups zmm1,ZMMWORD PTR [rax+0x1c0]
+  ac:	nop    DWORD PTR [rax+0x0]
+  b0:	vmovups zmm0,ZMMWORD PTR [r11]
+  b6:	add    rdi,0x4
+  ba:	add    r11,0x40
+  be:	vfmadd231ps zmm8,zmm0,DWORD BCST [rdi-0x4]
+  c5:	vfmadd231ps zmm7,zmm0,DWORD BCST [rdi+0x3c]
+  cc:	vfmadd231ps zmm6,zmm0,DWORD BCST [rdi+0x7c]
+  d3:	vfmadd231ps zmm5,zmm0,DWORD BCST [rdi+0xbc]
+  da:	vfmadd231ps zmm4,zmm0,DWORD BCST [rdi+0xfc]
+  e1:	vfmadd231ps zmm3,zmm0,DWORD BCST [rdi+0x13c]
+  e8:	vfmadd231ps zmm2,zmm0,DWORD BCST [rdi+0x17c]
+  ef:	vfmadd231ps zmm1,zmm0,DWORD BCST [rdi+0x1bc]
+  f6:	cmp    r13,rdi
+  f9:	jne    b0 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0xb0>
+  fb:	vmovups ZMMWORD PTR [rax],zmm8
+ 101:	vmovups ZMMWORD PTR [rax+0x40],zmm7
+ 108:	vmovups ZMMWORD PTR [rax+0x80],zmm6
+ 10f:	add    rax,0x200
+ 115:	vmovups ZMMWORD PTR [rax-0x140],zmm5
+ 11c:	vmovups ZMMWORD PTR [rax-0x100],zmm4
+ 123:	vmovups ZMMWORD PTR [rax-0xc0],zmm3
+ 12a:	add    r10,0x200
+ 131:	vmovups ZMMWORD PTR [rax-0x80],zmm2
+ 138:	vmovups ZMMWORD PTR [rax-0x40],zmm1
+ 13f:	cmp    r12,rax
+ 142:	jne    6b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x6b>
+ 148:	lea    ecx,[rcx+rbx*8+0x8]
+ 14c:	cmp    ecx,r8d
+ 14f:	jl     15b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x15b>
+ 151:	vzeroupper
+ 154:	pop    rbx
+ 155:	pop    r12
+ 157:	pop    r13
+ 159:	pop    rbp
+ 15a:	ret
+ 15b:	lea    eax,[rcx+0x3]
+ 15e:	cmp    eax,r8d
+ 161:	jge    425 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x425>
+ 167:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 16d:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 174:	lea    edi,[r8-0x4]
+ 178:	mov    eax,ecx
+ 17a:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 181:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 188:	sub    edi,ecx
+ 18a:	shl    eax,0x4
+ 18d:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 194:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 19b:	shr    edi,0x2
+ 19e:	movsxd rbx,ecx
+ 1a1:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 1a8:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 1af:	lea    r11d,[rdi*4+0x0]
+ 1b7:	cdqe
+ 1b9:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 1c0:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 1c7:	add    r11,rbx
+ 1ca:	shl    rax,0x2
+ 1ce:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 1d5:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 1dc:	shl    r11,0x6
+ 1e0:	lea    r10,[r9+rax*1]
+ 1e4:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 1eb:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 1f2:	add    rax,rsi
+ 1f5:	lea    r11,[rsi+r11*1+0x100]
+ 1fd:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 204:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 20b:	vbroadcastss zmm19,DWORD PTR [rax]
+ 211:	vbroadcastss zmm18,DWORD PTR [rax+0x40]
+ 218:	add    rax,0x100
+ 21e:	add    r10,0x100
+ 225:	vbroadcastss zmm17,DWORD PTR [rax-0x80]
+ 22c:	vbroadcastss zmm0,DWORD PTR [rax-0x40]
+ 233:	vfmadd213ps zmm19,zmm16,ZMMWORD PTR [r10-0x100]
+ 23a:	vfmadd213ps zmm18,zmm16,ZMMWORD PTR [r10-0xc0]
+ 241:	vfmadd213ps zmm17,zmm16,ZMMWORD PTR [r10-0x80]
+ 248:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r10-0x40]
+ 24f:	vfmadd231ps zmm19,zmm15,DWORD BCST [rax-0xfc]
+ 256:	vfmadd231ps zmm18,zmm15,DWORD BCST [rax-0xbc]
+ 25d:	vfmadd231ps zmm17,zmm15,DWORD BCST [rax-0x7c]
+ 264:	vfmadd231ps zmm0,zmm15,DWORD BCST [rax-0x3c]
+ 26b:	vfmadd231ps zmm19,zmm14,DWORD BCST [rax-0xf8]
+ 272:	vfmadd231ps zmm18,zmm14,DWORD BCST [rax-0xb8]
+ 279:	vfmadd231ps zmm17,zmm14,DWORD BCST [rax-0x78]
+ 280:	vfmadd231ps zmm0,zmm14,DWORD BCST [rax-0x38]
+ 287:	vfmadd231ps zmm19,zmm13,DWORD BCST [rax-0xf4]
+ 28e:	vfmadd231ps zmm18,zmm13,DWORD BCST [rax-0xb4]
+ 295:	vfmadd231ps zmm17,zmm13,DWORD BCST [rax-0x74]
+ 29c:	vfmadd231ps zmm0,zmm13,DWORD BCST [rax-0x34]
+ 2a3:	vfmadd231ps zmm19,zmm12,DWORD BCST [rax-0xf0]
+ 2aa:	vfmadd231ps zmm18,zmm12,DWORD BCST [rax-0xb0]
+ 2b1:	vfmadd231ps zmm17,zmm12,DWORD BCST [rax-0x70]
+ 2b8:	vfmadd231ps zmm0,zmm12,DWORD BCST [rax-0x30]
+ 2bf:	vfmadd231ps zmm19,zmm11,DWORD BCST [rax-0xec]
+ 2c6:	vfmadd231ps zmm18,zmm11,DWORD BCST [rax-0xac]
+ 2cd:	vfmadd231ps zmm17,zmm11,DWORD BCST [rax-0x6c]
+ 2d4:	vfmadd231ps zmm0,zmm11,DWORD BCST [rax-0x2c]
+ 2db:	vfmadd231ps zmm18,zmm10,DWORD BCST [rax-0xa8]
+ 2e2:	vfmadd231ps zmm17,zmm10,DWORD BCST [rax-0x68]
+ 2e9:	vfmadd231ps zmm0,zmm10,DWORD BCST [rax-0x28]
+ 2f0:	vfmadd231ps zmm19,zmm10,DWORD BCST [rax-0xe8]
+ 2f7:	vfmadd231ps zmm19,zmm9,DWORD BCST [rax-0xe4]
+ 2fe:	vfmadd231ps zmm18,zmm9,DWORD BCST [rax-0xa4]
+ 305:	vfmadd231ps zmm17,zmm9,DWORD BCST [rax-0x64]
+ 30c:	vfmadd231ps zmm0,zmm9,DWORD BCST [rax-0x24]
+ 313:	vfmadd231ps zmm19,zmm8,DWORD BCST [rax-0xe0]
+ 31a:	vfmadd231ps zmm18,zmm8,DWORD BCST [rax-0xa0]
+ 321:	vfmadd231ps zmm17,zmm8,DWORD BCST [rax-0x60]
+ 328:	vfmadd231ps zmm0,zmm8,DWORD BCST [rax-0x20]
+ 32f:	vfmadd231ps zmm19,zmm7,DWORD BCST [rax-0xdc]
+ 336:	vfmadd231ps zmm18,zmm7,DWORD BCST [rax-0x9c]
+ 33d:	vfmadd231ps zmm17,zmm7,DWORD BCST [rax-0x5c]
+ 344:	vfmadd231ps zmm0,zmm7,DWORD BCST [rax-0x1c]
+ 34b:	vfmadd231ps zmm19,zmm6,DWORD BCST [rax-0xd8]
+ 352:	vfmadd231ps zmm18,zmm6,DWORD BCST [rax-0x98]
+ 359:	vfmadd231ps zmm17,zmm6,DWORD BCST [rax-0x58]
+ 360:	vfmadd231ps zmm0,zmm6,DWORD BCST [rax-0x18]
+ 367:	vfmadd231ps zmm19,zmm5,DWORD BCST [rax-0xd4]
+ 36e:	vfmadd231ps zmm18,zmm5,DWORD BCST [rax-0x94]
+ 375:	vfmadd231ps zmm17,zmm5,DWORD BCST [rax-0x54]
+ 37c:	vfmadd231ps zmm0,zmm5,DWORD BCST [rax-0x14]
+ 383:	vfmadd231ps zmm19,zmm4,DWORD BCST [rax-0xd0]
+ 38a:	vfmadd231ps zmm18,zmm4,DWORD BCST [rax-0x90]
+ 391:	vfmadd231ps zmm17,zmm4,DWORD BCST [rax-0x50]
+ 398:	vfmadd231ps zmm0,zmm4,DWORD BCST [rax-0x10]
+ 39f:	vfmadd231ps zmm19,zmm3,DWORD BCST [rax-0xcc]
+ 3a6:	vfmadd231ps zmm18,zmm3,DWORD BCST [rax-0x8c]
+ 3ad:	vfmadd231ps zmm17,zmm3,DWORD BCST [rax-0x4c]
+ 3b4:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax-0xc]
+ 3bb:	vfmadd231ps zmm18,zmm2,DWORD BCST [rax-0x88]
+ 3c2:	vfmadd231ps zmm17,zmm2,DWORD BCST [rax-0x48]
+ 3c9:	vfmadd231ps zmm0,zmm2,DWORD BCST [rax-0x8]
+ 3d0:	vfmadd231ps zmm19,zmm2,DWORD BCST [rax-0xc8]
+ 3d7:	vfmadd231ps zmm19,zmm1,DWORD BCST [rax-0xc4]
+ 3de:	vfmadd231ps zmm18,zmm1,DWORD BCST [rax-0x84]
+ 3e5:	vfmadd231ps zmm17,zmm1,DWORD BCST [rax-0x44]
+ 3ec:	vfmadd231ps zmm0,zmm1,DWORD BCST [rax-0x4]
+ 3f3:	vmovups ZMMWORD PTR [r10-0x100],zmm19
+ 3fa:	vmovups ZMMWORD PTR [r10-0xc0],zmm18
+ 401:	vmovups ZMMWORD PTR [r10-0x80],zmm17
+ 408:	vmovups ZMMWORD PTR [r10-0x40],zmm0
+ 40f:	cmp    r11,rax
+ 412:	jne    20b <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x20b>
+ 418:	lea    ecx,[rcx+rdi*4+0x4]
+ 41c:	cmp    ecx,r8d
+ 41f:	jge    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
+ 425:	lea    edi,[rcx+0x1]
+ 428:	cmp    edi,r8d
+ 42b:	jge    5ed <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x5ed>
+ 431:	mov    eax,ecx
+ 433:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 439:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 440:	movsxd rbx,ecx
+ 443:	shl    eax,0x4
+ 446:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 44d:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 454:	cdqe
+ 456:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 45d:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 464:	shl    rax,0x2
+ 468:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 46f:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 476:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 47d:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 484:	lea    r10,[r9+rax*1]
+ 488:	lea    rdi,[rsi+rax*1]
+ 48c:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 493:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 49a:	lea    eax,[r8-0x2]
+ 49e:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 4a5:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 4ac:	sub    eax,ecx
+ 4ae:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 4b5:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 4bc:	shr    eax,1
+ 4be:	lea    r11d,[rax+rax*1]
+ 4c2:	add    r11,rbx
+ 4c5:	shl    r11,0x6
+ 4c9:	lea    r11,[rsi+r11*1+0x80]
+ 4d1:	vbroadcastss zmm17,DWORD PTR [rdi]
+ 4d7:	vbroadcastss zmm0,DWORD PTR [rdi+0x40]
+ 4de:	sub    rdi,0xffffffffffffff80
+ 4e2:	sub    r10,0xffffffffffffff80
+ 4e6:	vfmadd213ps zmm17,zmm16,ZMMWORD PTR [r10-0x80]
+ 4ed:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r10-0x40]
+ 4f4:	vfmadd231ps zmm17,zmm15,DWORD BCST [rdi-0x7c]
+ 4fb:	vfmadd231ps zmm0,zmm15,DWORD BCST [rdi-0x3c]
+ 502:	vfmadd231ps zmm17,zmm14,DWORD BCST [rdi-0x78]
+ 509:	vfmadd231ps zmm0,zmm14,DWORD BCST [rdi-0x38]
+ 510:	vfmadd231ps zmm17,zmm13,DWORD BCST [rdi-0x74]
+ 517:	vfmadd231ps zmm0,zmm13,DWORD BCST [rdi-0x34]
+ 51e:	vfmadd231ps zmm17,zmm12,DWORD BCST [rdi-0x70]
+ 525:	vfmadd231ps zmm0,zmm12,DWORD BCST [rdi-0x30]
+ 52c:	vfmadd231ps zmm17,zmm11,DWORD BCST [rdi-0x6c]
+ 533:	vfmadd231ps zmm0,zmm11,DWORD BCST [rdi-0x2c]
+ 53a:	vfmadd231ps zmm17,zmm10,DWORD BCST [rdi-0x68]
+ 541:	vfmadd231ps zmm0,zmm10,DWORD BCST [rdi-0x28]
+ 548:	vfmadd231ps zmm17,zmm9,DWORD BCST [rdi-0x64]
+ 54f:	vfmadd231ps zmm0,zmm9,DWORD BCST [rdi-0x24]
+ 556:	vfmadd231ps zmm17,zmm8,DWORD BCST [rdi-0x60]
+ 55d:	vfmadd231ps zmm0,zmm8,DWORD BCST [rdi-0x20]
+ 564:	vfmadd231ps zmm17,zmm7,DWORD BCST [rdi-0x5c]
+ 56b:	vfmadd231ps zmm0,zmm7,DWORD BCST [rdi-0x1c]
+ 572:	vfmadd231ps zmm17,zmm6,DWORD BCST [rdi-0x58]
+ 579:	vfmadd231ps zmm0,zmm6,DWORD BCST [rdi-0x18]
+ 580:	vfmadd231ps zmm17,zmm5,DWORD BCST [rdi-0x54]
+ 587:	vfmadd231ps zmm0,zmm5,DWORD BCST [rdi-0x14]
+ 58e:	vfmadd231ps zmm17,zmm4,DWORD BCST [rdi-0x50]
+ 595:	vfmadd231ps zmm0,zmm4,DWORD BCST [rdi-0x10]
+ 59c:	vfmadd231ps zmm17,zmm3,DWORD BCST [rdi-0x4c]
+ 5a3:	vfmadd231ps zmm0,zmm3,DWORD BCST [rdi-0xc]
+ 5aa:	vfmadd231ps zmm17,zmm2,DWORD BCST [rdi-0x48]
+ 5b1:	vfmadd231ps zmm0,zmm2,DWORD BCST [rdi-0x8]
+ 5b8:	vfmadd231ps zmm17,zmm1,DWORD BCST [rdi-0x44]
+ 5bf:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdi-0x4]
+ 5c6:	vmovups ZMMWORD PTR [r10-0x80],zmm17
+ 5cd:	vmovups ZMMWORD PTR [r10-0x40],zmm0
+ 5d4:	cmp    r11,rdi
+ 5d7:	jne    4d1 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x4d1>
+ 5dd:	lea    ecx,[rcx+rax*2+0x2]
+ 5e1:	cmp    r8d,ecx
+ 5e4:	jle    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
+ 5ea:	lea    edi,[rcx+0x1]
+ 5ed:	shl    ecx,0x4
+ 5f0:	vmovups zmm16,ZMMWORD PTR [rdx]
+ 5f6:	vmovups zmm15,ZMMWORD PTR [rdx+0x40]
+ 5fd:	movsxd rcx,ecx
+ 600:	vmovups zmm14,ZMMWORD PTR [rdx+0x80]
+ 607:	vmovups zmm13,ZMMWORD PTR [rdx+0xc0]
+ 60e:	shl    rcx,0x2
+ 612:	vmovups zmm12,ZMMWORD PTR [rdx+0x100]
+ 619:	vmovups zmm11,ZMMWORD PTR [rdx+0x140]
+ 620:	add    r9,rcx
+ 623:	vmovups zmm10,ZMMWORD PTR [rdx+0x180]
+ 62a:	vmovups zmm9,ZMMWORD PTR [rdx+0x1c0]
+ 631:	add    rcx,rsi
+ 634:	vmovups zmm8,ZMMWORD PTR [rdx+0x200]
+ 63b:	vmovups zmm7,ZMMWORD PTR [rdx+0x240]
+ 642:	vmovups zmm6,ZMMWORD PTR [rdx+0x280]
+ 649:	vmovups zmm5,ZMMWORD PTR [rdx+0x2c0]
+ 650:	vmovups zmm4,ZMMWORD PTR [rdx+0x300]
+ 657:	vmovups zmm3,ZMMWORD PTR [rdx+0x340]
+ 65e:	vmovups zmm2,ZMMWORD PTR [rdx+0x380]
+ 665:	vmovups zmm1,ZMMWORD PTR [rdx+0x3c0]
+ 66c:	jmp    670 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x670>
+ 66e:	inc    edi
+ 670:	vbroadcastss zmm0,DWORD PTR [rcx]
+ 676:	add    r9,0x40
+ 67a:	add    rcx,0x40
+ 67e:	vfmadd213ps zmm0,zmm16,ZMMWORD PTR [r9-0x40]
+ 685:	vfmadd231ps zmm0,zmm15,DWORD BCST [rcx-0x3c]
+ 68c:	vfmadd231ps zmm0,zmm14,DWORD BCST [rcx-0x38]
+ 693:	vfmadd231ps zmm0,zmm13,DWORD BCST [rcx-0x34]
+ 69a:	vfmadd231ps zmm0,zmm12,DWORD BCST [rcx-0x30]
+ 6a1:	vfmadd231ps zmm0,zmm11,DWORD BCST [rcx-0x2c]
+ 6a8:	vfmadd231ps zmm0,zmm10,DWORD BCST [rcx-0x28]
+ 6af:	vfmadd231ps zmm0,zmm9,DWORD BCST [rcx-0x24]
+ 6b6:	vfmadd231ps zmm0,zmm8,DWORD BCST [rcx-0x20]
+ 6bd:	vfmadd231ps zmm0,zmm7,DWORD BCST [rcx-0x1c]
+ 6c4:	vfmadd231ps zmm0,zmm6,DWORD BCST [rcx-0x18]
+ 6cb:	vfmadd231ps zmm0,zmm5,DWORD BCST [rcx-0x14]
+ 6d2:	vfmadd231ps zmm0,zmm4,DWORD BCST [rcx-0x10]
+ 6d9:	vfmadd231ps zmm0,zmm3,DWORD BCST [rcx-0xc]
+ 6e0:	vfmadd231ps zmm0,zmm2,DWORD BCST [rcx-0x8]
+ 6e7:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx-0x4]
+ 6ee:	vmovups ZMMWORD PTR [r9-0x40],zmm0
+ 6f5:	cmp    edi,r8d
+ 6f8:	jl     66e <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x66e>
+ 6fe:	jmp    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>

@@ -2168,6 +2168,20 @@
   1f:	add    rsp,0x18
   23:	ret
 
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
+
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
    0:	sub    rsp,0x18
    4:	xor    ecx,ecx
@@ -2192,6 +2206,20 @@
 			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
   17:	mov    rsi,rsp
   1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
+			1b: R_X86_64_PLT32	GOMP_parallel-0x4
+  1f:	add    rsp,0x18
+  23:	ret
+
+0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
+   0:	sub    rsp,0x18
+   4:	xor    ecx,ecx
+   6:	xor    edx,edx
+   8:	mov    DWORD PTR [rsp+0x8],edi
+   c:	mov    QWORD PTR [rsp],rsi
+  10:	lea    rdi,[rip+0x0]        # 17 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x17>
+			13: R_X86_64_PC32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&) [clone ._omp_fn.0]-0x4
+  17:	mov    rsi,rsp
+  1a:	call   1f <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)+0x1f>
 			1b: R_X86_64_PLT32	GOMP_parallel-0x4
   1f:	add    rsp,0x18
   23:	ret
