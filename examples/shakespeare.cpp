@@ -70,6 +70,9 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv, boo
                      max_batch, max_batch).c_str())
         ("lr", po::value(&o.lr)->default_value(o.lr, "1e-3"), "Adam's learning rate (beta 0.85, 0.99), decaying linearly to 0 over --steps")
         ("threads", po::value(&threads)->default_value(0), "threads of a training step (0: all the machine's cores)")
+        ("schedule", po::value(&o.schedule),
+         "operations | documents: spread each operation of a step over the threads, or each document's whole "
+         "step (default: documents; bench/README.md)")
         ("dtype", po::value(&o.dtype)->default_value(o.dtype), "f32 | f64")
         ("seed", po::value(&seed)->default_value(o.seed), "seed of the weights, the training windows and the samples")
         ("data", po::value(&o.data), "the text (default: tinyshakespeare.txt in the data/ that ships with gflow)")
@@ -135,6 +138,9 @@ std::optional<shakespeare::options> parse(int argc, const char* const* argv, boo
     if (threads < 0 || threads > 4096)
         throw usage_error(fmt::format("{}: --threads {} must be between 0 (all cores) and 4096", program, threads));
     o.threads = int(threads);
+    if (o.schedule.empty()) o.schedule = shakespeare::default_schedule;
+    if (o.schedule != "operations" && o.schedule != "documents")
+        throw usage_error(fmt::format("{}: --schedule '{}' is not operations or documents", program, o.schedule));
     if (vm.count("stop-after") && (stop_after < 1 || stop_after > o.steps))
         throw usage_error(fmt::format("{}: --stop-after {} must be between 1 and the run's steps ({})", program, stop_after, o.steps));
     o.stop_after = int(stop_after);

@@ -13,6 +13,10 @@
 namespace shakespeare {
 
 inline constexpr int built_widths[] = {64, 128, 256};
+// The step schedule unless --schedule says (gflow::step_schedule): by document, faster at every
+// width here (bench/README.md: most at width 64, whose operations are too short to spread over
+// the threads one at a time), for twice the activation memory.
+inline constexpr const char* default_schedule = "documents";
 inline constexpr int built_layers[] = {6, 12};
 inline constexpr int schedule_layers = 12;       // the paper's schedule: Grassmann, width 256 only
 inline constexpr int schedule_width = 256;
@@ -37,6 +41,7 @@ struct options {
     int stop_after = 0;           // > 0: stop (and --save) after this step of the schedule
     int eval_every = default_eval_every;   // steps between the reports of the losses
     int threads = 0;              // 0: all the machine's cores
+    std::string schedule;         // operations | documents (gflow::step_schedule); empty: by width
     bool json = false;
     std::vector<std::string> mixers() const {
         if (mixer == "both") return {"grassmann", "attention"};

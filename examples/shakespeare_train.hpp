@@ -59,7 +59,8 @@ result train(Model, const options& o, const text& data, const std::string& mixer
     // whatever it is, and a run saved with N ranks resumes with M.
     const std::map<std::string, std::string> metadata{
         {gflow::bench::vocabulary_key, data.vocab.to_utf8()}, {"gflow.dtype", dtype},
-        {"gflow.run", fmt::format("--steps {} --seed {} --batch {} --lr {} --dtype {}", o.steps, o.seed, o.batch, o.lr, dtype)},
+        {"gflow.run", fmt::format("--steps {} --seed {} --batch {} --lr {} --dtype {} --schedule {}", o.steps, o.seed,
+                                  o.batch, o.lr, dtype, o.schedule)},
         {gflow::bench::program_key, program}, {gflow::bench::mixer_key, mixer},
         {gflow::bench::layers_key, std::to_string(o.layers)}, {gflow::bench::width_key, std::to_string(W)},
         {gflow::bench::params_key, std::to_string(Model::parameter_count())}};
@@ -111,6 +112,7 @@ result train(Model, const options& o, const text& data, const std::string& mixer
     // Every rank starts from the same weights (the same seed, or the same checkpoint file).
     distributed::check_identical(*net, ranks, first_step);
     if (o.threads > 0) gflow::parallel::set_threads(o.threads);
+    net->set_schedule(o.schedule == "documents" ? gflow::step_schedule::by_document : gflow::step_schedule::by_operation);
 
     result r;
     r.mixer = mixer;

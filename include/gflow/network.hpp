@@ -59,6 +59,21 @@ struct sample_options {
     bool stop_at_start = true;    // stop when the start token comes again (BOS ends a document)
 };
 
+// How a training step on a batch of documents is spread over the threads (core/parallel.hpp).
+// Either way the loss and the weights are the same, bit for bit, at any thread count; the two
+// schedules differ from each other only in the order of sums (rounding).
+enum class step_schedule {
+    // The batch as B·T rows: each operation (a product, a norm, a mixer over the documents) is
+    // spread over the threads in turn. The default: no memory beyond the batch's activations.
+    by_operation,
+    // Each document's whole forward and backward on one thread, the documents spread over the
+    // threads, each into a gradient of its own, summed in document order. One fork and join a
+    // step instead of one an operation: faster where the operations are short (the width-64
+    // Tiny Shakespeare models, bench/README.md), at the cost of one activation arena and one
+    // gradient per document of the batch (set_schedule allocates them).
+    by_document,
+};
+
 template <class Model, class S>
 class network {
 public:
@@ -67,6 +82,8 @@ public:
     using graph = typename Model::graph;
     static constexpr dims config = Model::config;
     static constexpr int V = config.vocab, T = config.block, B = config.batch;   // B: most sequences a step takes
+    // The model bound for one sequence (step_schedule::by_document runs a document through it).
+    using document_graph = bind<typename Model::expression, dims{V, T, config.width, 1}, 0>;
 
     // Every weight ~ Normal(0, init_std^2), drawn in parameter order from `seed`.
     explicit network(std::uint64_t seed, double init_std = 0.08)
@@ -92,6 +109,17 @@ public:
             if (d.name == name) return {params_.data() + d.offset, std::size_t(d.rows) * d.cols};
         return {};
     }
+
+    // The schedule of the batched training steps (step_schedule above). by_document allocates
+    // its arenas here, once, so that the steps still allocate nothing; by_operation releases them.
+    void set_schedule(step_schedule schedule) {
+        schedule_ = B > 1 ? schedule : step_schedule::by_operation;
+        const bool documents = schedule_ == step_schedule::by_document;
+        document_acts_ = buffer<S>(documents ? std::size_t(B) * document_graph::act_size : 0);
+        document_grads_ = buffer<S>(documents ? std::size_t(B) * graph::param_size : 0);
+        document_loss_ = buffer<S>(documents ? std::size_t(B) : 0);
+    }
+    step_schedule schedule() const { return schedule_; }
 
     // Mean cross-entropy over the n = min(T, len-1) predicted tokens of one document.
     S loss(std::span<const int> tokens) {
@@ -225,12 +253,51 @@ private:
         const auto [p, predicted] = begin(docs);
         const int count = divisor > 0 ? divisor : predicted;
         if (count < predicted) throw std::invalid_argument(too_few_tokens(count, predicted));
+        if constexpr (B > 1)
+            if (schedule_ == step_schedule::by_document) return by_document(p, count);
         S* w = params_.data();
         graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
         const S total = cross_entropy(p.n, batch_targets_.data(), count, true);
         kernels::zero(grads_.data(), int(graph::param_size));
         graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
                         logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
+        return total / S(count);
+    }
+    // step_schedule::by_document: document b (rows [b T, b T + n_b) of the batch laid out by
+    // begin) runs the one-sequence graph in its own arena, its logits' rows and gradient rows
+    // those of the batch, into its own gradient; the gradients are then summed in document order,
+    // split by parameter over the threads. Inside the loop over documents every loop runs on the
+    // document's thread (parallel::worth: no nested regions).
+    S by_document(const pass& batch, int count) {
+        const int documents = batch.batch;
+        parallel::for_each(documents, long(batch.n) * long(graph::param_size), [=, this](int b) {
+            const pass one{batch.lengths[b], batch.tokens + std::size_t(b) * T, 0};
+            const std::size_t row = std::size_t(b) * T;
+            S* acts = document_acts_.data() + std::size_t(b) * document_graph::act_size;
+            S* grads = document_grads_.data() + std::size_t(b) * graph::param_size;
+            const S* w = params_.data();
+            document_graph::forward(one, w, acts, static_cast<const S*>(nullptr), logits_.data() + row * V);
+            document_loss_.data()[b] = cross_entropy(one.n, batch_targets_.data() + row, count, true, int(row));
+            kernels::zero(grads, int(graph::param_size));
+            document_graph::backward(one, w, grads, acts, static_cast<const S*>(nullptr), logits_.data() + row * V,
+                                     dlogits_.data() + row * V, static_cast<S*>(nullptr));
+        });
+        constexpr std::size_t chunk = 4096;
+        constexpr int chunks = int((graph::param_size + chunk - 1) / chunk);
+        parallel::for_each(chunks, long(documents) * long(graph::param_size), [=, this](int c) {
+            const std::size_t first = std::size_t(c) * chunk, end = std::min(graph::param_size, first + chunk);
+            S* sum = grads_.data();
+            const S* g = document_grads_.data();
+            GFLOW_SIMD
+            for (std::size_t i = first; i < end; ++i) sum[i] = g[i];
+            for (int b = 1; b < documents; ++b) {
+                const S* gb = g + std::size_t(b) * graph::param_size;
+                GFLOW_SIMD
+                for (std::size_t i = first; i < end; ++i) sum[i] += gb[i];
+            }
+        });
+        S total = 0;
+        for (int b = 0; b < documents; ++b) total += document_loss_.data()[b];
         return total / S(count);
     }
     static std::string too_few_tokens(int batch_tokens, int share_tokens) {
@@ -272,17 +339,19 @@ private:
     // Summed -log softmax(logits[t])[target] over the rows with a target (>= 0); with gradient,
     // dlogits = (softmax - onehot) / count there and 0 in the rows without one.
     // Each exponential is computed once, into the gradient row, then normalised in place.
-    S cross_entropy(int rows, const int* targets, int count, bool with_gradient) {
+    // Rows [first, first + rows) of logits_ and dlogits_ (targets[0] is row first's).
+    S cross_entropy(int rows, const int* targets, int count, bool with_gradient, int first = 0) {
         // Rows are independent: each row's loss goes to row_loss_ (spread over the threads), and
         // the total is their sum in row order, whatever the thread count. Without a gradient the
         // exponentials still go to the gradient rows, as scratch.
+        S* row_loss = row_loss_.data() + first;
         parallel::for_each(rows, long(rows) * V * 8, [=, this](int t) {
-            const S* row = logits_.data() + t * V;
-            S* e = dlogits_.data() + t * V;
+            const S* row = logits_.data() + std::size_t(first + t) * V;
+            S* e = dlogits_.data() + std::size_t(first + t) * V;
             const int target = targets[t];
             if (target < 0) {   // past a document's end
                 kernels::zero(e, V);
-                row_loss_.data()[t] = 0;
+                row_loss[t] = 0;
                 return;
             }
             S max_logit = row[0];
@@ -307,7 +376,7 @@ private:
                 }
             }
             const S sum = acc;
-            row_loss_.data()[t] = std::log(sum) + max_logit - row[target];
+            row_loss[t] = std::log(sum) + max_logit - row[target];
             if (with_gradient) {
                 const S scale = S(1) / (sum * S(count));
                 GFLOW_SIMD
@@ -316,7 +385,7 @@ private:
             }
         });
         S total = 0;
-        for (int t = 0; t < rows; ++t) total += row_loss_.data()[t];
+        for (int t = 0; t < rows; ++t) total += row_loss[t];
         return total;
     }
 
@@ -345,6 +414,11 @@ private:
     std::vector<param_desc> table_;
     std::vector<int> batch_tokens_, batch_targets_;   // [B][T] a batch's inputs and targets (-1: none)
     std::vector<int> batch_lengths_;                  // [B] predicted tokens of each document
+    // step_schedule::by_document (empty otherwise): each document's arena and gradient, its loss
+    step_schedule schedule_ = step_schedule::by_operation;
+    buffer<S> document_acts_{0};    // [B][document_graph::act_size]
+    buffer<S> document_grads_{0};   // [B][param_size]
+    buffer<S> document_loss_{0};    // [B]
 };
 
 template <class S, class Model>

@@ -117,8 +117,9 @@ BOOST_AUTO_TEST_CASE(no_heap_work_in_a_training_step) {
 // A batch of documents of unequal lengths (gflow::with_batch): the batch's tokens, targets and
 // lengths live in buffers the network allocated once.
 template <class S, class Model>
-long allocations_during_batched_training(Model m) {
+long allocations_during_batched_training(Model m, gflow::step_schedule schedule = gflow::step_schedule::by_operation) {
     auto net = gflow::instantiate<S>(m, 1);
+    net.set_schedule(schedule);   // allocates the by-document arenas here, before the steps
     const std::vector<gflow::document> batch{{26, 4, 12, 12, 0, 26}, std::vector<int>(40, 3), {26, 1, 26}};
     const gflow::adam opt{.decay_steps = 100};
     const long before = allocations.load();
@@ -141,23 +142,26 @@ BOOST_AUTO_TEST_CASE(the_counter_sees_the_c_librarys_allocations) {
 #endif
 }
 
-// Every product through the BLAS, on 2 threads: after the first step (which may set up the
-// BLAS's and OpenMP's buffers), nothing.
+// Every product through the BLAS, on 2 threads, on either schedule: after the first step (which
+// may set up the BLAS's and OpenMP's buffers), nothing.
 BOOST_AUTO_TEST_CASE(no_heap_work_with_the_blas_on_two_threads) {
     gflow::blas::min_work() = 0;
     gflow::parallel::set_threads(2);
     gflow::parallel::min_work() = 0;
-    auto net = gflow::instantiate<float>(gflow::with_batch<3>(names::model<2>(names::attention_mixer)), 1);
-    const std::vector<gflow::document> batch{{26, 4, 12, 12, 0, 26}, std::vector<int>(40, 3), {26, 1, 26}};
-    const gflow::adam opt{.decay_steps = 100};
-    net.train_step(std::span<const gflow::document>(batch), opt, 0);
-    const long before = allocations.load();
-    for (int step = 1; step < 50; ++step) {
-        const std::span<const gflow::document> docs(batch.data(), std::size_t(1 + step % 3));
-        net.train_step(docs, opt, step);
-        net.loss(docs);
+    for (const auto schedule : {gflow::step_schedule::by_operation, gflow::step_schedule::by_document}) {
+        auto net = gflow::instantiate<float>(gflow::with_batch<3>(names::model<2>(names::attention_mixer)), 1);
+        net.set_schedule(schedule);
+        const std::vector<gflow::document> batch{{26, 4, 12, 12, 0, 26}, std::vector<int>(40, 3), {26, 1, 26}};
+        const gflow::adam opt{.decay_steps = 100};
+        net.train_step(std::span<const gflow::document>(batch), opt, 0);
+        const long before = allocations.load();
+        for (int step = 1; step < 50; ++step) {
+            const std::span<const gflow::document> docs(batch.data(), std::size_t(1 + step % 3));
+            net.train_step(docs, opt, step);
+            net.loss(docs);
+        }
+        BOOST_TEST(allocations.load() - before == 0, "schedule " << int(schedule));
     }
-    BOOST_TEST(allocations.load() - before == 0);
     gflow::blas::min_work() = 1L << 16;
     gflow::parallel::min_work() = 1L << 18;
 }
@@ -165,4 +169,6 @@ BOOST_AUTO_TEST_CASE(no_heap_work_with_the_blas_on_two_threads) {
 BOOST_AUTO_TEST_CASE(no_heap_work_in_a_batched_training_step) {
     BOOST_TEST(allocations_during_batched_training<float>(gflow::with_batch<3>(names::model<1>(names::grassmann_mixer))) == 0);
     BOOST_TEST(allocations_during_batched_training<double>(gflow::with_batch<3>(names::model<2>(names::attention_mixer))) == 0);
+    BOOST_TEST(allocations_during_batched_training<float>(gflow::with_batch<3>(names::model<1>(names::grassmann_mixer)),
+                                                          gflow::step_schedule::by_document) == 0);
 }

@@ -39,11 +39,13 @@ struct trained {
 };
 
 // 20 steps on batches of 1 to 4 documents (and one-document steps), with `threads` threads.
-trained train(int threads, long blas_min_work = 1L << 16) {
+trained train(int threads, long blas_min_work = 1L << 16,
+              gflow::step_schedule schedule = gflow::step_schedule::by_operation) {
     gflow::blas::min_work() = blas_min_work;
     gflow::parallel::set_threads(threads);
     gflow::parallel::min_work() = 0;
     auto net = gflow::instantiate<float>(model, 42);
+    net.set_schedule(schedule);
     const auto docs = corpus();
     const gflow::adam opt{.lr = 0.01, .decay_steps = 20};
     trained out;
@@ -83,6 +85,29 @@ BOOST_AUTO_TEST_CASE(every_product_through_the_blas_the_same_bit_for_bit) {
     BOOST_TEST(one.weights == two.weights);
     const trained kernels = train(1);   // the BLAS really ran: its roundings differ from the kernels'
     BOOST_TEST(one.weights != kernels.weights);
+    BOOST_TEST(std::all_of(one.losses.begin(), one.losses.end(), [](float l) { return l > 0 && l < 10; }));
+#else
+    BOOST_TEST_MESSAGE("built without OpenMP: one thread only, nothing to compare");
+#endif
+}
+
+// step_schedule::by_document: each document's whole step on a thread, gradients summed in
+// document order; the same bit for bit at 1 and 2 threads, on gflow's kernels and on the BLAS,
+// and not the by-operation step's roundings (the schedule really changed).
+BOOST_AUTO_TEST_CASE(by_document_the_same_bit_for_bit) {
+#if defined(_OPENMP)
+    constexpr auto by_document = gflow::step_schedule::by_document;
+    const trained one = train(1, 1L << 16, by_document);
+    const trained two = train(2, 1L << 16, by_document);
+    BOOST_TEST(one.losses == two.losses);
+    BOOST_TEST(one.weights == two.weights);
+    BOOST_TEST(one.weights != train(1).weights);
+    if constexpr (gflow::blas::enabled) {
+        const trained blas_one = train(1, 0, by_document);
+        const trained blas_two = train(2, 0, by_document);
+        BOOST_TEST(blas_one.losses == blas_two.losses);
+        BOOST_TEST(blas_one.weights == blas_two.weights);
+    }
     BOOST_TEST(std::all_of(one.losses.begin(), one.losses.end(), [](float l) { return l > 0 && l < 10; }));
 #else
     BOOST_TEST_MESSAGE("built without OpenMP: one thread only, nothing to compare");
