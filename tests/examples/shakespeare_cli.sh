@@ -55,11 +55,15 @@ for l in sys.stdin:
     print(json.dumps({k: v for k, v in r.items()
                       if k not in ('seconds', 'tokens_per_s', 'tokens_per_s_overall', 'threads', 'peak_memory_mib',
                                'gflops_per_s', 'peak_gflops_per_s', 'peak_fraction')}))"; }
-for mixer in grassmann attention; do
-    a=$("$exe" --data "$data" --width 64 --batch 2 --steps 3 --mixer $mixer --threads 1 --json --save "$work/t1_$mixer.safetensors" | strip_time)
-    b=$("$exe" --data "$data" --width 64 --batch 2 --steps 3 --mixer $mixer --threads 2 --json --save "$work/t2_$mixer.safetensors" | strip_time)
-    [[ -n "$a" && "$a" == "$b" ]] || fail "$mixer: --threads 1 and --threads 2 gave other losses or samples"
-    cmp -s "$work/t1_$mixer.safetensors" "$work/t2_$mixer.safetensors" || fail "$mixer: --threads 1 and 2 gave other weights"
+# (on both step schedules: by document, the default, and by operation)
+for schedule in documents operations; do
+    for mixer in grassmann attention; do
+        run=(--data "$data" --width 64 --batch 2 --steps 3 --mixer $mixer --schedule $schedule --json)
+        a=$("$exe" "${run[@]}" --threads 1 --save "$work/t1_$mixer.safetensors" | strip_time)
+        b=$("$exe" "${run[@]}" --threads 2 --save "$work/t2_$mixer.safetensors" | strip_time)
+        [[ -n "$a" && "$a" == "$b" ]] || fail "$mixer, $schedule: --threads 1 and --threads 2 gave other losses or samples"
+        cmp -s "$work/t1_$mixer.safetensors" "$work/t2_$mixer.safetensors" || fail "$mixer, $schedule: --threads 1 and 2 gave other weights"
+    done
 done
 
 # --save/--resume: a run split in two ends with the same weights and training state, bit for bit
@@ -99,6 +103,8 @@ expect_error "--stop-after" --data "$data" --steps 4 --stop-after 5
 expect_error "no such file" --data "$work/missing.txt"
 expect_error "--steps 4 (this run: --steps 8)" "${small[@]}" --mixer grassmann --steps 8 --resume "$work/half.safetensors"
 expect_error "holds a grassmann model" "${small[@]}" --mixer attention --steps 4 --resume "$work/half.safetensors"
+expect_error "--schedule documents (this run: --schedule operations)" "${small[@]}" --mixer grassmann --steps 4 --schedule operations --resume "$work/half.safetensors"
+expect_error "--schedule 'sideways'" --data "$data" --schedule sideways
 for i in $(seq 300); do echo "abc def"; done >"$work/small_vocab.txt"
 expect_error "distinct characters" --data "$work/small_vocab.txt" --width 64 --steps 1
 
