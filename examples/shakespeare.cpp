@@ -238,7 +238,7 @@ void print_result(const shakespeare::result& r) {
     fmt::print("train loss        {:>12.4f}   (mean of the last report's steps)\n", r.train_loss);
     fmt::print("validation loss   {:>12.4f}   ({} windows of {} characters)\n", r.val_loss, shakespeare::eval_windows,
                shakespeare::block_size + 1);
-    fmt::print("model memory      {:>8.1f} MiB   (weights, gradients, Adam's moments, activations of a batch)\n", r.model_memory_mib);
+    fmt::print("model memory      {:>8.1f} MiB   (weights, gradients, Adam's moments, activation arenas)\n", r.model_memory_mib);
     fmt::print("peak memory       {:>8.1f} MiB   (the process so far)\n", r.peak_memory_mib);
     if (r.ranks > 1)
         fmt::print("ranks             {:>12}   (allreduce {:.2f} ms a step; {:.2f} ms with the wait for the slowest rank)\n",

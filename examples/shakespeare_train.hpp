@@ -128,7 +128,7 @@ result train(Model, const options& o, const text& data, const std::string& mixer
     r.params = Model::parameter_count();
     r.steps = end_step;
     r.first_step = first_step;
-    r.model_memory_mib = double((4 * Model::parameter_count() + Model::activation_count()) * sizeof(S)) / (1 << 20);
+    r.model_memory_mib = double(net->allocated_bytes()) / (1 << 20);
 
     // The validation windows: fixed (eval_seed), each rank evaluating its share in batches of the
     // model's most; the losses summed over the ranks.

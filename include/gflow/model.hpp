@@ -42,7 +42,8 @@ struct model_t {
     static constexpr dims config = C;
     static constexpr std::size_t parameter_count() { return graph::param_size; }
     // Scalars of activation memory for a full batch (one sequence of block size unless the model
-    // says batch<B>), logits and their gradient included; a network holds exactly this much.
+    // says batch<B>), logits and their gradient included; a network training by operation
+    // (step_schedule) holds exactly this much.
     static constexpr std::size_t activation_count() {
         return graph::act_size + 2 * std::size_t(C.rows()) * C.vocab;
     }

@@ -110,28 +110,47 @@ public:
         return {};
     }
 
-    // The schedule of the batched training steps (step_schedule above). by_document allocates
-    // its arenas here, once, so that the steps still allocate nothing; by_operation releases them.
+    // The schedule of the batched training steps and losses (step_schedule above). by_document
+    // trades the batch's arena for one arena and one gradient per document, allocated here, once,
+    // so that the steps still allocate nothing; by_operation takes the batch's arena back.
+    // One-document passes (a single document's step, its loss, logits, sampling) run the model
+    // bound for one sequence in either.
     void set_schedule(step_schedule schedule) {
         schedule_ = B > 1 ? schedule : step_schedule::by_operation;
         const bool documents = schedule_ == step_schedule::by_document;
-        document_acts_ = buffer<S>(documents ? std::size_t(B) * document_graph::act_size : 0);
-        document_grads_ = buffer<S>(documents ? std::size_t(B) * graph::param_size : 0);
-        document_loss_ = buffer<S>(documents ? std::size_t(B) : 0);
+        // each arena released before the other is allocated: never both at once
+        const auto resize = [](buffer<S>& arena, std::size_t count) {
+            if (arena.size() == count) return;
+            arena = buffer<S>(0);
+            arena = buffer<S>(count);
+        };
+        resize(documents ? acts_ : document_acts_, 0);
+        resize(document_grads_, documents ? std::size_t(B) * graph::param_size : 0);
+        resize(document_loss_, documents ? std::size_t(B) : 0);
+        resize(documents ? document_acts_ : acts_, documents ? std::size_t(B) * document_graph::act_size : graph::act_size);
     }
     step_schedule schedule() const { return schedule_; }
+    // Bytes of the network's arrays: weights, gradients, Adam's moments, the activation arenas of
+    // the schedule, logits, decoding state and the batch's tokens.
+    std::size_t allocated_bytes() const {
+        const std::size_t scalars = params_.size() + grads_.size() + adam_m_.size() + adam_v_.size() + acts_.size() +
+                                    logits_.size() + dlogits_.size() + row_loss_.size() + state_.size() +
+                                    document_acts_.size() + document_grads_.size() + document_loss_.size();
+        const std::size_t ints = batch_tokens_.size() + batch_targets_.size() + batch_lengths_.size();
+        return scalars * sizeof(S) + ints * sizeof(int);
+    }
 
     // Mean cross-entropy over the n = min(T, len-1) predicted tokens of one document.
     S loss(std::span<const int> tokens) {
         const pass p = begin(tokens);
-        graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        document_graph::forward(p, params_.data(), arena(), static_cast<const S*>(nullptr), logits_.data());
         return cross_entropy(p.n, tokens.data() + 1, p.n, false) / S(p.n);
     }
     // Summed loss and the number of predicted tokens (evaluation means per token,
     // docs/benchmarks.md#evaluation-and-sampling).
     std::pair<double, int> loss_sum(std::span<const int> tokens) {
         const pass p = begin(tokens);
-        graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        document_graph::forward(p, params_.data(), arena(), static_cast<const S*>(nullptr), logits_.data());
         return {double(cross_entropy(p.n, tokens.data() + 1, p.n, false)), p.n};
     }
     // Loss and the gradient of every parameter (in gradients()).
@@ -149,6 +168,8 @@ public:
     S loss(std::span<const document> docs) {
         if (docs.size() == 1) return loss(docs[0]);
         const auto [p, count] = begin(docs);
+        if constexpr (B > 1)
+            if (schedule_ == step_schedule::by_document) return by_document(p, count, false);
         graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
         return cross_entropy(p.n, batch_targets_.data(), count, false) / S(count);
     }
@@ -188,7 +209,7 @@ public:
     // The logits [n][V] of one document, by the whole-sequence forward pass.
     std::span<const S> logits(std::span<const int> tokens) {
         const pass p = begin(tokens);
-        graph::forward(p, params_.data(), acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        document_graph::forward(p, params_.data(), arena(), static_cast<const S*>(nullptr), logits_.data());
         return {logits_.data(), std::size_t(p.n) * V};
     }
     // The same logits computed one position at a time by the decoding path (as sampling does);
@@ -201,8 +222,8 @@ public:
         std::fill_n(state_.data(), state_.size(), S(0));
         for (int t = 0; t < whole.n; ++t) {
             const pass p{1, tokens.data() + t, t};
-            graph::decode(p, params_.data(), acts_.data(), state_.data(), static_cast<const S*>(nullptr),
-                          out.data() + std::size_t(t) * V);
+            document_graph::decode(p, params_.data(), arena(), state_.data(), static_cast<const S*>(nullptr),
+                                   out.data() + std::size_t(t) * V);
         }
     }
 
@@ -219,8 +240,8 @@ public:
         std::fill_n(state_.data(), state_.size(), S(0));
         for (int t = 0; t < length; ++t) {
             const pass p{1, &token, t};
-            graph::decode(p, params_.data(), acts_.data(), state_.data(), static_cast<const S*>(nullptr),
-                          logits_.data());
+            document_graph::decode(p, params_.data(), arena(), state_.data(), static_cast<const S*>(nullptr),
+                                   logits_.data());
             token = draw(gen, logits_.data(), opt.temperature);
             if (opt.stop_at_start && token == start) break;
             out.push_back(token);
@@ -240,11 +261,11 @@ private:
         const int count = divisor > 0 ? divisor : p.n;
         if (count < p.n) throw std::invalid_argument(too_few_tokens(count, p.n));
         S* w = params_.data();
-        graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
+        document_graph::forward(p, w, arena(), static_cast<const S*>(nullptr), logits_.data());
         const S total = cross_entropy(p.n, tokens.data() + 1, count, true);
         kernels::zero(grads_.data(), int(graph::param_size));
-        graph::backward(p, w, grads_.data(), acts_.data(), static_cast<const S*>(nullptr),
-                        logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
+        document_graph::backward(p, w, grads_.data(), arena(), static_cast<const S*>(nullptr),
+                                 logits_.data(), dlogits_.data(), static_cast<S*>(nullptr));
         return total / S(count);
     }
     // The same for 1 to B documents.
@@ -254,7 +275,7 @@ private:
         const int count = divisor > 0 ? divisor : predicted;
         if (count < predicted) throw std::invalid_argument(too_few_tokens(count, predicted));
         if constexpr (B > 1)
-            if (schedule_ == step_schedule::by_document) return by_document(p, count);
+            if (schedule_ == step_schedule::by_document) return by_document(p, count, true);
         S* w = params_.data();
         graph::forward(p, w, acts_.data(), static_cast<const S*>(nullptr), logits_.data());
         const S total = cross_entropy(p.n, batch_targets_.data(), count, true);
@@ -267,39 +288,47 @@ private:
     // begin) runs the one-sequence graph in its own arena, its logits' rows and gradient rows
     // those of the batch, into its own gradient; the gradients are then summed in document order,
     // split by parameter over the threads. Inside the loop over documents every loop runs on the
-    // document's thread (parallel::worth: no nested regions).
-    S by_document(const pass& batch, int count) {
+    // document's thread (parallel::worth: no nested regions). Without gradient: the loss alone.
+    S by_document(const pass& batch, int count, bool with_gradient) {
         const int documents = batch.batch;
         parallel::for_each(documents, long(batch.n) * long(graph::param_size), [=, this](int b) {
             const pass one{batch.lengths[b], batch.tokens + std::size_t(b) * T, 0};
             const std::size_t row = std::size_t(b) * T;
             S* acts = document_acts_.data() + std::size_t(b) * document_graph::act_size;
-            S* grads = document_grads_.data() + std::size_t(b) * graph::param_size;
             const S* w = params_.data();
             document_graph::forward(one, w, acts, static_cast<const S*>(nullptr), logits_.data() + row * V);
-            document_loss_.data()[b] = cross_entropy(one.n, batch_targets_.data() + row, count, true, int(row));
+            document_loss_.data()[b] = cross_entropy(one.n, batch_targets_.data() + row, count, with_gradient, int(row));
+            if (!with_gradient) return;
+            S* grads = document_grads_.data() + std::size_t(b) * graph::param_size;
             kernels::zero(grads, int(graph::param_size));
             document_graph::backward(one, w, grads, acts, static_cast<const S*>(nullptr), logits_.data() + row * V,
                                      dlogits_.data() + row * V, static_cast<S*>(nullptr));
         });
-        constexpr std::size_t chunk = 4096;
-        constexpr int chunks = int((graph::param_size + chunk - 1) / chunk);
-        parallel::for_each(chunks, long(documents) * long(graph::param_size), [=, this](int c) {
-            const std::size_t first = std::size_t(c) * chunk, end = std::min(graph::param_size, first + chunk);
-            S* sum = grads_.data();
-            const S* g = document_grads_.data();
-            GFLOW_SIMD
-            for (std::size_t i = first; i < end; ++i) sum[i] = g[i];
-            for (int b = 1; b < documents; ++b) {
-                const S* gb = g + std::size_t(b) * graph::param_size;
+        if (with_gradient) {
+            constexpr std::size_t chunk = 4096;
+            constexpr int chunks = int((graph::param_size + chunk - 1) / chunk);
+            parallel::for_each(chunks, long(documents) * long(graph::param_size), [=, this](int c) {
+                const std::size_t first = std::size_t(c) * chunk, end = std::min(graph::param_size, first + chunk);
+                S* sum = grads_.data();
+                const S* g = document_grads_.data();
                 GFLOW_SIMD
-                for (std::size_t i = first; i < end; ++i) sum[i] += gb[i];
-            }
-        });
+                for (std::size_t i = first; i < end; ++i) sum[i] = g[i];
+                for (int b = 1; b < documents; ++b) {
+                    const S* gb = g + std::size_t(b) * graph::param_size;
+                    GFLOW_SIMD
+                    for (std::size_t i = first; i < end; ++i) sum[i] += gb[i];
+                }
+            });
+        }
         S total = 0;
         for (int b = 0; b < documents; ++b) total += document_loss_.data()[b];
         return total / S(count);
     }
+    // The arena of a one-document pass (document_graph): the batch's, or by document the first
+    // document's.
+    S* arena() { return schedule_ == step_schedule::by_document ? document_acts_.data() : acts_.data(); }
+    static_assert(document_graph::act_size <= graph::act_size && document_graph::state_size == graph::state_size,
+                  "gflow: the model bound for one sequence fits in the batch's arena");
     static std::string too_few_tokens(int batch_tokens, int share_tokens) {
         return fmt::format("gflow: a share predicting {} tokens cannot be part of a batch of {}", share_tokens, batch_tokens);
     }
@@ -407,7 +436,7 @@ private:
     }
 
     buffer<S> params_, grads_, adam_m_, adam_v_;   // each [param_size], layout: parameter_table()
-    buffer<S> acts_;                               // [graph::act_size], the memory plan
+    buffer<S> acts_;                               // [graph::act_size], the memory plan (by operation)
     buffer<S> logits_, dlogits_;                   // [B·T][V] (logits_: and VP - V scalars of padding)
     buffer<S> row_loss_;                           // [B·T] the loss of each row
     buffer<S> state_;                              // [graph::state_size], decoding only

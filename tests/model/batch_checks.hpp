@@ -66,6 +66,7 @@ BOOST_AUTO_TEST_CASE(a_batch_is_the_token_weighted_mean_of_its_documents) {
         loss /= count;
         for (auto& g : grad) g /= count;
         const double batch_loss = many.loss_and_gradient(std::span<const gflow::document>(docs));
+        BOOST_TEST(many.loss(std::span<const gflow::document>(docs)) == batch_loss);   // the forward alone: the same sums
         // The two compute the same sums over rows grouped differently (the batch by operation sums a
         // parameter's gradient over all 3 T rows at once; by document, and the reference, per
         // document, then over the documents, the reference after weighting them): the longest
@@ -136,14 +137,21 @@ BOOST_AUTO_TEST_CASE(the_order_of_a_batch_changes_nothing_but_rounding) {
 }
 
 BOOST_AUTO_TEST_CASE(decoding_a_batched_model_is_decoding_one_sequence) {
-    using namespace batch_checks;
-    auto one = gflow::instantiate<double>(single, 9);
-    auto many = gflow::instantiate<double>(batched, 9);
-    const auto doc = documents()[1];
-    std::vector<double> a(std::size_t(T) * V), b(std::size_t(T) * V);
-    one.incremental_logits(doc, a);
-    many.incremental_logits(doc, b);
-    BOOST_TEST(a == b);   // the same code on the same numbers
+    for (const gflow::step_schedule schedule : batch_checks::schedules) BOOST_TEST_CONTEXT(batch_checks::name(schedule)) {
+        using namespace batch_checks;
+        auto one = gflow::instantiate<double>(single, 9);
+        auto many = gflow::instantiate<double>(batched, 9);
+        many.set_schedule(schedule);   // by document, one-document passes run in the first document's arena
+        const auto doc = documents()[1];
+        std::vector<double> a(std::size_t(T) * V), b(std::size_t(T) * V);
+        one.incremental_logits(doc, a);
+        many.incremental_logits(doc, b);
+        BOOST_TEST(a == b);   // the same code on the same numbers
+        const auto whole_one = one.logits(doc);
+        const std::vector<double> first(whole_one.begin(), whole_one.end());
+        const auto whole_many = many.logits(doc);
+        BOOST_TEST(std::equal(first.begin(), first.end(), whole_many.begin(), whole_many.end()));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(more_documents_than_the_batch_holds_is_an_error) {
