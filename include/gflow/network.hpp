@@ -69,8 +69,9 @@ enum class step_schedule {
     // Each document's whole forward and backward on one thread, the documents spread over the
     // threads, each into a gradient of its own, summed in document order. One fork and join a
     // step instead of one an operation: faster where the operations are short (the width-64
-    // Tiny Shakespeare models, bench/README.md), at the cost of one activation arena and one
-    // gradient per document of the batch (set_schedule allocates them).
+    // Tiny Shakespeare models, bench/README.md), at the cost of one parameter gradient per
+    // document of the batch (and an arena per document in place of the batch's; set_schedule
+    // allocates them).
     by_document,
 };
 
