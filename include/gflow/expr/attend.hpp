@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include <gflow/core/blas.hpp>
+#include <gflow/core/causal_attention.hpp>
 #include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/memory.hpp>
@@ -31,7 +32,9 @@ struct attend_node : node_base, no_params_node {
     static constexpr int width = W, first_valid = 0;
     template <int T>
     static constexpr memory_plan memory{kept_buffer("weights", "[H][T][T]", std::size_t(H) * T * T),   // s <= t
-                                        scratch_buffer("∂weights, ∂scores", "[T][T]", std::size_t(T) * T)};
+                                        scratch_buffer("∂weights, ∂scores", "[T][T]", std::size_t(T) * T),
+                                        scratch_buffer("a head's keys or values, transposed", "[d/H][T]",
+                                                       std::size_t(D) * T)};
     template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
     template <int T> static constexpr std::size_t scratch = memory<T>.scratch_size();
     template <int T> static constexpr std::size_t state = 2 * std::size_t(T) * W;       // key and value cache [2][T][d]
@@ -60,17 +63,23 @@ struct attend_node : node_base, no_params_node {
     static constexpr int causal_block = 32;
 
     template <int T, class S>
-    static void forward(const pass& p, const S*, S* att, S*, S* o, std::array<const S*, 3> in) {
+    static void forward(const pass& p, const S*, S* att, S* node_scratch, S* o, std::array<const S*, 3> in) {
         const int n = p.n;
         const auto [q, k, v] = in;
+        if constexpr (kernels::causal::head_shape<S, D, T>::available) {
+            if (kernels::causal::worth<S, D, T>(n)) return forward_kernels<T>(n, q, k, v, att, o, node_scratch);
+        }
         if (through_blas<S>(n)) return forward_products<T>(n, q, k, v, att, o);
         for (int hd = 0; hd < H; ++hd)
             for (int t = 0; t < n; ++t) attend(hd, q + t * W, k, v, t + 1, att + (hd * T + t) * T, o + t * W);
     }
 
     template <int T, class S>
-    static void backward(const pass& p, const S*, S*, S* att, S* datt, const S*, const S* d_o,
+    static void backward(const pass& p, const S*, S*, S* att, S* datt, const S* o, const S* d_o,
                          std::array<const S*, 3> in, std::array<S*, 3> din) {
+        if constexpr (kernels::causal::head_shape<S, D, T>::available) {
+            if (kernels::causal::worth<S, D, T>(p.n)) return backward_kernels<T>(p.n, in, din, att, o, d_o, datt);
+        }
         if (through_blas<S>(p.n)) backward_products<T>(p.n, in, din, att, datt, d_o);
         else backward_loops<T>(p.n, in, din, att, datt, d_o);
     }
@@ -89,6 +98,30 @@ struct attend_node : node_base, no_params_node {
     }
 
 private:
+    // Each head on gflow's kernels (core/causal_attention.hpp), with a head's keys (forward) or
+    // values (backward) transposed in the scratch after ∂weights.
+    template <int T, class S>
+    static void forward_kernels(int n, const S* q, const S* k, const S* v, S* att, S* o, S* scratch) {
+        S* keys_t = scratch + memory<T>.offset("a head's keys or values, transposed");
+        for (int hd = 0; hd < H; ++hd) {
+            const int c0 = hd * D;
+            kernels::causal::forward<D, W, T>(n, q + c0, k + c0, v + c0, att + hd * T * T, o + c0, keys_t);
+        }
+    }
+    template <int T, class S>
+    static void backward_kernels(int n, std::array<const S*, 3> in, std::array<S*, 3> din, const S* att, const S* o,
+                                 const S* d_o, S* scratch) {
+        const auto [q, k, v] = in;
+        const auto [dq, dk, dv] = din;
+        S* dscores = scratch + memory<T>.offset("∂weights, ∂scores");
+        S* values_t = scratch + memory<T>.offset("a head's keys or values, transposed");
+        for (int hd = 0; hd < H; ++hd) {
+            const int c0 = hd * D;
+            kernels::causal::backward<D, W, T>(n, q + c0, k + c0, v + c0, att + hd * T * T, o + c0, d_o + c0, dq + c0,
+                                               dk + c0, dv + c0, dscores, values_t);
+        }
+    }
+
     // Per head, with A = the weights [n][n] (row t: the softmax over s <= t, 0 beyond):
     //   scores = q_h k_hᵀ / sqrt(D),  A = softmax(scores) row by row,  o_h = A v_h;
     // row block [r0, r1) needs the keys and values 0 .. r1 - 1 only (columns r1 .. n - 1 of A are

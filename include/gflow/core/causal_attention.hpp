@@ -1,0 +1,313 @@
+// gflow/core/causal_attention.hpp: one head of causal softmax attention over a whole sequence, on
+// gflow's own loops in vector registers (expr/attend.hpp calls it for each head of a long enough
+// sequence: the Tiny Shakespeare models'):
+//
+//   forward   A = softmax(q kᵀ / sqrt(D)) row by row over s <= t;   o = A v
+//   backward  G = do vᵀ;  dS = A ⊙ (G - rowsum(A ⊙ G)) / sqrt(D);  dq += dS k;  dv += Aᵀ do;  dk += dSᵀ q
+//
+// Why not the BLAS: every product here has D (a head's size, 16 or 32) as its inner or outer
+// dimension, and a call per block of rows. Through OpenBLAS the width-64 attention model spent
+// 27 % of its step in those calls and 12 % more in the softmax's passes over the stored rows.
+// Here each block of rows is computed in registers: scores by broadcast multiply-adds against the
+// keys transposed once per head (vectors of keys, no horizontal sums), the softmax on the rows
+// just written, and the weighted sums of values, a block of rows sharing each load. rowsum(A ⊙ G)
+// is do_t · o_t (o_t = Σ_s A_ts v_s), so the backward needs no second pass over G.
+//
+// Causal by row tiles of `row_tile` rows: the rows [t0, t1) of a tile take the keys s < t1 (the
+// scores: s < t1 rounded up to a whole vector, which the softmax leaves out), and A is 0 for
+// t < s < t1. dv and dk are summed over t >= s by key blocks that lie inside one row tile, so the
+// zeros are all they read above the diagonal.
+// Every sum runs in an order fixed by the shape (over D, or over s or t in order): one thread per
+// head, the same results at any thread count.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include <gflow/core/exp.hpp>
+#include <gflow/core/kernels.hpp>
+#include <gflow/core/simd.hpp>
+
+namespace gflow::kernels::causal {
+
+// A sequence goes to these kernels from this many multiply-adds of scores, n² D (below it, the
+// names and parens models' 16² x 4 and 64² x 4, the position-by-position loops of expr/attend.hpp
+// stay). Tests set it to 0 to run every sequence here.
+inline long& min_work() {
+    static long value = 1L << 16;
+    return value;
+}
+
+// How one head of size D in rows of T is blocked, for S.
+template <class S, int D, int T>
+struct head_shape {
+    static constexpr int L = simd::register_lanes<S>;    // keys in one vector of scores
+    static constexpr int Ld = simd::lanes_for<S, D>();   // lanes of a vector of a head's row
+    static constexpr int ND = D / Ld;                    // vectors in a head's row
+    static constexpr int accumulators = simd::register_bytes >= 64 ? 16 : 8;
+    // Float and double in vector registers, and rows of whole vectors of keys (T a multiple of L,
+    // so the scores of a tile, rounded up to whole vectors, stay in their row).
+    static constexpr bool available =
+        (std::is_same_v<S, float> || std::is_same_v<S, double>) && L > 1 && T % L == 0;
+    static constexpr int row_tile = 8;
+    // scores: blocks of score_rows rows x score_groups vectors of keys
+    static constexpr int score_rows = 4;
+    static constexpr int score_groups = std::max(1, accumulators / score_rows);
+    // weighted sums: vectors of a head's row a pass takes, and rows of a block
+    static constexpr int sum_groups = std::min(ND, accumulators);
+    static constexpr int sum_rows = std::max(1, std::min(row_tile, accumulators / sum_groups));
+    // dv and dk: keys of a block (a power of two dividing row_tile), vectors of a pass
+    static constexpr int key_groups = std::min(ND, accumulators / 2);
+    static constexpr int key_block = detail::pow2_dividing(row_tile, std::max(1, accumulators / (2 * key_groups)));
+};
+
+template <class S, int D, int T>
+inline bool worth(int n) {
+    return head_shape<S, D, T>::available && long(n) * n * D >= min_work();
+}
+
+namespace detail {
+using kernels::detail::load;
+using kernels::detail::store;
+
+// xt[i][s] = x[s][i] for s < n, 0 for n <= s < n rounded up to whole vectors.   x: [n][D] in rows
+// of stride W, xt: [D][T].
+template <int D, int W, int T, class S>
+inline void transpose_head(const S* __restrict x, int n, S* __restrict xt) {
+    constexpr int L = head_shape<S, D, T>::L;
+    const int padded = (n + L - 1) / L * L;
+    for (int s = 0; s < n; ++s)
+        for (int i = 0; i < D; ++i) xt[i * T + s] = x[s * W + i];
+    for (int i = 0; i < D; ++i)
+        for (int s = n; s < padded; ++s) xt[i * T + s] = 0;
+}
+
+// out[r][s] = scale a_r · b_s for the TB rows r of a and the keys s of KG vectors from s0.
+// a: rows of stride W; bt: [D][T] (b transposed); out: rows of stride T.
+template <int TB, int KG, int D, int W, int T, class S>
+inline void score_block(const S* __restrict a, const S* __restrict bt, int s0, S scale, S* __restrict out) {
+    constexpr int L = head_shape<S, D, T>::L;
+    using V = lanes<S, L>;
+    V acc[TB][KG];
+    GFLOW_UNROLL
+    for (int r = 0; r < TB; ++r)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) acc[r][g] = V{};
+    GFLOW_UNROLL
+    for (int i = 0; i < D; ++i) {
+        V b[KG];
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) b[g] = load<V>(bt + i * T + s0 + g * L);
+        GFLOW_UNROLL
+        for (int r = 0; r < TB; ++r) {
+            const S x = a[r * W + i];
+            GFLOW_UNROLL
+            for (int g = 0; g < KG; ++g) acc[r][g] += x * b[g];
+        }
+    }
+    GFLOW_UNROLL
+    for (int r = 0; r < TB; ++r)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) store(out + r * T + s0 + g * L, acc[r][g] * scale);
+}
+
+// Scores of the rows [t0, t1): out[t][s] = scale a_t · b_s for s < t1 rounded up to whole vectors
+// (blocks of score_rows rows, each over the keys up to its own last row).
+template <int D, int W, int T, class S>
+inline void scores(const S* a, const S* bt, int t0, int t1, S scale, S* out) {
+    using shape = head_shape<S, D, T>;
+    constexpr int L = shape::L, KG = shape::score_groups;
+    kernels::detail::for_blocks<shape::score_rows>(t0, t1, [&]<int TB>(int t) {
+        const int vectors = (t + TB + L - 1) / L;
+        int g = 0;
+        for (; g + KG <= vectors; g += KG) score_block<TB, KG, D, W, T>(a + t * W, bt, g * L, scale, out + t * T);
+        for (; g < vectors; ++g) score_block<TB, 1, D, W, T>(a + t * W, bt, g * L, scale, out + t * T);
+    });
+}
+
+// y[r] (+)= Σ_{s < keys} p[r][s] x[s] for the TB rows r, the vectors [k0, k0 + KG) of a head's row.
+// p: rows of stride T; x, y: rows of stride W.
+template <int TB, int KG, bool Accumulate, int D, int W, int T, class S>
+inline void sum_block(const S* __restrict p, const S* __restrict x, int keys, S* __restrict y, int k0) {
+    constexpr int Ld = head_shape<S, D, T>::Ld;
+    using V = lanes<S, Ld>;
+    V acc[TB][KG];
+    GFLOW_UNROLL
+    for (int r = 0; r < TB; ++r)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) acc[r][g] = V{};
+    for (int s = 0; s < keys; ++s) {
+        V v[KG];
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) v[g] = load<V>(x + s * W + (k0 + g) * Ld);
+        GFLOW_UNROLL
+        for (int r = 0; r < TB; ++r) {
+            const S weight = p[r * T + s];
+            GFLOW_UNROLL
+            for (int g = 0; g < KG; ++g) acc[r][g] += weight * v[g];
+        }
+    }
+    GFLOW_UNROLL
+    for (int r = 0; r < TB; ++r)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) {
+            S* out = y + r * W + (k0 + g) * Ld;
+            if constexpr (Accumulate) store(out, load<V>(out) + acc[r][g]);
+            else store(out, acc[r][g]);
+        }
+}
+
+// The sum of v's lanes by halving, as kernels::horizontal_sum, in registers: through memcpy GCC 12
+// kept the softmax's sum in memory for the whole loop that formed it (a store and a reload a
+// vector).
+template <class S, int L>
+inline S lane_sum(lanes<S, L> v) {
+#if GFLOW_HAS_SHUFFLEVECTOR
+    if constexpr (L == 1) {
+        return v[0];
+    } else {
+        return [&]<std::size_t... J>(std::index_sequence<J...>) {
+            const lanes<S, L / 2> low = __builtin_shufflevector(v, v, int(J)...);
+            const lanes<S, L / 2> high = __builtin_shufflevector(v, v, int(J + L / 2)...);
+            return lane_sum<S, L / 2>(low + high);
+        }(std::make_index_sequence<L / 2>{});
+    }
+#else
+    return kernels::horizontal_sum<S, L>(v);
+#endif
+}
+
+// The softmax of row[0, count) in place, and row[count, end) = 0 (the row holds scores up to count
+// rounded up to whole vectors, at least). The maximum and the sum in vectors of L lanes, then
+// halved: a scalar chain over the row (what `omp simd reduction(max)` compiled to without
+// -ffast-math) took a quarter of the forward.
+template <int D, int T, class S>
+inline void softmax(S* row, int count, int end) {
+    constexpr int L = head_shape<S, D, T>::L;
+    using V = lanes<S, L>;
+    using mask = lanes<std::conditional_t<sizeof(S) == 4, std::int32_t, std::int64_t>, L>;
+    mask lane{};
+    for (int j = 0; j < L; ++j) lane[j] = j;
+    const int whole = count / L * L;
+    V largest = V{} + row[0];
+    for (int s = 0; s < whole; s += L) {
+        const V x = load<V>(row + s);
+        largest = x > largest ? x : largest;
+    }
+    if (whole < count) {   // the last vector's lanes up to count
+        const V x = load<V>(row + whole);
+        largest = ((lane < count - whole) & (x > largest)) ? x : largest;
+    }
+    S max_score = largest[0];
+    for (int j = 1; j < L; ++j) max_score = std::max(max_score, largest[j]);   // exact, any order
+    GFLOW_SIMD
+    for (int s = 0; s < count; ++s) row[s] = vexp(row[s] - max_score);
+    const int padded = whole < count ? whole + L : whole;
+    for (int s = count; s < std::max(padded, end); ++s) row[s] = 0;
+    V sum{};
+    for (int s = 0; s < padded; s += L) sum += load<V>(row + s);
+    const S inv = S(1) / lane_sum<S, L>(sum);
+    GFLOW_SIMD
+    for (int s = 0; s < count; ++s) row[s] *= inv;
+}
+
+// Rows [t0, t1) of y (+)= p x over the keys s < t1.
+template <bool Accumulate, int D, int W, int T, class S>
+inline void weighted_sums(const S* p, const S* x, int t0, int t1, S* y) {
+    using shape = head_shape<S, D, T>;
+    kernels::detail::for_groups<shape::ND, shape::sum_groups>([&]<int KG>(int k0) {
+        kernels::detail::for_blocks<shape::sum_rows>(t0, t1, [&]<int TB>(int t) {
+            sum_block<TB, KG, Accumulate, D, W, T>(p + t * T, x, t1, y + t * W, k0);
+        });
+    });
+}
+
+// For the KB keys s of a block from s0: dv[s] += Σ_{t=s0}^{n-1} A[t][s] do[t] and
+// dk[s] += Σ_t dS[t][s] q[t], the vectors [k0, k0 + KG) of a head's row.
+template <int KB, int KG, int D, int W, int T, class S>
+inline void key_block(const S* __restrict A, const S* __restrict dS, const S* __restrict d_o,
+                      const S* __restrict q, int s0, int n, S* __restrict dv, S* __restrict dk, int k0) {
+    constexpr int Ld = head_shape<S, D, T>::Ld;
+    using V = lanes<S, Ld>;
+    V acc_v[KB][KG], acc_k[KB][KG];
+    GFLOW_UNROLL
+    for (int j = 0; j < KB; ++j)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) acc_v[j][g] = acc_k[j][g] = V{};
+    for (int t = s0; t < n; ++t) {
+        V dot[KG], qt[KG];
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) {
+            dot[g] = load<V>(d_o + t * W + (k0 + g) * Ld);
+            qt[g] = load<V>(q + t * W + (k0 + g) * Ld);
+        }
+        GFLOW_UNROLL
+        for (int j = 0; j < KB; ++j) {
+            const S a = A[t * T + s0 + j], ds = dS[t * T + s0 + j];
+            GFLOW_UNROLL
+            for (int g = 0; g < KG; ++g) {
+                acc_v[j][g] += a * dot[g];
+                acc_k[j][g] += ds * qt[g];
+            }
+        }
+    }
+    GFLOW_UNROLL
+    for (int j = 0; j < KB; ++j)
+        GFLOW_UNROLL
+        for (int g = 0; g < KG; ++g) {
+            S* v_out = dv + (s0 + j) * W + (k0 + g) * Ld;
+            S* k_out = dk + (s0 + j) * W + (k0 + g) * Ld;
+            store(v_out, load<V>(v_out) + acc_v[j][g]);
+            store(k_out, load<V>(k_out) + acc_k[j][g]);
+        }
+}
+
+}  // namespace detail
+
+// One head over the rows [0, n): A [n][n] in rows of stride T (row t: the softmax over s <= t, 0 for
+// t < s < its tile's end; the columns after are not read), o [n][D] in rows of stride W.
+// q, k, v, o: the head's first column; keys_t: [D][T] scratch.
+template <int D, int W, int T, class S>
+void forward(int n, const S* q, const S* k, const S* v, S* A, S* o, S* keys_t) {
+    using shape = head_shape<S, D, T>;
+    const S scale = S(1) / std::sqrt(S(D));
+    detail::transpose_head<D, W, T>(k, n, keys_t);
+    for (int t0 = 0; t0 < n; t0 += shape::row_tile) {
+        const int t1 = std::min(n, t0 + shape::row_tile);
+        detail::scores<D, W, T>(q, keys_t, t0, t1, scale, A);
+        for (int t = t0; t < t1; ++t) detail::softmax<D, T>(A + t * T, t + 1, t1);
+        detail::weighted_sums<false, D, W, T>(A, v, t0, t1, o);
+    }
+}
+
+// Its backward: dq, dk, dv += (rows of stride W, the head's first column). o: forward's output;
+// dS: [n][n] scratch in rows of stride T; values_t: [D][T] scratch.
+template <int D, int W, int T, class S>
+void backward(int n, const S* q, const S* k, const S* v, const S* A, const S* o, const S* d_o, S* dq, S* dk,
+              S* dv, S* dS, S* values_t) {
+    using shape = head_shape<S, D, T>;
+    const S scale = S(1) / std::sqrt(S(D));
+    detail::transpose_head<D, W, T>(v, n, values_t);
+    for (int t0 = 0; t0 < n; t0 += shape::row_tile) {
+        const int t1 = std::min(n, t0 + shape::row_tile);
+        detail::scores<D, W, T>(d_o, values_t, t0, t1, S(1), dS);   // G = do vᵀ
+        for (int t = t0; t < t1; ++t) {
+            const S* at = A + t * T;
+            S* row = dS + t * T;
+            const S weighted = kernels::dot<D>(d_o + t * W, o + t * W);   // Σ_s A_ts G_ts
+            GFLOW_SIMD
+            for (int s = 0; s < t1; ++s) row[s] = at[s] * (row[s] - weighted) * scale;
+        }
+        detail::weighted_sums<true, D, W, T>(dS, k, t0, t1, dq);
+    }
+    using namespace kernels::detail;
+    for_groups<shape::ND, shape::key_groups>([&]<int KG>(int k0) {
+        for_blocks<shape::key_block>(0, n, [&]<int KB>(int s0) {
+            detail::key_block<KB, KG, D, W, T>(A, dS, d_o, q, s0, n, dv, dk, k0);
+        });
+    });
+}
+
+}  // namespace gflow::kernels::causal
