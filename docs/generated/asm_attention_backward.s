@@ -946,1013 +946,1026 @@
 0000000000000000 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)>:
        0:	push   rbp
        1:	mov    rax,rcx
-       4:	mov    rbp,rsp
-       7:	push   r15
-       9:	push   r14
-       b:	push   r13
-       d:	push   r12
-       f:	push   rbx
-      10:	mov    ebx,edi
-      12:	lea    rcx,[rbp+0x28]
-      16:	and    rsp,0xffffffffffffffc0
-      1a:	sub    rsp,0x140
-      21:	mov    r12,QWORD PTR [rbp+0x38]
-      25:	mov    QWORD PTR [rsp+0xc0],rsi
-      2d:	lea    rsi,[rsp+0xcc]
-      35:	mov    DWORD PTR [rsp+0xcc],edi
-      3c:	lea    rdi,[rsp+0xb8]
-      44:	vmovq  xmm0,rsi
-      49:	lea    rsi,[rbp+0x20]
-      4d:	vmovq  xmm1,rdi
-      52:	mov    QWORD PTR [rsp+0xb0],rdx
-      5a:	vmovq  xmm3,rsi
-      5f:	lea    rsi,[rsp+0xe4]
-      67:	lea    rdx,[rbp+0x30]
-      6b:	lea    rdi,[rsp+0xc0]
-      73:	vpinsrq xmm3,xmm3,rsi,0x1
-      79:	lea    rsi,[rbp+0x10]
-      7d:	vpinsrq xmm0,xmm0,rcx,0x1
-      83:	vpinsrq xmm1,xmm1,rdx,0x1
-      89:	vmovq  xmm5,rsi
-      8e:	vinserti128 ymm0,ymm0,xmm3,0x1
-      94:	lea    rcx,[rsp+0xd8]
-      9c:	mov    QWORD PTR [rsp+0xb8],r8
-      a4:	vpinsrq xmm2,xmm5,rdi,0x1
-      aa:	lea    rdi,[rsp+0xdc]
-      b2:	lea    r8d,[rbx+0xf]
-      b6:	lea    rdx,[rsp+0xf8]
-      be:	vinserti128 ymm1,ymm1,xmm2,0x1
-      c4:	mov    QWORD PTR [rsp+0xa0],r9
-      cc:	vinserti64x4 zmm2,zmm1,ymm0,0x1
-      d3:	vmovq  xmm1,rdi
-      d8:	lea    rdi,[rsp+0xe8]
-      e0:	vmovdqa64 ZMMWORD PTR [rsp+0x40],zmm2
-      e8:	vmovq  xmm0,rdi
-      ed:	vmovq  xmm2,rcx
-      f2:	lea    rcx,[rsp+0xf0]
-      fa:	vpinsrq xmm0,xmm0,rcx,0x1
-     100:	mov    ecx,r8d
-     103:	vpinsrq xmm5,xmm2,rdx,0x1
-     109:	lea    rdx,[rsp+0xe0]
-     111:	sar    ecx,0x1f
-     114:	vpinsrq xmm1,xmm1,rdx,0x1
-     11a:	vmovdqa XMMWORD PTR [rsp+0x80],xmm5
-     123:	shr    ecx,0x1c
-     126:	vinserti128 ymm5,ymm1,xmm0,0x1
-     12c:	lea    edx,[r8+rcx*1]
-     130:	vmovdqa YMMWORD PTR [rsp+0x20],ymm5
-     136:	and    edx,0xf
-     139:	sub    edx,ecx
-     13b:	sub    r8d,edx
-     13e:	test   ebx,ebx
-     140:	jle    1408 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1408>
-     146:	lea    edi,[rbx-0x1]
-     149:	cmp    edi,0xf
-     14c:	jbe    13ff <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13ff>
-     152:	vmovdqa32 zmm0,ZMMWORD PTR [rip+0x0]        # 15c <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x15c>
-			158: R_X86_64_PC32	.rodata+0x13c
-     15c:	mov    r9d,edi
-     15f:	mov    rsi,r12
-     162:	mov    rdx,rax
-     165:	shr    r9d,0x4
-     169:	mov    ecx,r9d
-     16c:	shl    rcx,0x6
-     170:	add    rcx,r12
-     173:	vmovups zmm3,ZMMWORD PTR [rdx]
-     179:	vmovups zmm7,ZMMWORD PTR [rdx+0x100]
-     180:	add    rsi,0x40
-     184:	add    rdx,0x400
-     18b:	vmovups zmm26,ZMMWORD PTR [rdx-0x3c0]
-     192:	vmovups zmm12,ZMMWORD PTR [rdx-0x380]
-     199:	vmovups zmm24,ZMMWORD PTR [rdx-0x2c0]
-     1a0:	vmovups zmm11,ZMMWORD PTR [rdx-0x280]
-     1a7:	vmovups zmm25,ZMMWORD PTR [rdx-0x340]
-     1ae:	vmovups zmm23,ZMMWORD PTR [rdx-0x240]
-     1b5:	vmovups zmm4,ZMMWORD PTR [rdx-0x200]
-     1bc:	vmovups zmm8,ZMMWORD PTR [rdx-0x100]
-     1c3:	vmovups zmm22,ZMMWORD PTR [rdx-0x1c0]
-     1ca:	vmovups zmm10,ZMMWORD PTR [rdx-0x180]
-     1d1:	vmovups zmm20,ZMMWORD PTR [rdx-0xc0]
-     1d8:	vmovups zmm9,ZMMWORD PTR [rdx-0x80]
-     1df:	vmovups zmm21,ZMMWORD PTR [rdx-0x140]
-     1e6:	vmovups zmm19,ZMMWORD PTR [rdx-0x40]
-     1ed:	vmovaps zmm2,zmm3
-     1f3:	vmovaps zmm14,zmm7
-     1f9:	vpermt2ps zmm2,zmm0,zmm26
-     1ff:	vmovaps zmm18,zmm12
-     205:	vpermt2ps zmm14,zmm0,zmm24
-     20b:	vmovaps zmm17,zmm11
-     211:	vmovaps zmm1,zmm2
-     217:	vpermt2ps zmm18,zmm0,zmm25
-     21d:	vpermt2ps zmm17,zmm0,zmm23
-     223:	vmovaps zmm6,zmm14
-     229:	vmovaps zmm5,zmm4
-     22f:	vmovaps zmm13,zmm8
-     235:	vpermt2ps zmm6,zmm0,zmm17
-     23b:	vpermt2ps zmm1,zmm0,zmm18
-     241:	vpermt2ps zmm5,zmm0,zmm22
-     247:	vmovaps zmm16,zmm10
-     24d:	vpermt2ps zmm1,zmm0,zmm6
-     253:	vpermt2ps zmm13,zmm0,zmm20
-     259:	vmovaps zmm15,zmm9
-     25f:	vmovaps zmm6,zmm5
-     265:	vpermt2ps zmm16,zmm0,zmm21
-     26b:	vpermt2ps zmm15,zmm0,zmm19
-     271:	vmovaps zmm27,zmm13
-     277:	vpermt2ps zmm6,zmm0,zmm16
-     27d:	vpermt2ps zmm27,zmm0,zmm15
-     283:	vpermt2ps zmm6,zmm0,zmm27
-     289:	vpermt2ps zmm1,zmm0,zmm6
-     28f:	vmovups ZMMWORD PTR [rsi-0x40],zmm1
-     296:	cmp    rsi,rcx
-     299:	jne    173 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x173>
-     29f:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 2a9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x2a9>
-			2a5: R_X86_64_PC32	.rodata+0x17c
-     2a9:	lea    edx,[r9-0x1]
-     2ad:	mov    ecx,edi
-     2af:	shl    rdx,0x6
-     2b3:	and    ecx,0xfffffff0
-     2b6:	add    rdx,r12
-     2b9:	mov    esi,ecx
-     2bb:	vpermt2ps zmm3,zmm1,zmm26
-     2c1:	vpermt2ps zmm7,zmm1,zmm24
-     2c7:	vpermt2ps zmm2,zmm1,zmm18
-     2cd:	vpermt2ps zmm14,zmm1,zmm17
-     2d3:	vpermt2ps zmm5,zmm1,zmm16
-     2d9:	vpermt2ps zmm13,zmm1,zmm15
-     2df:	vpermt2ps zmm12,zmm1,zmm25
-     2e5:	vpermt2ps zmm11,zmm1,zmm23
-     2eb:	vpermt2ps zmm9,zmm1,zmm19
-     2f1:	vmovaps zmm6,zmm3
-     2f7:	vmovaps zmm19,zmm7
-     2fd:	vpermt2ps zmm2,zmm0,zmm14
-     303:	vpermt2ps zmm5,zmm0,zmm13
-     309:	vpermt2ps zmm4,zmm1,zmm22
-     30f:	vpermt2ps zmm10,zmm1,zmm21
-     315:	vpermt2ps zmm19,zmm0,zmm11
-     31b:	vpermt2ps zmm2,zmm0,zmm5
-     321:	vpermt2ps zmm8,zmm1,zmm20
-     327:	vpermt2ps zmm6,zmm0,zmm12
-     32d:	vpermt2ps zmm7,zmm1,zmm11
-     333:	vpermt2ps zmm6,zmm0,zmm19
-     339:	vmovaps zmm20,zmm8
-     33f:	vmovaps zmm19,zmm4
-     345:	vmovups ZMMWORD PTR [rdx+0x80],zmm2
-     34c:	vpermt2ps zmm4,zmm1,zmm10
-     352:	vmovaps zmm2,zmm3
-     358:	vpermt2ps zmm19,zmm0,zmm10
-     35e:	vpermt2ps zmm20,zmm0,zmm9
-     364:	vpermt2ps zmm2,zmm1,zmm12
-     36a:	vmovaps zmm3,zmm4
-     370:	vpermi2ps zmm1,zmm8,zmm9
-     376:	vpermt2ps zmm19,zmm0,zmm20
-     37c:	vpermt2ps zmm2,zmm0,zmm7
-     382:	vpermt2ps zmm3,zmm0,zmm1
-     388:	vpermt2ps zmm6,zmm0,zmm19
-     38e:	vpermi2ps zmm0,zmm2,zmm3
-     394:	vmovups ZMMWORD PTR [rdx+0x40],zmm6
-     39b:	vmovups ZMMWORD PTR [rdx+0xc0],zmm0
-     3a2:	sub    edi,ecx
-     3a4:	cmp    edi,0x7
-     3a7:	jbe    5be <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x5be>
-     3ad:	mov    rdx,rcx
-     3b0:	vmovdqa ymm0,YMMWORD PTR [rip+0x0]        # 3b8 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3b8>
-			3b4: R_X86_64_PC32	.rodata+0x13c
-     3b8:	vmovdqa ymm1,YMMWORD PTR [rip+0x0]        # 3c0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3c0>
-			3bc: R_X86_64_PC32	.rodata+0x17c
-     3c0:	shl    rcx,0x2
-     3c4:	shl    rdx,0x6
-     3c8:	and    edi,0xfffffff8
-     3cb:	add    rdx,rax
-     3ce:	add    esi,edi
-     3d0:	vmovups ymm2,YMMWORD PTR [rdx]
-     3d4:	vmovups ymm12,YMMWORD PTR [rdx+0x40]
-     3d9:	vmovups ymm18,YMMWORD PTR [rdx+0x20]
-     3e0:	vmovups ymm14,YMMWORD PTR [rdx+0x60]
-     3e5:	vmovups ymm5,YMMWORD PTR [rdx+0x80]
-     3ed:	vmovups ymm11,YMMWORD PTR [rdx+0xc0]
-     3f5:	vmovups ymm17,YMMWORD PTR [rdx+0xa0]
-     3fc:	vmovups ymm6,YMMWORD PTR [rdx+0xe0]
-     404:	vmovups ymm4,YMMWORD PTR [rdx+0x100]
-     40c:	vmovups ymm10,YMMWORD PTR [rdx+0x140]
-     414:	vmovups ymm16,YMMWORD PTR [rdx+0x120]
-     41b:	vmovups ymm13,YMMWORD PTR [rdx+0x160]
-     423:	vmovups ymm8,YMMWORD PTR [rdx+0x180]
-     42b:	vmovups ymm9,YMMWORD PTR [rdx+0x1c0]
-     433:	vmovups ymm15,YMMWORD PTR [rdx+0x1a0]
-     43b:	vmovups ymm7,YMMWORD PTR [rdx+0x1e0]
-     443:	vmovaps ymm3,ymm2
-     447:	vmovaps ymm19,ymm12
-     44d:	vpermt2ps ymm3,ymm0,ymm18
-     453:	vpermt2ps ymm2,ymm1,ymm18
-     459:	vpermt2ps ymm19,ymm0,ymm14
-     45f:	vpermt2ps ymm12,ymm1,ymm14
-     465:	vmovaps ymm18,ymm11
-     46b:	vmovaps ymm14,ymm5
-     46f:	vpermt2ps ymm14,ymm0,ymm17
-     475:	vpermt2ps ymm5,ymm1,ymm17
-     47b:	vpermt2ps ymm18,ymm0,ymm6
-     481:	vpermt2ps ymm11,ymm1,ymm6
-     487:	vmovaps ymm17,ymm10
-     48d:	vmovaps ymm6,ymm4
-     491:	vpermt2ps ymm6,ymm0,ymm16
-     497:	vpermt2ps ymm4,ymm1,ymm16
-     49d:	vpermt2ps ymm17,ymm0,ymm13
-     4a3:	vpermt2ps ymm10,ymm1,ymm13
-     4a9:	vmovaps ymm16,ymm9
-     4af:	vmovaps ymm13,ymm8
-     4b4:	vpermt2ps ymm13,ymm0,ymm15
-     4ba:	vpermt2ps ymm16,ymm0,ymm7
-     4c0:	vpermt2ps ymm8,ymm1,ymm15
-     4c6:	vpermt2ps ymm9,ymm1,ymm7
-     4cc:	vmovaps ymm15,ymm14
-     4d1:	vmovaps ymm7,ymm3
-     4d5:	vmovaps ymm20,ymm13
-     4db:	vpermt2ps ymm3,ymm1,ymm19
-     4e1:	vpermt2ps ymm15,ymm0,ymm18
-     4e7:	vpermt2ps ymm7,ymm0,ymm19
-     4ed:	vpermt2ps ymm20,ymm0,ymm16
-     4f3:	vpermt2ps ymm14,ymm1,ymm18
-     4f9:	vpermt2ps ymm7,ymm0,ymm15
-     4ff:	vmovaps ymm15,ymm6
-     503:	vpermt2ps ymm13,ymm1,ymm16
-     509:	vpermt2ps ymm6,ymm1,ymm17
-     50f:	vpermt2ps ymm15,ymm0,ymm17
-     515:	vpermt2ps ymm3,ymm0,ymm14
-     51b:	vpermt2ps ymm6,ymm0,ymm13
-     521:	vpermt2ps ymm15,ymm0,ymm20
-     527:	vpermt2ps ymm3,ymm0,ymm6
-     52d:	vmovaps ymm20,ymm8
-     533:	vpermt2ps ymm7,ymm0,ymm15
-     539:	vmovaps ymm15,ymm5
-     53d:	vpermt2ps ymm20,ymm0,ymm9
-     543:	vpermt2ps ymm5,ymm1,ymm11
-     549:	vmovups YMMWORD PTR [r12+rcx*1],ymm7
-     54f:	vmovaps ymm7,ymm2
-     553:	vpermt2ps ymm15,ymm0,ymm11
-     559:	vpermt2ps ymm2,ymm1,ymm12
-     55f:	vpermt2ps ymm7,ymm0,ymm12
-     565:	vmovups YMMWORD PTR [r12+rcx*1+0x80],ymm3
-     56f:	vpermt2ps ymm2,ymm0,ymm5
-     575:	vpermt2ps ymm7,ymm0,ymm15
-     57b:	vmovaps ymm15,ymm4
-     57f:	vpermt2ps ymm4,ymm1,ymm10
-     585:	vpermi2ps ymm1,ymm8,ymm9
-     58b:	vpermt2ps ymm15,ymm0,ymm10
-     591:	vmovaps ymm3,ymm4
-     595:	vpermt2ps ymm15,ymm0,ymm20
-     59b:	vpermt2ps ymm3,ymm0,ymm1
-     5a1:	vpermt2ps ymm7,ymm0,ymm15
-     5a7:	vpermi2ps ymm0,ymm2,ymm3
-     5ad:	vmovups YMMWORD PTR [r12+rcx*1+0x40],ymm7
-     5b4:	vmovups YMMWORD PTR [r12+rcx*1+0xc0],ymm0
-     5be:	mov    ecx,esi
-     5c0:	movsxd rdx,esi
-     5c3:	shl    ecx,0x4
-     5c6:	shl    rdx,0x2
-     5ca:	movsxd rdi,ecx
-     5cd:	lea    r9d,[rcx+0x1]
-     5d1:	shl    rdi,0x2
-     5d5:	movsxd r9,r9d
-     5d8:	vmovss xmm0,DWORD PTR [rax+rdi*1]
-     5dd:	shl    r9,0x2
-     5e1:	vmovss DWORD PTR [r12+rdx*1],xmm0
-     5e7:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     5ed:	vmovss DWORD PTR [r12+rdx*1+0x40],xmm0
-     5f4:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     5fb:	vmovss DWORD PTR [r12+rdx*1+0x80],xmm0
-     605:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     60c:	lea    r9d,[rsi+0x1]
-     610:	vmovss DWORD PTR [r12+rdx*1+0xc0],xmm0
-     61a:	cmp    ebx,r9d
-     61d:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     623:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x40]
-     629:	lea    r9d,[rcx+0x11]
-     62d:	movsxd r9,r9d
-     630:	shl    r9,0x2
-     634:	vmovss DWORD PTR [r12+rdx*1+0x4],xmm0
-     63b:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     641:	vmovss DWORD PTR [r12+rdx*1+0x44],xmm0
-     648:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     64f:	vmovss DWORD PTR [r12+rdx*1+0x84],xmm0
-     659:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     660:	lea    r9d,[rsi+0x2]
-     664:	vmovss DWORD PTR [r12+rdx*1+0xc4],xmm0
-     66e:	cmp    ebx,r9d
-     671:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     677:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x80]
-     680:	lea    r9d,[rcx+0x21]
-     684:	movsxd r9,r9d
-     687:	shl    r9,0x2
-     68b:	vmovss DWORD PTR [r12+rdx*1+0x8],xmm0
-     692:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     698:	vmovss DWORD PTR [r12+rdx*1+0x48],xmm0
-     69f:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     6a6:	vmovss DWORD PTR [r12+rdx*1+0x88],xmm0
-     6b0:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     6b7:	lea    r9d,[rsi+0x3]
-     6bb:	vmovss DWORD PTR [r12+rdx*1+0xc8],xmm0
-     6c5:	cmp    ebx,r9d
-     6c8:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     6ce:	vmovss xmm0,DWORD PTR [rax+rdi*1+0xc0]
-     6d7:	lea    r9d,[rcx+0x31]
-     6db:	movsxd r9,r9d
-     6de:	shl    r9,0x2
-     6e2:	vmovss DWORD PTR [r12+rdx*1+0xc],xmm0
-     6e9:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     6ef:	vmovss DWORD PTR [r12+rdx*1+0x4c],xmm0
-     6f6:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     6fd:	vmovss DWORD PTR [r12+rdx*1+0x8c],xmm0
-     707:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     70e:	lea    r9d,[rsi+0x4]
-     712:	vmovss DWORD PTR [r12+rdx*1+0xcc],xmm0
-     71c:	cmp    ebx,r9d
-     71f:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     725:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x100]
-     72e:	lea    r9d,[rcx+0x41]
-     732:	movsxd r9,r9d
-     735:	shl    r9,0x2
-     739:	vmovss DWORD PTR [r12+rdx*1+0x10],xmm0
-     740:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     746:	vmovss DWORD PTR [r12+rdx*1+0x50],xmm0
-     74d:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     754:	vmovss DWORD PTR [r12+rdx*1+0x90],xmm0
-     75e:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     765:	lea    r9d,[rsi+0x5]
-     769:	vmovss DWORD PTR [r12+rdx*1+0xd0],xmm0
-     773:	cmp    ebx,r9d
-     776:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     77c:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x140]
-     785:	lea    r9d,[rcx+0x51]
-     789:	movsxd r9,r9d
-     78c:	shl    r9,0x2
-     790:	vmovss DWORD PTR [r12+rdx*1+0x14],xmm0
-     797:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     79d:	vmovss DWORD PTR [r12+rdx*1+0x54],xmm0
-     7a4:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     7ab:	vmovss DWORD PTR [r12+rdx*1+0x94],xmm0
-     7b5:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     7bc:	lea    r9d,[rsi+0x6]
-     7c0:	vmovss DWORD PTR [r12+rdx*1+0xd4],xmm0
-     7ca:	cmp    ebx,r9d
-     7cd:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     7d3:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x180]
-     7dc:	lea    r9d,[rcx+0x61]
-     7e0:	add    esi,0x7
-     7e3:	movsxd r9,r9d
-     7e6:	shl    r9,0x2
-     7ea:	vmovss DWORD PTR [r12+rdx*1+0x18],xmm0
-     7f1:	vmovss xmm0,DWORD PTR [rax+r9*1]
-     7f7:	vmovss DWORD PTR [r12+rdx*1+0x58],xmm0
-     7fe:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
-     805:	vmovss DWORD PTR [r12+rdx*1+0x98],xmm0
-     80f:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
-     816:	vmovss DWORD PTR [r12+rdx*1+0xd8],xmm0
-     820:	cmp    ebx,esi
-     822:	jle    86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
-     824:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x1c0]
-     82d:	add    ecx,0x71
-     830:	movsxd rcx,ecx
-     833:	shl    rcx,0x2
-     837:	vmovss DWORD PTR [r12+rdx*1+0x1c],xmm0
-     83e:	vmovss xmm0,DWORD PTR [rax+rcx*1]
-     843:	vmovss DWORD PTR [r12+rdx*1+0x5c],xmm0
-     84a:	vmovss xmm0,DWORD PTR [rax+rcx*1+0x4]
-     850:	vmovss DWORD PTR [r12+rdx*1+0x9c],xmm0
-     85a:	vmovss xmm0,DWORD PTR [rax+rcx*1+0x8]
-     860:	vmovss DWORD PTR [r12+rdx*1+0xdc],xmm0
-     86a:	cmp    ebx,r8d
-     86d:	jge    8b5 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8b5>
-     86f:	movsxd rax,ebx
-     872:	sub    r8d,ebx
-     875:	shl    rax,0x2
-     879:	lea    rcx,[r12+rax*1]
-     87d:	lea    r15,[r12+rax*1+0x100]
-     885:	lea    eax,[r8-0x1]
-     889:	lea    r13,[rax*4+0x4]
-     891:	vzeroupper
-     894:	mov    rdi,rcx
-     897:	mov    rdx,r13
-     89a:	xor    esi,esi
-     89c:	call   8a1 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8a1>
-			89d: R_X86_64_PLT32	memset-0x4
-     8a1:	mov    rcx,rax
-     8a4:	add    rcx,0x40
-     8a8:	cmp    r15,rcx
-     8ab:	jne    894 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x894>
-     8ad:	test   ebx,ebx
-     8af:	jle    13c3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13c3>
-     8b5:	mov    rdx,QWORD PTR [rbp+0x30]
-     8b9:	lea    rax,[rsp+0x100]
-     8c1:	mov    QWORD PTR [rsp+0x98],0x0
-     8cd:	mov    QWORD PTR [rbp+0x38],r12
-     8d1:	mov    QWORD PTR [rsp+0x90],rax
-     8d9:	mov    rax,rdx
-     8dc:	vmovdqa ymm2,YMMWORD PTR [rsp+0x20]
-     8e2:	mov    r14,QWORD PTR [rsp+0x98]
-     8ea:	mov    QWORD PTR [rsp+0xf8],rax
-     8f2:	mov    DWORD PTR [rsp+0xd8],0x3f800000
-     8fd:	mov    DWORD PTR [rsp+0xdc],0x10
-     908:	mov    DWORD PTR [rsp+0xe0],0x4
-     913:	mov    rdx,QWORD PTR [rbp+0x10]
-     917:	mov    rsi,QWORD PTR [rbp+0x38]
-     91b:	lea    r9d,[r14+0x8]
-     91f:	mov    edi,r14d
-     922:	mov    DWORD PTR [rsp+0xac],r14d
-     92a:	mov    r13d,r14d
-     92d:	cmp    r9d,ebx
-     930:	mov    DWORD PTR [rsp+0xa8],r9d
-     938:	cmovle ebx,r9d
-     93c:	mov    QWORD PTR [rsp+0xe8],rdx
-     944:	mov    rdx,QWORD PTR [rsp+0x90]
-     94c:	mov    QWORD PTR [rsp+0xf0],rsi
-     954:	mov    esi,ebx
-     956:	vmovdqa YMMWORD PTR [rsp+0x100],ymm2
-     95f:	vmovdqa xmm2,XMMWORD PTR [rsp+0x80]
-     968:	vmovdqa XMMWORD PTR [rsp+0x120],xmm2
-     971:	vzeroupper
-     974:	call   979 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x979>
-			975: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
-     979:	cmp    ebx,r14d
-     97c:	mov    rsi,r14
-     97f:	vmovss xmm9,DWORD PTR [rip+0x0]        # 987 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x987>
-			983: R_X86_64_PC32	.LC29-0x4
-     987:	vmovaps ymm10,YMMWORD PTR [rip+0x0]        # 98f <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x98f>
-			98b: R_X86_64_PC32	.LC45-0x4
-     98f:	vxorps xmm11,xmm11,xmm11
-     994:	mov    edi,DWORD PTR [rsp+0xac]
-     99b:	mov    r9d,DWORD PTR [rsp+0xa8]
-     9a3:	jle    13d2 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13d2>
-     9a9:	vmovq  xmm6,QWORD PTR [rbp+0x10]
-     9ae:	mov    r11d,ebx
-     9b1:	mov    rax,QWORD PTR [rbp+0x30]
-     9b5:	mov    rdx,rsi
-     9b8:	sub    r11d,r13d
-     9bb:	mov    r14,QWORD PTR [rsp+0xb8]
-     9c3:	mov    r15d,r13d
-     9c6:	mov    r8d,ebx
-     9c9:	add    r11,rsi
-     9cc:	lea    esi,[rbx-0x1]
-     9cf:	shl    rdx,0x6
-     9d3:	and    r8d,0xfffffff0
-     9d7:	mov    DWORD PTR [rsp+0xac],esi
-     9de:	mov    esi,ebx
-     9e0:	shl    r11,0x4
-     9e4:	shl    r15d,0x4
-     9e8:	shr    esi,0x4
-     9eb:	mov    r10,rax
-     9ee:	vmovq  xmm2,rax
-     9f3:	movsxd r15,r15d
-     9f6:	shl    rsi,0x6
-     9fa:	lea    r12,[r14+rdx*1]
-     9fe:	vbroadcastss zmm7,xmm9
-     a04:	add    rdx,rax
-     a07:	vmovd  xmm4,r9d
-     a0c:	mov    rax,r11
-     a0f:	vmovd  xmm1,edi
-     a13:	mov    r11d,r8d
-     a16:	mov    r8,rsi
-     a19:	mov    rsi,QWORD PTR [rsp+0xa0]
-     a21:	vmovq  rdi,xmm6
-     a26:	cmp    DWORD PTR [rsp+0xac],0xe
-     a2e:	vmovups xmm0,XMMWORD PTR [rdi+r15*4]
-     a34:	vfmadd132ps xmm0,xmm11,XMMWORD PTR [rsi+r15*4]
-     a3a:	vmovdqa xmm3,xmm0
-     a3e:	vpsrldq xmm0,xmm0,0x8
-     a43:	vaddps xmm3,xmm3,xmm0
-     a47:	vhaddps xmm3,xmm3,xmm3
-     a4b:	jbe    1033 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1033>
-     a51:	vbroadcastss zmm12,xmm3
-     a57:	xor    ecx,ecx
-     a59:	nop    DWORD PTR [rax+0x0]
-     a60:	vmovups zmm5,ZMMWORD PTR [rdx+rcx*1]
-     a67:	vsubps zmm0,zmm5,zmm12
-     a6d:	vmulps zmm0,zmm0,ZMMWORD PTR [r12+rcx*1]
-     a74:	vmulps zmm0,zmm0,zmm7
-     a7a:	vmovups ZMMWORD PTR [rdx+rcx*1],zmm0
-     a81:	add    rcx,0x40
-     a85:	cmp    r8,rcx
-     a88:	jne    a60 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa60>
-     a8a:	cmp    ebx,r11d
-     a8d:	je     c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     a93:	mov    ecx,r11d
-     a96:	mov    esi,r11d
-     a99:	mov    edi,ebx
-     a9b:	sub    edi,ecx
-     a9d:	lea    r9d,[rdi-0x1]
-     aa1:	cmp    r9d,0x6
-     aa5:	jbe    ae0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xae0>
-     aa7:	add    rcx,r15
-     aaa:	vbroadcastss ymm0,xmm3
-     aaf:	shl    rcx,0x2
-     ab3:	lea    r9,[r10+rcx*1]
-     ab7:	vmovups ymm5,YMMWORD PTR [r9]
-     abc:	vsubps ymm0,ymm5,ymm0
-     ac0:	vmulps ymm0,ymm0,YMMWORD PTR [r14+rcx*1]
-     ac6:	mov    ecx,edi
-     ac8:	and    ecx,0xfffffff8
-     acb:	add    esi,ecx
-     acd:	and    edi,0x7
-     ad0:	vmulps ymm0,ymm0,ymm10
-     ad5:	vmovups YMMWORD PTR [r9],ymm0
-     ada:	je     c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     ae0:	movsxd rcx,esi
-     ae3:	add    rcx,r15
-     ae6:	shl    rcx,0x2
-     aea:	lea    rdi,[r10+rcx*1]
-     aee:	vmovss xmm0,DWORD PTR [rdi]
-     af2:	vsubss xmm0,xmm0,xmm3
-     af6:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     afc:	lea    ecx,[rsi+0x1]
-     aff:	vmulss xmm0,xmm0,xmm9
-     b04:	vmovss DWORD PTR [rdi],xmm0
-     b08:	cmp    ebx,ecx
-     b0a:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     b10:	movsxd rcx,ecx
-     b13:	add    rcx,r15
-     b16:	shl    rcx,0x2
-     b1a:	lea    rdi,[r10+rcx*1]
-     b1e:	vmovss xmm0,DWORD PTR [rdi]
-     b22:	vsubss xmm0,xmm0,xmm3
-     b26:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     b2c:	lea    ecx,[rsi+0x2]
-     b2f:	vmulss xmm0,xmm0,xmm9
-     b34:	vmovss DWORD PTR [rdi],xmm0
-     b38:	cmp    ebx,ecx
-     b3a:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     b40:	movsxd rcx,ecx
-     b43:	add    rcx,r15
-     b46:	shl    rcx,0x2
-     b4a:	lea    rdi,[r10+rcx*1]
-     b4e:	vmovss xmm0,DWORD PTR [rdi]
-     b52:	vsubss xmm0,xmm0,xmm3
-     b56:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     b5c:	lea    ecx,[rsi+0x3]
-     b5f:	vmulss xmm0,xmm0,xmm9
-     b64:	vmovss DWORD PTR [rdi],xmm0
-     b68:	cmp    ebx,ecx
-     b6a:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     b70:	movsxd rcx,ecx
-     b73:	add    rcx,r15
-     b76:	shl    rcx,0x2
-     b7a:	lea    rdi,[r10+rcx*1]
-     b7e:	vmovss xmm0,DWORD PTR [rdi]
-     b82:	vsubss xmm0,xmm0,xmm3
-     b86:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     b8c:	lea    ecx,[rsi+0x4]
-     b8f:	vmulss xmm0,xmm0,xmm9
-     b94:	vmovss DWORD PTR [rdi],xmm0
-     b98:	cmp    ebx,ecx
-     b9a:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     b9c:	movsxd rcx,ecx
-     b9f:	add    rcx,r15
-     ba2:	shl    rcx,0x2
-     ba6:	lea    rdi,[r10+rcx*1]
-     baa:	vmovss xmm0,DWORD PTR [rdi]
-     bae:	vsubss xmm0,xmm0,xmm3
-     bb2:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     bb8:	lea    ecx,[rsi+0x5]
-     bbb:	vmulss xmm0,xmm0,xmm9
-     bc0:	vmovss DWORD PTR [rdi],xmm0
-     bc4:	cmp    ebx,ecx
-     bc6:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     bc8:	movsxd rcx,ecx
-     bcb:	add    esi,0x6
-     bce:	add    rcx,r15
-     bd1:	shl    rcx,0x2
-     bd5:	lea    rdi,[r10+rcx*1]
-     bd9:	vmovss xmm0,DWORD PTR [rdi]
-     bdd:	vsubss xmm0,xmm0,xmm3
-     be1:	vmulss xmm0,xmm0,DWORD PTR [r14+rcx*1]
-     be7:	vmulss xmm0,xmm0,xmm9
-     bec:	vmovss DWORD PTR [rdi],xmm0
-     bf0:	cmp    ebx,esi
-     bf2:	jle    c19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc19>
-     bf4:	movsxd rsi,esi
-     bf7:	add    rsi,r15
-     bfa:	shl    rsi,0x2
-     bfe:	lea    rcx,[r10+rsi*1]
-     c02:	vmovss xmm0,DWORD PTR [rcx]
-     c06:	vsubss xmm0,xmm0,xmm3
-     c0a:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*1]
-     c10:	vmulss xmm0,xmm0,xmm9
-     c15:	vmovss DWORD PTR [rcx],xmm0
-     c19:	add    r15,0x10
-     c1d:	add    r12,0x40
-     c21:	add    rdx,0x40
-     c25:	cmp    rax,r15
-     c28:	jne    a19 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa19>
-     c2e:	vmovd  r9d,xmm4
-     c33:	vmovd  edi,xmm1
-     c37:	vmovq  rax,xmm2
-     c3c:	lea    edx,[rdi+0x7]
-     c3f:	cmp    edx,ebx
-     c41:	jge    d9a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xd9a>
-     c47:	mov    r11d,edi
-     c4a:	mov    rsi,QWORD PTR [rbp+0x18]
-     c4e:	mov    edx,ebx
-     c50:	movsxd rcx,ebx
-     c53:	shl    r11d,0x4
-     c57:	sub    edx,edi
-     c59:	mov    rdi,QWORD PTR [rsp+0x98]
-     c61:	mov    r13,QWORD PTR [rsp+0xb0]
-     c69:	movsxd r11,r11d
-     c6c:	shl    r11,0x2
-     c70:	add    rsi,r11
-     c73:	add    r11,r10
-     c76:	lea    r8,[r11+rcx*4]
-     c7a:	lea    ecx,[rdx-0x8]
-     c7d:	shr    ecx,0x3
-     c80:	lea    edx,[rcx*8+0x0]
-     c87:	add    rdx,rdi
-     c8a:	mov    rdi,QWORD PTR [rbp+0x18]
-     c8e:	shl    rdx,0x6
-     c92:	lea    rdi,[rdi+rdx*1+0x200]
-     c9a:	vxorps xmm1,xmm1,xmm1
-     c9e:	mov    r12,r13
-     ca1:	mov    rdx,r11
-     ca4:	vmovaps xmm2,xmm1
-     ca8:	vmovaps xmm3,xmm1
-     cac:	vmovaps xmm4,xmm1
-     cb0:	vmovaps xmm5,xmm1
-     cb4:	vmovaps xmm6,xmm1
-     cb8:	vmovaps xmm7,xmm1
-     cbc:	vmovaps xmm8,xmm1
-     cc0:	vmovups xmm0,XMMWORD PTR [r12]
-     cc6:	add    rdx,0x4
-     cca:	add    r12,0x40
-     cce:	vfmadd231ps xmm8,xmm0,DWORD BCST [rdx-0x4]
-     cd5:	vfmadd231ps xmm7,xmm0,DWORD BCST [rdx+0x3c]
-     cdc:	vfmadd231ps xmm6,xmm0,DWORD BCST [rdx+0x7c]
-     ce3:	vfmadd231ps xmm5,xmm0,DWORD BCST [rdx+0xbc]
-     cea:	vfmadd231ps xmm4,xmm0,DWORD BCST [rdx+0xfc]
-     cf1:	vfmadd231ps xmm3,xmm0,DWORD BCST [rdx+0x13c]
-     cf8:	vfmadd231ps xmm2,xmm0,DWORD BCST [rdx+0x17c]
-     cff:	vfmadd231ps xmm1,xmm0,DWORD BCST [rdx+0x1bc]
-     d06:	cmp    r8,rdx
-     d09:	jne    cc0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xcc0>
-     d0b:	vaddps xmm8,xmm8,XMMWORD PTR [rsi]
-     d0f:	vaddps xmm7,xmm7,XMMWORD PTR [rsi+0x40]
-     d14:	add    rsi,0x200
-     d1b:	add    r11,0x200
-     d22:	vaddps xmm6,xmm6,XMMWORD PTR [rsi-0x180]
-     d2a:	vaddps xmm5,xmm5,XMMWORD PTR [rsi-0x140]
-     d32:	add    r8,0x200
-     d39:	vaddps xmm4,xmm4,XMMWORD PTR [rsi-0x100]
-     d41:	vaddps xmm3,xmm3,XMMWORD PTR [rsi-0xc0]
-     d49:	vaddps xmm2,xmm2,XMMWORD PTR [rsi-0x80]
-     d4e:	vaddps xmm1,xmm1,XMMWORD PTR [rsi-0x40]
-     d53:	vmovups XMMWORD PTR [rsi-0x200],xmm8
-     d5b:	vmovups XMMWORD PTR [rsi-0x1c0],xmm7
-     d63:	vmovups XMMWORD PTR [rsi-0x180],xmm6
-     d6b:	vmovups XMMWORD PTR [rsi-0x140],xmm5
-     d73:	vmovups XMMWORD PTR [rsi-0x100],xmm4
-     d7b:	vmovups XMMWORD PTR [rsi-0xc0],xmm3
-     d83:	vmovups XMMWORD PTR [rsi-0x80],xmm2
-     d88:	vmovups XMMWORD PTR [rsi-0x40],xmm1
-     d8d:	cmp    rdi,rsi
-     d90:	jne    c9a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc9a>
-     d96:	lea    r13d,[r9+rcx*8]
-     d9a:	cmp    ebx,r13d
-     d9d:	jg     103c <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x103c>
-     da3:	add    QWORD PTR [rsp+0x98],0x8
-     dac:	mov    ebx,DWORD PTR [rsp+0xcc]
-     db3:	mov    rdi,QWORD PTR [rsp+0x98]
-     dbb:	cmp    ebx,edi
-     dbd:	jg     8dc <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8dc>
-     dc3:	vmovdqa64 zmm2,ZMMWORD PTR [rsp+0x40]
-     dcb:	mov    r15,r10
-     dce:	mov    DWORD PTR [rsp+0xe4],0x0
-     dd9:	vmovdqa64 ZMMWORD PTR [rsp+0x100],zmm2
-     de1:	cmp    ebx,0x7
-     de4:	jle    1413 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1413>
-     dea:	vmovq  xmm1,QWORD PTR [rsp+0xb8]
-     df3:	lea    r14d,[rbx-0x7]
-     df7:	xor    r12d,r12d
-     dfa:	xor    r13d,r13d
-     dfd:	mov    rcx,QWORD PTR [rbp+0x28]
-     e01:	mov    rdx,QWORD PTR [rbp+0x20]
-     e05:	xor    r9d,r9d
-     e08:	mov    r11,QWORD PTR [rsp+0xc0]
-     e10:	mov    r10,QWORD PTR [rbp+0x10]
-     e14:	mov    r8,rcx
-     e17:	vmovq  xmm28,rcx
-     e1d:	mov    rdi,rdx
-     e20:	vmovq  xmm2,rdx
-     e25:	mov    ecx,ebx
-     e27:	vmovdqa64 xmm29,xmm1
-     e2d:	vxorps xmm3,xmm3,xmm3
-     e31:	vmovq  rax,xmm29
-     e37:	mov    rbx,r13
-     e3a:	mov    edx,r9d
-     e3d:	lea    rsi,[rax+r12*1]
-     e41:	vmovaps xmm5,xmm3
-     e45:	lea    rax,[r15+r12*1]
-     e49:	vmovaps xmm7,xmm3
-     e4d:	vmovaps xmm9,xmm3
-     e51:	vmovaps xmm11,xmm3
-     e55:	vmovaps xmm13,xmm3
-     e59:	vmovaps xmm15,xmm3
-     e5d:	vmovaps xmm17,xmm3
-     e63:	vmovaps xmm4,xmm3
-     e67:	vmovaps xmm6,xmm3
-     e6b:	vmovaps xmm8,xmm3
-     e6f:	vmovaps xmm10,xmm3
-     e73:	vmovaps xmm12,xmm3
-     e77:	vmovaps xmm14,xmm3
-     e7b:	vmovaps xmm16,xmm3
-     e81:	vmovaps xmm18,xmm3
-     e87:	vmovups xmm1,XMMWORD PTR [r10+rbx*1]
-     e8d:	vmovups xmm0,XMMWORD PTR [r11+rbx*1]
-     e93:	inc    edx
-     e95:	add    rsi,0x40
-     e99:	add    rax,0x40
-     e9d:	add    rbx,0x40
-     ea1:	vfmadd231ps xmm18,xmm1,DWORD BCST [rsi-0x40]
-     ea8:	vfmadd231ps xmm17,xmm0,DWORD BCST [rax-0x40]
-     eaf:	vfmadd231ps xmm16,xmm1,DWORD BCST [rsi-0x3c]
-     eb6:	vfmadd231ps xmm15,xmm0,DWORD BCST [rax-0x3c]
-     ebd:	vfmadd231ps xmm14,xmm1,DWORD BCST [rsi-0x38]
-     ec4:	vfmadd231ps xmm13,xmm0,DWORD BCST [rax-0x38]
-     ecb:	vfmadd231ps xmm12,xmm1,DWORD BCST [rsi-0x34]
-     ed2:	vfmadd231ps xmm11,xmm0,DWORD BCST [rax-0x34]
-     ed9:	vfmadd231ps xmm10,xmm1,DWORD BCST [rsi-0x30]
-     ee0:	vfmadd231ps xmm9,xmm0,DWORD BCST [rax-0x30]
-     ee7:	vfmadd231ps xmm8,xmm1,DWORD BCST [rsi-0x2c]
-     eee:	vfmadd231ps xmm7,xmm0,DWORD BCST [rax-0x2c]
-     ef5:	vfmadd231ps xmm6,xmm1,DWORD BCST [rsi-0x28]
-     efc:	vfmadd231ps xmm5,xmm0,DWORD BCST [rax-0x28]
-     f03:	vfmadd231ps xmm4,xmm1,DWORD BCST [rsi-0x24]
-     f0a:	vfmadd231ps xmm3,xmm0,DWORD BCST [rax-0x24]
-     f11:	cmp    ecx,edx
-     f13:	jg     e87 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xe87>
-     f19:	vaddps xmm18,xmm18,XMMWORD PTR [r8]
-     f1f:	vaddps xmm17,xmm17,XMMWORD PTR [rdi]
-     f25:	lea    eax,[r9+0x8]
-     f29:	add    r8,0x200
-     f30:	vaddps xmm15,xmm15,XMMWORD PTR [rdi+0x40]
-     f35:	vaddps xmm13,xmm13,XMMWORD PTR [rdi+0x80]
-     f3d:	add    r13,0x200
-     f44:	add    rdi,0x200
-     f4b:	vaddps xmm16,xmm16,XMMWORD PTR [r8-0x1c0]
-     f52:	vaddps xmm14,xmm14,XMMWORD PTR [r8-0x180]
-     f5b:	add    r12,0x220
-     f62:	vaddps xmm12,xmm12,XMMWORD PTR [r8-0x140]
-     f6b:	vaddps xmm11,xmm11,XMMWORD PTR [rdi-0x140]
-     f73:	vaddps xmm10,xmm10,XMMWORD PTR [r8-0x100]
-     f7c:	vaddps xmm9,xmm9,XMMWORD PTR [rdi-0x100]
-     f84:	vaddps xmm8,xmm8,XMMWORD PTR [r8-0xc0]
-     f8d:	vaddps xmm7,xmm7,XMMWORD PTR [rdi-0xc0]
-     f95:	vaddps xmm6,xmm6,XMMWORD PTR [r8-0x80]
-     f9b:	vaddps xmm5,xmm5,XMMWORD PTR [rdi-0x80]
-     fa0:	vaddps xmm4,xmm4,XMMWORD PTR [r8-0x40]
-     fa6:	vaddps xmm3,xmm3,XMMWORD PTR [rdi-0x40]
-     fab:	vmovups XMMWORD PTR [r8-0x200],xmm18
-     fb2:	vmovups XMMWORD PTR [rdi-0x200],xmm17
-     fb9:	vmovups XMMWORD PTR [rdi-0x1c0],xmm15
-     fc1:	vmovups XMMWORD PTR [rdi-0x180],xmm13
-     fc9:	vmovups XMMWORD PTR [r8-0x1c0],xmm16
-     fd0:	vmovups XMMWORD PTR [r8-0x180],xmm14
-     fd9:	vmovups XMMWORD PTR [r8-0x140],xmm12
-     fe2:	vmovups XMMWORD PTR [rdi-0x140],xmm11
-     fea:	vmovups XMMWORD PTR [r8-0x100],xmm10
-     ff3:	vmovups XMMWORD PTR [rdi-0x100],xmm9
-     ffb:	vmovups XMMWORD PTR [r8-0xc0],xmm8
-    1004:	vmovups XMMWORD PTR [rdi-0xc0],xmm7
-    100c:	vmovups XMMWORD PTR [r8-0x80],xmm6
-    1012:	vmovups XMMWORD PTR [rdi-0x80],xmm5
-    1017:	vmovups XMMWORD PTR [r8-0x40],xmm4
-    101d:	vmovups XMMWORD PTR [rdi-0x40],xmm3
-    1022:	cmp    eax,r14d
-    1025:	jge    126f <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x126f>
-    102b:	mov    r9d,eax
-    102e:	jmp    e2d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xe2d>
-    1033:	xor    ecx,ecx
-    1035:	xor    esi,esi
-    1037:	jmp    a99 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa99>
-    103c:	lea    edx,[r13+0x3]
-    1040:	movsxd rcx,ebx
-    1043:	cmp    edx,ebx
-    1045:	jge    1141 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1141>
-    104b:	lea    r8d,[rbx-0x4]
-    104f:	movsxd rcx,r13d
-    1052:	mov    rsi,QWORD PTR [rbp+0x18]
-    1056:	mov    r14,QWORD PTR [rsp+0xb0]
-    105e:	sub    r8d,r13d
-    1061:	mov    edi,r13d
-    1064:	shr    r8d,0x2
-    1068:	shl    edi,0x4
-    106b:	lea    edx,[r8*4+0x0]
-    1073:	movsxd rdi,edi
-    1076:	add    rdx,rcx
-    1079:	mov    rcx,QWORD PTR [rbp+0x18]
-    107d:	shl    rdi,0x2
-    1081:	shl    rdx,0x6
-    1085:	add    rsi,rdi
-    1088:	add    rdi,r10
-    108b:	lea    r9,[rcx+rdx*1+0x100]
-    1093:	movsxd rcx,ebx
-    1096:	mov    rdx,rcx
-    1099:	shl    rdx,0x6
-    109d:	add    rdx,r14
-    10a0:	mov    r12,QWORD PTR [rsp+0xb0]
-    10a8:	vxorps xmm1,xmm1,xmm1
-    10ac:	mov    r11,rdi
-    10af:	vmovaps xmm3,xmm1
-    10b3:	vmovaps xmm4,xmm1
-    10b7:	vmovaps xmm5,xmm1
-    10bb:	nop    DWORD PTR [rax+rax*1+0x0]
-    10c0:	vmovups xmm0,XMMWORD PTR [r12]
-    10c6:	add    r12,0x40
-    10ca:	add    r11,0x4
-    10ce:	vfmadd231ps xmm5,xmm0,DWORD BCST [r11-0x4]
-    10d5:	vfmadd231ps xmm4,xmm0,DWORD BCST [r11+0x3c]
-    10dc:	vfmadd231ps xmm3,xmm0,DWORD BCST [r11+0x7c]
-    10e3:	vfmadd231ps xmm1,xmm0,DWORD BCST [r11+0xbc]
-    10ea:	cmp    rdx,r12
-    10ed:	jne    10c0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x10c0>
-    10ef:	vaddps xmm5,xmm5,XMMWORD PTR [rsi]
-    10f3:	vaddps xmm4,xmm4,XMMWORD PTR [rsi+0x40]
-    10f8:	add    rsi,0x100
-    10ff:	add    rdi,0x100
-    1106:	vaddps xmm3,xmm3,XMMWORD PTR [rsi-0x80]
-    110b:	vaddps xmm1,xmm1,XMMWORD PTR [rsi-0x40]
-    1110:	vmovups XMMWORD PTR [rsi-0x100],xmm5
-    1118:	vmovups XMMWORD PTR [rsi-0xc0],xmm4
-    1120:	vmovups XMMWORD PTR [rsi-0x80],xmm3
-    1125:	vmovups XMMWORD PTR [rsi-0x40],xmm1
-    112a:	cmp    r9,rsi
-    112d:	jne    10a0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x10a0>
-    1133:	lea    r13d,[r13+r8*4+0x4]
-    1138:	cmp    ebx,r13d
-    113b:	jle    da3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xda3>
-    1141:	lea    edx,[r13+0x1]
-    1145:	cmp    ebx,edx
-    1147:	jle    11ff <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x11ff>
-    114d:	lea    edx,[rbx-0x2]
-    1150:	mov    r14,QWORD PTR [rbp+0x18]
-    1154:	movsxd r9,r13d
-    1157:	mov    r8,QWORD PTR [rbp+0x18]
-    115b:	sub    edx,r13d
-    115e:	mov    esi,r13d
-    1161:	shr    edx,1
-    1163:	shl    esi,0x4
-    1166:	lea    edi,[rdx+rdx*1]
-    1169:	movsxd rsi,esi
-    116c:	add    rdi,r9
-    116f:	shl    rsi,0x2
-    1173:	shl    rdi,0x6
-    1177:	add    r8,rsi
-    117a:	add    rsi,r10
-    117d:	lea    r9,[r14+rdi*1+0x80]
-    1185:	mov    r14,QWORD PTR [rsp+0xb0]
-    118d:	mov    rdi,rcx
-    1190:	shl    rdi,0x6
-    1194:	add    rdi,r14
-    1197:	mov    r11,QWORD PTR [rsp+0xb0]
-    119f:	vxorps xmm1,xmm1,xmm1
-    11a3:	lea    r12,[rsi+0x40]
-    11a7:	vmovaps xmm3,xmm1
-    11ab:	vmovups xmm0,XMMWORD PTR [r11]
-    11b0:	add    r11,0x40
-    11b4:	add    r12,0x4
-    11b8:	vfmadd231ps xmm3,xmm0,DWORD BCST [r12-0x44]
-    11c0:	vfmadd231ps xmm1,xmm0,DWORD BCST [r12-0x4]
-    11c8:	cmp    rdi,r11
-    11cb:	jne    11ab <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x11ab>
-    11cd:	vaddps xmm3,xmm3,XMMWORD PTR [r8]
-    11d2:	vaddps xmm1,xmm1,XMMWORD PTR [r8+0x40]
-    11d8:	sub    r8,0xffffffffffffff80
-    11dc:	sub    rsi,0xffffffffffffff80
-    11e0:	vmovups XMMWORD PTR [r8-0x80],xmm3
-    11e6:	vmovups XMMWORD PTR [r8-0x40],xmm1
-    11ec:	cmp    r9,r8
-    11ef:	jne    1197 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1197>
-    11f1:	lea    r13d,[r13+rdx*2+0x2]
-    11f6:	cmp    ebx,r13d
-    11f9:	jle    da3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xda3>
-    11ff:	mov    rdi,QWORD PTR [rsp+0xb0]
-    1207:	mov    esi,r13d
-    120a:	sub    ebx,r13d
-    120d:	movsxd r13,r13d
-    1210:	shl    esi,0x4
-    1213:	add    rbx,r13
-    1216:	shl    rcx,0x6
-    121a:	movsxd rsi,esi
-    121d:	shl    rbx,0x6
-    1221:	shl    rsi,0x2
-    1225:	add    rcx,rdi
-    1228:	mov    rdx,QWORD PTR [rsp+0xb0]
-    1230:	lea    rdi,[r10+rsi*1]
-    1234:	vxorps xmm1,xmm1,xmm1
-    1238:	vbroadcastss xmm0,DWORD PTR [rdi]
-    123d:	add    rdx,0x40
-    1241:	add    rdi,0x4
-    1245:	vmulps xmm0,xmm0,XMMWORD PTR [rdx-0x40]
-    124a:	vaddps xmm1,xmm1,xmm0
-    124e:	cmp    rcx,rdx
-    1251:	jne    1238 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1238>
-    1253:	mov    rdi,QWORD PTR [rbp+0x18]
-    1257:	vaddps xmm1,xmm1,XMMWORD PTR [rdi+rsi*1]
-    125c:	vmovups XMMWORD PTR [rdi+rsi*1],xmm1
-    1261:	add    rsi,0x40
-    1265:	cmp    rbx,rsi
-    1268:	jne    1228 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1228>
-    126a:	jmp    da3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xda3>
-    126f:	mov    ebx,ecx
-    1271:	lea    edi,[r9+0xf]
-    1275:	vmovq  rdx,xmm2
-    127a:	vmovq  rcx,xmm28
-    1280:	cmp    ebx,edi
-    1282:	jle    13af <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13af>
-    1288:	shl    eax,0x4
-    128b:	add    r9d,0x17
-    128f:	vxorps xmm0,xmm0,xmm0
-    1293:	cdqe
-    1295:	shl    rax,0x2
-    1299:	lea    rsi,[rcx+rax*1]
-    129d:	add    rax,rdx
-    12a0:	vaddps xmm1,xmm0,XMMWORD PTR [rsi]
-    12a4:	shl    edi,0x4
-    12a7:	add    rsi,0x200
-    12ae:	add    rax,0x200
-    12b4:	movsxd rdi,edi
-    12b7:	shl    rdi,0x2
-    12bb:	lea    r8,[rcx+rdi*1]
-    12bf:	add    rdi,rdx
-    12c2:	vmovups XMMWORD PTR [rsi-0x200],xmm1
-    12ca:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x200]
-    12d2:	vmovups XMMWORD PTR [rax-0x200],xmm1
-    12da:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x1c0]
-    12e2:	vmovups XMMWORD PTR [rsi-0x1c0],xmm1
-    12ea:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x1c0]
-    12f2:	vmovups XMMWORD PTR [rax-0x1c0],xmm1
-    12fa:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x180]
-    1302:	vmovups XMMWORD PTR [rsi-0x180],xmm1
-    130a:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x180]
-    1312:	vmovups XMMWORD PTR [rax-0x180],xmm1
-    131a:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x140]
-    1322:	vmovups XMMWORD PTR [rsi-0x140],xmm1
-    132a:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x140]
-    1332:	vmovups XMMWORD PTR [rax-0x140],xmm1
-    133a:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x100]
-    1342:	vmovups XMMWORD PTR [rsi-0x100],xmm1
-    134a:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x100]
-    1352:	vmovups XMMWORD PTR [rax-0x100],xmm1
-    135a:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0xc0]
-    1362:	vmovups XMMWORD PTR [rsi-0xc0],xmm1
-    136a:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0xc0]
-    1372:	vmovups XMMWORD PTR [rax-0xc0],xmm1
-    137a:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x80]
-    137f:	vmovups XMMWORD PTR [rsi-0x80],xmm1
-    1384:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x80]
-    1389:	vmovups XMMWORD PTR [rax-0x80],xmm1
-    138e:	vaddps xmm1,xmm0,XMMWORD PTR [r8]
-    1393:	vmovups XMMWORD PTR [r8],xmm1
-    1398:	vaddps xmm1,xmm0,XMMWORD PTR [rdi]
-    139c:	vmovups XMMWORD PTR [rdi],xmm1
-    13a0:	mov    edi,r9d
-    13a3:	add    r9d,0x8
-    13a7:	cmp    ebx,edi
-    13a9:	jg     12a0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x12a0>
-    13af:	lea    eax,[rbx-0x8]
-    13b2:	shr    eax,0x3
-    13b5:	lea    edi,[rax*8+0x8]
-    13bc:	cmp    ebx,edi
-    13be:	jg     13de <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13de>
-    13c0:	vzeroupper
-    13c3:	lea    rsp,[rbp-0x28]
-    13c7:	pop    rbx
-    13c8:	pop    r12
-    13ca:	pop    r13
-    13cc:	pop    r14
-    13ce:	pop    r15
-    13d0:	pop    rbp
-    13d1:	ret
-    13d2:	mov    rax,QWORD PTR [rbp+0x30]
-    13d6:	mov    r10,rax
-    13d9:	jmp    c3c <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc3c>
-    13de:	mov    rdx,QWORD PTR [rsp+0x90]
-    13e6:	mov    esi,ebx
-    13e8:	vzeroupper
-    13eb:	call   13f0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13f0>
-			13ec: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1}>(int, int, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1} const&)-0x4
-    13f0:	lea    rsp,[rbp-0x28]
-    13f4:	pop    rbx
-    13f5:	pop    r12
-    13f7:	pop    r13
-    13f9:	pop    r14
-    13fb:	pop    r15
-    13fd:	pop    rbp
-    13fe:	ret
-    13ff:	xor    ecx,ecx
-    1401:	xor    esi,esi
-    1403:	jmp    3a2 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3a2>
-    1408:	cmp    ebx,r8d
-    140b:	jl     86f <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86f>
-    1411:	jmp    13c0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13c0>
-    1413:	xor    edi,edi
-    1415:	jmp    13bc <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13bc>
+       4:	mov    r10,rdx
+       7:	mov    rbp,rsp
+       a:	push   r15
+       c:	push   r14
+       e:	push   r13
+      10:	push   r12
+      12:	push   rbx
+      13:	lea    rdx,[rbp+0x30]
+      17:	mov    ebx,edi
+      19:	and    rsp,0xffffffffffffffc0
+      1d:	sub    rsp,0x140
+      24:	mov    r11,QWORD PTR [rbp+0x38]
+      28:	lea    rcx,[rsp+0xb8]
+      30:	mov    QWORD PTR [rsp+0xc0],rsi
+      38:	lea    rsi,[rbp+0x20]
+      3c:	mov    DWORD PTR [rsp+0xcc],edi
+      43:	vmovq  xmm1,rcx
+      48:	lea    rcx,[rsp+0xcc]
+      50:	vmovq  xmm3,rsi
+      55:	lea    rdi,[rsp+0xc0]
+      5d:	vmovq  xmm0,rcx
+      62:	lea    rcx,[rbp+0x28]
+      66:	lea    rsi,[rsp+0xe4]
+      6e:	vpinsrq xmm1,xmm1,rdx,0x1
+      74:	vpinsrq xmm0,xmm0,rcx,0x1
+      7a:	lea    rcx,[rbp+0x10]
+      7e:	vpinsrq xmm3,xmm3,rsi,0x1
+      84:	mov    QWORD PTR [rsp+0xb8],r8
+      8c:	vmovq  xmm5,rcx
+      91:	vinserti128 ymm0,ymm0,xmm3,0x1
+      97:	lea    rcx,[rsp+0xd8]
+      9f:	lea    r8d,[rbx+0xf]
+      a3:	vpinsrq xmm2,xmm5,rdi,0x1
+      a9:	lea    rdx,[rsp+0xf8]
+      b1:	mov    QWORD PTR [rsp+0xa8],r9
+      b9:	vinserti128 ymm1,ymm1,xmm2,0x1
+      bf:	vinserti64x4 zmm5,zmm1,ymm0,0x1
+      c6:	vmovdqa64 ZMMWORD PTR [rsp+0x40],zmm5
+      ce:	vmovq  xmm5,rcx
+      d3:	lea    rcx,[rsp+0xdc]
+      db:	vmovq  xmm1,rcx
+      e0:	lea    rcx,[rsp+0xe8]
+      e8:	vpinsrq xmm5,xmm5,rdx,0x1
+      ee:	lea    rdx,[rsp+0xe0]
+      f6:	vmovq  xmm0,rcx
+      fb:	lea    rcx,[rsp+0xf0]
+     103:	vpinsrq xmm1,xmm1,rdx,0x1
+     109:	vmovdqa XMMWORD PTR [rsp+0x80],xmm5
+     112:	vpinsrq xmm0,xmm0,rcx,0x1
+     118:	mov    ecx,r8d
+     11b:	sar    ecx,0x1f
+     11e:	vinserti128 ymm6,ymm1,xmm0,0x1
+     124:	shr    ecx,0x1c
+     127:	vmovdqa YMMWORD PTR [rsp+0x20],ymm6
+     12d:	lea    edx,[r8+rcx*1]
+     131:	and    edx,0xf
+     134:	sub    edx,ecx
+     136:	sub    r8d,edx
+     139:	test   ebx,ebx
+     13b:	jle    142f <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x142f>
+     141:	lea    edi,[rbx-0x1]
+     144:	cmp    edi,0xf
+     147:	jbe    1422 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1422>
+     14d:	vmovdqa32 zmm0,ZMMWORD PTR [rip+0x0]        # 157 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x157>
+			153: R_X86_64_PC32	.rodata+0x13c
+     157:	mov    r9d,edi
+     15a:	mov    rsi,r11
+     15d:	mov    rdx,rax
+     160:	shr    r9d,0x4
+     164:	mov    ecx,r9d
+     167:	shl    rcx,0x6
+     16b:	add    rcx,r11
+     16e:	vmovups zmm3,ZMMWORD PTR [rdx]
+     174:	vmovups zmm7,ZMMWORD PTR [rdx+0x100]
+     17b:	add    rsi,0x40
+     17f:	add    rdx,0x400
+     186:	vmovups zmm26,ZMMWORD PTR [rdx-0x3c0]
+     18d:	vmovups zmm12,ZMMWORD PTR [rdx-0x380]
+     194:	vmovups zmm24,ZMMWORD PTR [rdx-0x2c0]
+     19b:	vmovups zmm11,ZMMWORD PTR [rdx-0x280]
+     1a2:	vmovups zmm25,ZMMWORD PTR [rdx-0x340]
+     1a9:	vmovups zmm23,ZMMWORD PTR [rdx-0x240]
+     1b0:	vmovups zmm4,ZMMWORD PTR [rdx-0x200]
+     1b7:	vmovups zmm8,ZMMWORD PTR [rdx-0x100]
+     1be:	vmovups zmm22,ZMMWORD PTR [rdx-0x1c0]
+     1c5:	vmovups zmm10,ZMMWORD PTR [rdx-0x180]
+     1cc:	vmovups zmm20,ZMMWORD PTR [rdx-0xc0]
+     1d3:	vmovups zmm9,ZMMWORD PTR [rdx-0x80]
+     1da:	vmovups zmm21,ZMMWORD PTR [rdx-0x140]
+     1e1:	vmovups zmm19,ZMMWORD PTR [rdx-0x40]
+     1e8:	vmovaps zmm2,zmm3
+     1ee:	vmovaps zmm14,zmm7
+     1f4:	vpermt2ps zmm2,zmm0,zmm26
+     1fa:	vmovaps zmm18,zmm12
+     200:	vpermt2ps zmm14,zmm0,zmm24
+     206:	vmovaps zmm17,zmm11
+     20c:	vmovaps zmm1,zmm2
+     212:	vpermt2ps zmm18,zmm0,zmm25
+     218:	vpermt2ps zmm17,zmm0,zmm23
+     21e:	vmovaps zmm6,zmm14
+     224:	vmovaps zmm5,zmm4
+     22a:	vmovaps zmm13,zmm8
+     230:	vpermt2ps zmm6,zmm0,zmm17
+     236:	vpermt2ps zmm1,zmm0,zmm18
+     23c:	vpermt2ps zmm5,zmm0,zmm22
+     242:	vmovaps zmm16,zmm10
+     248:	vpermt2ps zmm1,zmm0,zmm6
+     24e:	vpermt2ps zmm13,zmm0,zmm20
+     254:	vmovaps zmm15,zmm9
+     25a:	vmovaps zmm6,zmm5
+     260:	vpermt2ps zmm16,zmm0,zmm21
+     266:	vpermt2ps zmm15,zmm0,zmm19
+     26c:	vmovaps zmm27,zmm13
+     272:	vpermt2ps zmm6,zmm0,zmm16
+     278:	vpermt2ps zmm27,zmm0,zmm15
+     27e:	vpermt2ps zmm6,zmm0,zmm27
+     284:	vpermt2ps zmm1,zmm0,zmm6
+     28a:	vmovups ZMMWORD PTR [rsi-0x40],zmm1
+     291:	cmp    rsi,rcx
+     294:	jne    16e <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x16e>
+     29a:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 2a4 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x2a4>
+			2a0: R_X86_64_PC32	.rodata+0x17c
+     2a4:	lea    edx,[r9-0x1]
+     2a8:	mov    ecx,edi
+     2aa:	shl    rdx,0x6
+     2ae:	and    ecx,0xfffffff0
+     2b1:	add    rdx,r11
+     2b4:	mov    esi,ecx
+     2b6:	vpermt2ps zmm3,zmm1,zmm26
+     2bc:	vpermt2ps zmm7,zmm1,zmm24
+     2c2:	vpermt2ps zmm12,zmm1,zmm25
+     2c8:	vpermt2ps zmm11,zmm1,zmm23
+     2ce:	vpermt2ps zmm9,zmm1,zmm19
+     2d4:	vmovaps zmm6,zmm3
+     2da:	vmovaps zmm19,zmm7
+     2e0:	vpermt2ps zmm2,zmm1,zmm18
+     2e6:	vpermt2ps zmm14,zmm1,zmm17
+     2ec:	vpermt2ps zmm5,zmm1,zmm16
+     2f2:	vpermt2ps zmm13,zmm1,zmm15
+     2f8:	vpermt2ps zmm4,zmm1,zmm22
+     2fe:	vpermt2ps zmm10,zmm1,zmm21
+     304:	vpermt2ps zmm19,zmm0,zmm11
+     30a:	vpermt2ps zmm8,zmm1,zmm20
+     310:	vpermt2ps zmm6,zmm0,zmm12
+     316:	vpermt2ps zmm2,zmm0,zmm14
+     31c:	vpermt2ps zmm5,zmm0,zmm13
+     322:	vpermt2ps zmm6,zmm0,zmm19
+     328:	vpermt2ps zmm3,zmm1,zmm12
+     32e:	vpermt2ps zmm2,zmm0,zmm5
+     334:	vmovaps zmm19,zmm4
+     33a:	vmovaps zmm20,zmm8
+     340:	vpermt2ps zmm4,zmm1,zmm10
+     346:	vpermt2ps zmm19,zmm0,zmm10
+     34c:	vpermt2ps zmm20,zmm0,zmm9
+     352:	vpermt2ps zmm7,zmm1,zmm11
+     358:	vmovups ZMMWORD PTR [rdx+0x80],zmm2
+     35f:	vpermi2ps zmm1,zmm8,zmm9
+     365:	vmovaps zmm2,zmm3
+     36b:	vmovaps zmm3,zmm4
+     371:	vpermt2ps zmm19,zmm0,zmm20
+     377:	vpermt2ps zmm2,zmm0,zmm7
+     37d:	vpermt2ps zmm3,zmm0,zmm1
+     383:	vpermt2ps zmm6,zmm0,zmm19
+     389:	vpermi2ps zmm0,zmm2,zmm3
+     38f:	vmovups ZMMWORD PTR [rdx+0x40],zmm6
+     396:	vmovups ZMMWORD PTR [rdx+0xc0],zmm0
+     39d:	sub    edi,ecx
+     39f:	cmp    edi,0x7
+     3a2:	jbe    5b9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x5b9>
+     3a8:	mov    rdx,rcx
+     3ab:	vmovdqa ymm0,YMMWORD PTR [rip+0x0]        # 3b3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3b3>
+			3af: R_X86_64_PC32	.rodata+0x13c
+     3b3:	vmovdqa ymm1,YMMWORD PTR [rip+0x0]        # 3bb <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3bb>
+			3b7: R_X86_64_PC32	.rodata+0x17c
+     3bb:	shl    rcx,0x2
+     3bf:	shl    rdx,0x6
+     3c3:	and    edi,0xfffffff8
+     3c6:	add    rdx,rax
+     3c9:	add    esi,edi
+     3cb:	vmovups ymm2,YMMWORD PTR [rdx]
+     3cf:	vmovups ymm12,YMMWORD PTR [rdx+0x40]
+     3d4:	vmovups ymm18,YMMWORD PTR [rdx+0x20]
+     3db:	vmovups ymm14,YMMWORD PTR [rdx+0x60]
+     3e0:	vmovups ymm5,YMMWORD PTR [rdx+0x80]
+     3e8:	vmovups ymm11,YMMWORD PTR [rdx+0xc0]
+     3f0:	vmovups ymm17,YMMWORD PTR [rdx+0xa0]
+     3f7:	vmovups ymm6,YMMWORD PTR [rdx+0xe0]
+     3ff:	vmovups ymm4,YMMWORD PTR [rdx+0x100]
+     407:	vmovups ymm10,YMMWORD PTR [rdx+0x140]
+     40f:	vmovups ymm16,YMMWORD PTR [rdx+0x120]
+     416:	vmovups ymm13,YMMWORD PTR [rdx+0x160]
+     41e:	vmovups ymm8,YMMWORD PTR [rdx+0x180]
+     426:	vmovups ymm9,YMMWORD PTR [rdx+0x1c0]
+     42e:	vmovups ymm15,YMMWORD PTR [rdx+0x1a0]
+     436:	vmovups ymm7,YMMWORD PTR [rdx+0x1e0]
+     43e:	vmovaps ymm3,ymm2
+     442:	vmovaps ymm19,ymm12
+     448:	vpermt2ps ymm3,ymm0,ymm18
+     44e:	vpermt2ps ymm2,ymm1,ymm18
+     454:	vpermt2ps ymm19,ymm0,ymm14
+     45a:	vpermt2ps ymm12,ymm1,ymm14
+     460:	vmovaps ymm18,ymm11
+     466:	vmovaps ymm14,ymm5
+     46a:	vpermt2ps ymm14,ymm0,ymm17
+     470:	vpermt2ps ymm5,ymm1,ymm17
+     476:	vpermt2ps ymm18,ymm0,ymm6
+     47c:	vpermt2ps ymm11,ymm1,ymm6
+     482:	vmovaps ymm17,ymm10
+     488:	vmovaps ymm6,ymm4
+     48c:	vpermt2ps ymm6,ymm0,ymm16
+     492:	vpermt2ps ymm4,ymm1,ymm16
+     498:	vpermt2ps ymm17,ymm0,ymm13
+     49e:	vpermt2ps ymm10,ymm1,ymm13
+     4a4:	vmovaps ymm16,ymm9
+     4aa:	vmovaps ymm13,ymm8
+     4af:	vpermt2ps ymm13,ymm0,ymm15
+     4b5:	vpermt2ps ymm16,ymm0,ymm7
+     4bb:	vpermt2ps ymm8,ymm1,ymm15
+     4c1:	vpermt2ps ymm9,ymm1,ymm7
+     4c7:	vmovaps ymm15,ymm14
+     4cc:	vmovaps ymm7,ymm3
+     4d0:	vmovaps ymm20,ymm13
+     4d6:	vpermt2ps ymm3,ymm1,ymm19
+     4dc:	vpermt2ps ymm15,ymm0,ymm18
+     4e2:	vpermt2ps ymm7,ymm0,ymm19
+     4e8:	vpermt2ps ymm20,ymm0,ymm16
+     4ee:	vpermt2ps ymm14,ymm1,ymm18
+     4f4:	vpermt2ps ymm7,ymm0,ymm15
+     4fa:	vmovaps ymm15,ymm6
+     4fe:	vpermt2ps ymm13,ymm1,ymm16
+     504:	vpermt2ps ymm6,ymm1,ymm17
+     50a:	vpermt2ps ymm15,ymm0,ymm17
+     510:	vpermt2ps ymm3,ymm0,ymm14
+     516:	vpermt2ps ymm6,ymm0,ymm13
+     51c:	vpermt2ps ymm15,ymm0,ymm20
+     522:	vpermt2ps ymm3,ymm0,ymm6
+     528:	vmovaps ymm20,ymm8
+     52e:	vpermt2ps ymm7,ymm0,ymm15
+     534:	vmovaps ymm15,ymm5
+     538:	vpermt2ps ymm20,ymm0,ymm9
+     53e:	vpermt2ps ymm5,ymm1,ymm11
+     544:	vmovups YMMWORD PTR [r11+rcx*1],ymm7
+     54a:	vmovaps ymm7,ymm2
+     54e:	vpermt2ps ymm15,ymm0,ymm11
+     554:	vpermt2ps ymm2,ymm1,ymm12
+     55a:	vpermt2ps ymm7,ymm0,ymm12
+     560:	vmovups YMMWORD PTR [r11+rcx*1+0x80],ymm3
+     56a:	vpermt2ps ymm2,ymm0,ymm5
+     570:	vpermt2ps ymm7,ymm0,ymm15
+     576:	vmovaps ymm15,ymm4
+     57a:	vpermt2ps ymm4,ymm1,ymm10
+     580:	vpermi2ps ymm1,ymm8,ymm9
+     586:	vpermt2ps ymm15,ymm0,ymm10
+     58c:	vmovaps ymm3,ymm4
+     590:	vpermt2ps ymm15,ymm0,ymm20
+     596:	vpermt2ps ymm3,ymm0,ymm1
+     59c:	vpermt2ps ymm7,ymm0,ymm15
+     5a2:	vpermi2ps ymm0,ymm2,ymm3
+     5a8:	vmovups YMMWORD PTR [r11+rcx*1+0x40],ymm7
+     5af:	vmovups YMMWORD PTR [r11+rcx*1+0xc0],ymm0
+     5b9:	mov    ecx,esi
+     5bb:	movsxd rdx,esi
+     5be:	shl    ecx,0x4
+     5c1:	shl    rdx,0x2
+     5c5:	movsxd rdi,ecx
+     5c8:	lea    r9d,[rcx+0x1]
+     5cc:	shl    rdi,0x2
+     5d0:	movsxd r9,r9d
+     5d3:	vmovss xmm0,DWORD PTR [rax+rdi*1]
+     5d8:	shl    r9,0x2
+     5dc:	vmovss DWORD PTR [r11+rdx*1],xmm0
+     5e2:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     5e8:	vmovss DWORD PTR [r11+rdx*1+0x40],xmm0
+     5ef:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     5f6:	vmovss DWORD PTR [r11+rdx*1+0x80],xmm0
+     600:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     607:	lea    r9d,[rsi+0x1]
+     60b:	vmovss DWORD PTR [r11+rdx*1+0xc0],xmm0
+     615:	cmp    ebx,r9d
+     618:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     61e:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x40]
+     624:	lea    r9d,[rcx+0x11]
+     628:	movsxd r9,r9d
+     62b:	shl    r9,0x2
+     62f:	vmovss DWORD PTR [r11+rdx*1+0x4],xmm0
+     636:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     63c:	vmovss DWORD PTR [r11+rdx*1+0x44],xmm0
+     643:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     64a:	vmovss DWORD PTR [r11+rdx*1+0x84],xmm0
+     654:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     65b:	lea    r9d,[rsi+0x2]
+     65f:	vmovss DWORD PTR [r11+rdx*1+0xc4],xmm0
+     669:	cmp    ebx,r9d
+     66c:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     672:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x80]
+     67b:	lea    r9d,[rcx+0x21]
+     67f:	movsxd r9,r9d
+     682:	shl    r9,0x2
+     686:	vmovss DWORD PTR [r11+rdx*1+0x8],xmm0
+     68d:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     693:	vmovss DWORD PTR [r11+rdx*1+0x48],xmm0
+     69a:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     6a1:	vmovss DWORD PTR [r11+rdx*1+0x88],xmm0
+     6ab:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     6b2:	lea    r9d,[rsi+0x3]
+     6b6:	vmovss DWORD PTR [r11+rdx*1+0xc8],xmm0
+     6c0:	cmp    ebx,r9d
+     6c3:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     6c9:	vmovss xmm0,DWORD PTR [rax+rdi*1+0xc0]
+     6d2:	lea    r9d,[rcx+0x31]
+     6d6:	movsxd r9,r9d
+     6d9:	shl    r9,0x2
+     6dd:	vmovss DWORD PTR [r11+rdx*1+0xc],xmm0
+     6e4:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     6ea:	vmovss DWORD PTR [r11+rdx*1+0x4c],xmm0
+     6f1:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     6f8:	vmovss DWORD PTR [r11+rdx*1+0x8c],xmm0
+     702:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     709:	lea    r9d,[rsi+0x4]
+     70d:	vmovss DWORD PTR [r11+rdx*1+0xcc],xmm0
+     717:	cmp    ebx,r9d
+     71a:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     720:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x100]
+     729:	lea    r9d,[rcx+0x41]
+     72d:	movsxd r9,r9d
+     730:	shl    r9,0x2
+     734:	vmovss DWORD PTR [r11+rdx*1+0x10],xmm0
+     73b:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     741:	vmovss DWORD PTR [r11+rdx*1+0x50],xmm0
+     748:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     74f:	vmovss DWORD PTR [r11+rdx*1+0x90],xmm0
+     759:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     760:	lea    r9d,[rsi+0x5]
+     764:	vmovss DWORD PTR [r11+rdx*1+0xd0],xmm0
+     76e:	cmp    ebx,r9d
+     771:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     777:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x140]
+     780:	lea    r9d,[rcx+0x51]
+     784:	movsxd r9,r9d
+     787:	shl    r9,0x2
+     78b:	vmovss DWORD PTR [r11+rdx*1+0x14],xmm0
+     792:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     798:	vmovss DWORD PTR [r11+rdx*1+0x54],xmm0
+     79f:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     7a6:	vmovss DWORD PTR [r11+rdx*1+0x94],xmm0
+     7b0:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     7b7:	lea    r9d,[rsi+0x6]
+     7bb:	vmovss DWORD PTR [r11+rdx*1+0xd4],xmm0
+     7c5:	cmp    ebx,r9d
+     7c8:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     7ce:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x180]
+     7d7:	lea    r9d,[rcx+0x61]
+     7db:	add    esi,0x7
+     7de:	movsxd r9,r9d
+     7e1:	shl    r9,0x2
+     7e5:	vmovss DWORD PTR [r11+rdx*1+0x18],xmm0
+     7ec:	vmovss xmm0,DWORD PTR [rax+r9*1]
+     7f2:	vmovss DWORD PTR [r11+rdx*1+0x58],xmm0
+     7f9:	vmovss xmm0,DWORD PTR [rax+r9*1+0x4]
+     800:	vmovss DWORD PTR [r11+rdx*1+0x98],xmm0
+     80a:	vmovss xmm0,DWORD PTR [rax+r9*1+0x8]
+     811:	vmovss DWORD PTR [r11+rdx*1+0xd8],xmm0
+     81b:	cmp    ebx,esi
+     81d:	jle    865 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x865>
+     81f:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x1c0]
+     828:	add    ecx,0x71
+     82b:	movsxd rcx,ecx
+     82e:	shl    rcx,0x2
+     832:	vmovss DWORD PTR [r11+rdx*1+0x1c],xmm0
+     839:	vmovss xmm0,DWORD PTR [rax+rcx*1]
+     83e:	vmovss DWORD PTR [r11+rdx*1+0x5c],xmm0
+     845:	vmovss xmm0,DWORD PTR [rax+rcx*1+0x4]
+     84b:	vmovss DWORD PTR [r11+rdx*1+0x9c],xmm0
+     855:	vmovss xmm0,DWORD PTR [rax+rcx*1+0x8]
+     85b:	vmovss DWORD PTR [r11+rdx*1+0xdc],xmm0
+     865:	cmp    ebx,r8d
+     868:	jge    8bc <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8bc>
+     86a:	movsxd rax,ebx
+     86d:	sub    r8d,ebx
+     870:	mov    r14,r10
+     873:	mov    r15,r11
+     876:	shl    rax,0x2
+     87a:	lea    rcx,[r11+rax*1]
+     87e:	lea    r13,[r11+rax*1+0x100]
+     886:	lea    eax,[r8-0x1]
+     88a:	lea    r12,[rax*4+0x4]
+     892:	vzeroupper
+     895:	mov    rdi,rcx
+     898:	mov    rdx,r12
+     89b:	xor    esi,esi
+     89d:	call   8a2 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8a2>
+			89e: R_X86_64_PLT32	memset-0x4
+     8a2:	mov    rcx,rax
+     8a5:	add    rcx,0x40
+     8a9:	cmp    rcx,r13
+     8ac:	jne    895 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x895>
+     8ae:	mov    r10,r14
+     8b1:	mov    r11,r15
+     8b4:	test   ebx,ebx
+     8b6:	jle    13e1 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13e1>
+     8bc:	xor    eax,eax
+     8be:	mov    r13,QWORD PTR [rbp+0x30]
+     8c2:	lea    rcx,[rsp+0x100]
+     8ca:	mov    QWORD PTR [rbp+0x38],r11
+     8ce:	mov    QWORD PTR [rsp+0xa0],rax
+     8d6:	mov    rax,QWORD PTR [rbp+0x18]
+     8da:	mov    QWORD PTR [rsp+0x98],rcx
+     8e2:	mov    r14,r13
+     8e5:	vmovdqa ymm4,YMMWORD PTR [rsp+0x20]
+     8eb:	mov    r15,QWORD PTR [rsp+0xa0]
+     8f3:	mov    QWORD PTR [rbp+0x18],rax
+     8f7:	mov    QWORD PTR [rsp+0x18],r10
+     8fc:	mov    DWORD PTR [rsp+0xd8],0x3f800000
+     907:	mov    QWORD PTR [rsp+0xf8],r14
+     90f:	mov    DWORD PTR [rsp+0xdc],0x10
+     91a:	mov    DWORD PTR [rsp+0xe0],0x4
+     925:	mov    rdx,QWORD PTR [rbp+0x10]
+     929:	mov    eax,r15d
+     92c:	mov    edi,r15d
+     92f:	mov    DWORD PTR [rsp+0x90],r15d
+     937:	mov    DWORD PTR [rsp+0xb0],r15d
+     93f:	add    eax,0x8
+     942:	cmp    eax,ebx
+     944:	mov    DWORD PTR [rsp+0x94],eax
+     94b:	cmovle ebx,eax
+     94e:	mov    rax,QWORD PTR [rbp+0x38]
+     952:	mov    QWORD PTR [rsp+0xe8],rdx
+     95a:	vmovdqa YMMWORD PTR [rsp+0x100],ymm4
+     963:	vmovdqa xmm4,XMMWORD PTR [rsp+0x80]
+     96c:	mov    esi,ebx
+     96e:	mov    r13d,ebx
+     971:	mov    rdx,QWORD PTR [rsp+0x98]
+     979:	mov    QWORD PTR [rsp+0xf0],rax
+     981:	vmovdqa XMMWORD PTR [rsp+0x120],xmm4
+     98a:	vzeroupper
+     98d:	call   992 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x992>
+			98e: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
+     992:	cmp    ebx,r15d
+     995:	vmovss xmm9,DWORD PTR [rip+0x0]        # 99d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x99d>
+			999: R_X86_64_PC32	.LC29-0x4
+     99d:	mov    edi,DWORD PTR [rsp+0xb0]
+     9a4:	mov    r9d,DWORD PTR [rsp+0x90]
+     9ac:	mov    r10,QWORD PTR [rsp+0x18]
+     9b1:	mov    rax,QWORD PTR [rbp+0x18]
+     9b5:	jle    13f0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13f0>
+     9bb:	mov    rbx,QWORD PTR [rbp+0x10]
+     9bf:	mov    r14,QWORD PTR [rbp+0x30]
+     9c3:	mov    QWORD PTR [rsp+0x10],r10
+     9c8:	mov    DWORD PTR [rsp+0x90],edi
+     9cf:	mov    DWORD PTR [rsp+0x18],r9d
+     9d4:	mov    r12,QWORD PTR [rsp+0xb8]
+     9dc:	mov    QWORD PTR [rsp+0xb0],rbx
+     9e4:	mov    rbx,r15
+     9e7:	mov    rcx,r14
+     9ea:	lea    r15,[r15+0x1]
+     9ee:	mov    edx,ebx
+     9f0:	shl    edx,0x4
+     9f3:	movsxd rdx,edx
+     9f6:	lea    rdx,[rbx+rdx*1+0x1]
+     9fb:	lea    r8,[r14+rdx*4]
+     9ff:	mov    r14,r12
+     a02:	mov    r12,rbx
+     a05:	mov    rbx,rcx
+     a08:	mov    r10,r8
+     a0b:	mov    rax,QWORD PTR [rsp+0xb0]
+     a13:	mov    rcx,QWORD PTR [rsp+0xa8]
+     a1b:	mov    r11,r12
+     a1e:	vxorps xmm0,xmm0,xmm0
+     a22:	shl    r11,0x6
+     a26:	mov    r8,r12
+     a29:	mov    esi,r15d
+     a2c:	shl    r8,0x4
+     a30:	lea    rdi,[rbx+r11*1]
+     a34:	vmovups xmm6,XMMWORD PTR [rax+r11*1]
+     a3a:	vfmadd231ps xmm0,xmm6,XMMWORD PTR [rcx+r11*1]
+     a40:	mov    ecx,r12d
+     a43:	vmovdqa xmm1,xmm0
+     a47:	vpsrldq xmm0,xmm0,0x8
+     a4c:	vaddps xmm1,xmm1,xmm0
+     a50:	vhaddps xmm1,xmm1,xmm1
+     a54:	cmp    r12d,0xe
+     a58:	jbe    c6d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc6d>
+     a5e:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # a68 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa68>
+			a64: R_X86_64_PC32	.LC29-0x4
+     a68:	mov    edx,r15d
+     a6b:	add    r11,r14
+     a6e:	vbroadcastss zmm3,xmm1
+     a74:	shr    edx,0x4
+     a77:	xor    eax,eax
+     a79:	shl    rdx,0x6
+     a7d:	nop    DWORD PTR [rax]
+     a80:	vmovups zmm5,ZMMWORD PTR [rdi+rax*1]
+     a87:	vsubps zmm0,zmm5,zmm3
+     a8d:	vmulps zmm0,zmm0,ZMMWORD PTR [r11+rax*1]
+     a94:	vmulps zmm0,zmm0,zmm2
+     a9a:	vmovups ZMMWORD PTR [rdi+rax*1],zmm0
+     aa1:	add    rax,0x40
+     aa5:	cmp    rdx,rax
+     aa8:	jne    a80 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa80>
+     aaa:	mov    eax,esi
+     aac:	and    eax,0xfffffff0
+     aaf:	and    esi,0xf
+     ab2:	mov    edx,eax
+     ab4:	je     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     aba:	sub    ecx,eax
+     abc:	lea    esi,[rcx+0x1]
+     abf:	cmp    ecx,0x6
+     ac2:	jbe    b02 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xb02>
+     ac4:	add    rax,r8
+     ac7:	vbroadcastss ymm0,xmm1
+     acc:	shl    rax,0x2
+     ad0:	lea    r11,[rbx+rax*1]
+     ad4:	vmovups ymm7,YMMWORD PTR [r11]
+     ad9:	vsubps ymm0,ymm7,ymm0
+     add:	vmulps ymm0,ymm0,YMMWORD PTR [r14+rax*1]
+     ae3:	mov    eax,esi
+     ae5:	and    eax,0xfffffff8
+     ae8:	add    edx,eax
+     aea:	and    esi,0x7
+     aed:	vmulps ymm0,ymm0,DWORD BCST [rip+0x0]        # af7 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xaf7>
+			af3: R_X86_64_PC32	.LC29-0x4
+     af7:	vmovups YMMWORD PTR [r11],ymm0
+     afc:	je     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     b02:	movsxd rax,edx
+     b05:	lea    r11,[rax*4+0x0]
+     b0d:	add    rax,r8
+     b10:	lea    rsi,[rdi+r11*1]
+     b14:	vmovss xmm0,DWORD PTR [rsi]
+     b18:	vsubss xmm0,xmm0,xmm1
+     b1c:	vmulss xmm0,xmm0,DWORD PTR [r14+rax*4]
+     b22:	vmulss xmm0,xmm0,xmm9
+     b27:	vmovss DWORD PTR [rsi],xmm0
+     b2b:	lea    esi,[rdx+0x1]
+     b2e:	cmp    r12d,esi
+     b31:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     b37:	lea    rcx,[rdi+r11*1+0x4]
+     b3c:	movsxd rsi,esi
+     b3f:	vmovss xmm0,DWORD PTR [rcx]
+     b43:	add    rsi,r8
+     b46:	vsubss xmm0,xmm0,xmm1
+     b4a:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*4]
+     b50:	lea    esi,[rdx+0x2]
+     b53:	vmulss xmm0,xmm0,xmm9
+     b58:	vmovss DWORD PTR [rcx],xmm0
+     b5c:	cmp    r12d,esi
+     b5f:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     b65:	lea    rcx,[rdi+r11*1+0x8]
+     b6a:	movsxd rsi,esi
+     b6d:	vmovss xmm0,DWORD PTR [rcx]
+     b71:	add    rsi,r8
+     b74:	vsubss xmm0,xmm0,xmm1
+     b78:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*4]
+     b7e:	lea    esi,[rdx+0x3]
+     b81:	vmulss xmm0,xmm0,xmm9
+     b86:	vmovss DWORD PTR [rcx],xmm0
+     b8a:	cmp    r12d,esi
+     b8d:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     b93:	lea    rcx,[rdi+r11*1+0xc]
+     b98:	movsxd rsi,esi
+     b9b:	vmovss xmm0,DWORD PTR [rcx]
+     b9f:	add    rsi,r8
+     ba2:	vsubss xmm0,xmm0,xmm1
+     ba6:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*4]
+     bac:	lea    esi,[rdx+0x4]
+     baf:	vmulss xmm0,xmm0,xmm9
+     bb4:	vmovss DWORD PTR [rcx],xmm0
+     bb8:	cmp    r12d,esi
+     bbb:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     bbd:	lea    rcx,[rdi+r11*1+0x10]
+     bc2:	movsxd rsi,esi
+     bc5:	vmovss xmm0,DWORD PTR [rcx]
+     bc9:	add    rsi,r8
+     bcc:	vsubss xmm0,xmm0,xmm1
+     bd0:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*4]
+     bd6:	lea    esi,[rdx+0x5]
+     bd9:	vmulss xmm0,xmm0,xmm9
+     bde:	vmovss DWORD PTR [rcx],xmm0
+     be2:	cmp    r12d,esi
+     be5:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     be7:	lea    rcx,[rdi+r11*1+0x14]
+     bec:	movsxd rsi,esi
+     bef:	add    edx,0x6
+     bf2:	vmovss xmm0,DWORD PTR [rcx]
+     bf6:	add    rsi,r8
+     bf9:	vsubss xmm0,xmm0,xmm1
+     bfd:	vmulss xmm0,xmm0,DWORD PTR [r14+rsi*4]
+     c03:	vmulss xmm0,xmm0,xmm9
+     c08:	vmovss DWORD PTR [rcx],xmm0
+     c0c:	cmp    r12d,edx
+     c0f:	jl     c33 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc33>
+     c11:	lea    rax,[rdi+r11*1+0x18]
+     c16:	movsxd rdx,edx
+     c19:	vmovss xmm0,DWORD PTR [rax]
+     c1d:	add    rdx,r8
+     c20:	vsubss xmm0,xmm0,xmm1
+     c24:	vmulss xmm0,xmm0,DWORD PTR [r14+rdx*4]
+     c2a:	vmulss xmm0,xmm0,xmm9
+     c2f:	vmovss DWORD PTR [rax],xmm0
+     c33:	inc    r12
+     c36:	inc    r15
+     c39:	cmp    r13d,r12d
+     c3c:	jle    c76 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc76>
+     c3e:	mov    eax,r13d
+     c41:	xor    esi,esi
+     c43:	mov    rdi,r10
+     c46:	sub    eax,r15d
+     c49:	lea    rdx,[rax*4+0x4]
+     c51:	vzeroupper
+     c54:	call   c59 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc59>
+			c55: R_X86_64_PLT32	memset-0x4
+     c59:	vmovss xmm9,DWORD PTR [rip+0x0]        # c61 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc61>
+			c5d: R_X86_64_PC32	.LC29-0x4
+     c61:	mov    r10,rax
+     c64:	add    r10,0x44
+     c68:	jmp    a0b <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xa0b>
+     c6d:	xor    eax,eax
+     c6f:	xor    edx,edx
+     c71:	jmp    aba <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xaba>
+     c76:	mov    edi,DWORD PTR [rsp+0x90]
+     c7d:	mov    r9d,DWORD PTR [rsp+0x18]
+     c82:	mov    r14,rbx
+     c85:	mov    r10,QWORD PTR [rsp+0x10]
+     c8a:	mov    rax,QWORD PTR [rbp+0x18]
+     c8e:	lea    edx,[rdi+0x7]
+     c91:	cmp    edx,r13d
+     c94:	jge    df0 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xdf0>
+     c9a:	mov    r11d,edi
+     c9d:	movsxd rdx,r13d
+     ca0:	mov    rbx,QWORD PTR [rsp+0xa0]
+     ca8:	shl    r11d,0x4
+     cac:	movsxd r11,r11d
+     caf:	shl    r11,0x2
+     cb3:	lea    rsi,[rax+r11*1]
+     cb7:	add    r11,r14
+     cba:	lea    r9,[r11+rdx*4]
+     cbe:	mov    edx,r13d
+     cc1:	sub    edx,edi
+     cc3:	lea    ecx,[rdx-0x8]
+     cc6:	shr    ecx,0x3
+     cc9:	lea    edx,[rcx*8+0x0]
+     cd0:	add    rdx,rbx
+     cd3:	shl    rdx,0x6
+     cd7:	lea    rdi,[rax+rdx*1+0x200]
+     cdf:	vxorps xmm1,xmm1,xmm1
+     ce3:	mov    r8,r10
+     ce6:	mov    rdx,r11
+     ce9:	vmovaps xmm2,xmm1
+     ced:	vmovaps xmm3,xmm1
+     cf1:	vmovaps xmm4,xmm1
+     cf5:	vmovaps xmm5,xmm1
+     cf9:	vmovaps xmm6,xmm1
+     cfd:	vmovaps xmm7,xmm1
+     d01:	vmovaps xmm8,xmm1
+     d05:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+     d10:	vmovups xmm0,XMMWORD PTR [r8]
+     d15:	add    rdx,0x4
+     d19:	add    r8,0x40
+     d1d:	vfmadd231ps xmm8,xmm0,DWORD BCST [rdx-0x4]
+     d24:	vfmadd231ps xmm7,xmm0,DWORD BCST [rdx+0x3c]
+     d2b:	vfmadd231ps xmm6,xmm0,DWORD BCST [rdx+0x7c]
+     d32:	vfmadd231ps xmm5,xmm0,DWORD BCST [rdx+0xbc]
+     d39:	vfmadd231ps xmm4,xmm0,DWORD BCST [rdx+0xfc]
+     d40:	vfmadd231ps xmm3,xmm0,DWORD BCST [rdx+0x13c]
+     d47:	vfmadd231ps xmm2,xmm0,DWORD BCST [rdx+0x17c]
+     d4e:	vfmadd231ps xmm1,xmm0,DWORD BCST [rdx+0x1bc]
+     d55:	cmp    r9,rdx
+     d58:	jne    d10 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xd10>
+     d5a:	vaddps xmm8,xmm8,XMMWORD PTR [rsi]
+     d5e:	vaddps xmm7,xmm7,XMMWORD PTR [rsi+0x40]
+     d63:	add    rsi,0x200
+     d6a:	add    r11,0x200
+     d71:	vaddps xmm6,xmm6,XMMWORD PTR [rsi-0x180]
+     d79:	vaddps xmm5,xmm5,XMMWORD PTR [rsi-0x140]
+     d81:	add    r9,0x200
+     d88:	vaddps xmm4,xmm4,XMMWORD PTR [rsi-0x100]
+     d90:	vaddps xmm3,xmm3,XMMWORD PTR [rsi-0xc0]
+     d98:	vaddps xmm2,xmm2,XMMWORD PTR [rsi-0x80]
+     d9d:	vaddps xmm1,xmm1,XMMWORD PTR [rsi-0x40]
+     da2:	vmovups XMMWORD PTR [rsi-0x200],xmm8
+     daa:	vmovups XMMWORD PTR [rsi-0x1c0],xmm7
+     db2:	vmovups XMMWORD PTR [rsi-0x180],xmm6
+     dba:	vmovups XMMWORD PTR [rsi-0x140],xmm5
+     dc2:	vmovups XMMWORD PTR [rsi-0x100],xmm4
+     dca:	vmovups XMMWORD PTR [rsi-0xc0],xmm3
+     dd2:	vmovups XMMWORD PTR [rsi-0x80],xmm2
+     dd7:	vmovups XMMWORD PTR [rsi-0x40],xmm1
+     ddc:	cmp    rdi,rsi
+     ddf:	jne    cdf <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xcdf>
+     de5:	mov    ebx,DWORD PTR [rsp+0x94]
+     dec:	lea    r9d,[rbx+rcx*8]
+     df0:	cmp    r13d,r9d
+     df3:	jg     108c <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x108c>
+     df9:	add    QWORD PTR [rsp+0xa0],0x8
+     e02:	mov    ebx,DWORD PTR [rsp+0xcc]
+     e09:	mov    rcx,QWORD PTR [rsp+0xa0]
+     e11:	cmp    ebx,ecx
+     e13:	jg     8e5 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x8e5>
+     e19:	vmovdqa64 zmm4,ZMMWORD PTR [rsp+0x40]
+     e21:	mov    DWORD PTR [rsp+0xe4],0x0
+     e2c:	vmovdqa64 ZMMWORD PTR [rsp+0x100],zmm4
+     e34:	cmp    ebx,0x7
+     e37:	jle    142b <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x142b>
+     e3d:	vmovq  xmm1,QWORD PTR [rbp+0x30]
+     e42:	lea    r14d,[rbx-0x7]
+     e46:	xor    r12d,r12d
+     e49:	xor    r13d,r13d
+     e4c:	mov    rcx,QWORD PTR [rbp+0x28]
+     e50:	mov    rdx,QWORD PTR [rbp+0x20]
+     e54:	xor    r9d,r9d
+     e57:	mov    r11,QWORD PTR [rsp+0xc0]
+     e5f:	mov    r10,QWORD PTR [rbp+0x10]
+     e63:	mov    r15,QWORD PTR [rsp+0xb8]
+     e6b:	mov    r8,rcx
+     e6e:	vmovq  xmm29,rcx
+     e74:	mov    rdi,rdx
+     e77:	vmovq  xmm28,rdx
+     e7d:	mov    ecx,ebx
+     e7f:	vmovdqa64 xmm30,xmm1
+     e85:	vxorps xmm2,xmm2,xmm2
+     e89:	vmovq  rax,xmm30
+     e8f:	lea    rsi,[r15+r12*1]
+     e93:	mov    rbx,r13
+     e96:	add    rax,r12
+     e99:	mov    edx,r9d
+     e9c:	vmovaps xmm4,xmm2
+     ea0:	vmovaps xmm6,xmm2
+     ea4:	vmovaps xmm8,xmm2
+     ea8:	vmovaps xmm10,xmm2
+     eac:	vmovaps xmm12,xmm2
+     eb0:	vmovaps xmm14,xmm2
+     eb4:	vmovaps xmm16,xmm2
+     eba:	vmovaps xmm3,xmm2
+     ebe:	vmovaps xmm5,xmm2
+     ec2:	vmovaps xmm7,xmm2
+     ec6:	vmovaps xmm9,xmm2
+     eca:	vmovaps xmm11,xmm2
+     ece:	vmovaps xmm13,xmm2
+     ed2:	vmovaps xmm15,xmm2
+     ed6:	vmovaps xmm17,xmm2
+     edc:	vmovups xmm1,XMMWORD PTR [r10+rbx*1]
+     ee2:	vmovups xmm0,XMMWORD PTR [r11+rbx*1]
+     ee8:	inc    edx
+     eea:	add    rsi,0x40
+     eee:	add    rax,0x40
+     ef2:	add    rbx,0x40
+     ef6:	vfmadd231ps xmm17,xmm1,DWORD BCST [rsi-0x40]
+     efd:	vfmadd231ps xmm16,xmm0,DWORD BCST [rax-0x40]
+     f04:	vfmadd231ps xmm15,xmm1,DWORD BCST [rsi-0x3c]
+     f0b:	vfmadd231ps xmm14,xmm0,DWORD BCST [rax-0x3c]
+     f12:	vfmadd231ps xmm13,xmm1,DWORD BCST [rsi-0x38]
+     f19:	vfmadd231ps xmm12,xmm0,DWORD BCST [rax-0x38]
+     f20:	vfmadd231ps xmm11,xmm1,DWORD BCST [rsi-0x34]
+     f27:	vfmadd231ps xmm10,xmm0,DWORD BCST [rax-0x34]
+     f2e:	vfmadd231ps xmm9,xmm1,DWORD BCST [rsi-0x30]
+     f35:	vfmadd231ps xmm8,xmm0,DWORD BCST [rax-0x30]
+     f3c:	vfmadd231ps xmm7,xmm1,DWORD BCST [rsi-0x2c]
+     f43:	vfmadd231ps xmm6,xmm0,DWORD BCST [rax-0x2c]
+     f4a:	vfmadd231ps xmm5,xmm1,DWORD BCST [rsi-0x28]
+     f51:	vfmadd231ps xmm4,xmm0,DWORD BCST [rax-0x28]
+     f58:	vfmadd231ps xmm3,xmm1,DWORD BCST [rsi-0x24]
+     f5f:	vfmadd231ps xmm2,xmm0,DWORD BCST [rax-0x24]
+     f66:	cmp    ecx,edx
+     f68:	jg     edc <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xedc>
+     f6e:	vaddps xmm17,xmm17,XMMWORD PTR [r8]
+     f74:	vaddps xmm16,xmm16,XMMWORD PTR [rdi]
+     f7a:	lea    eax,[r9+0x8]
+     f7e:	add    r8,0x200
+     f85:	vaddps xmm14,xmm14,XMMWORD PTR [rdi+0x40]
+     f8a:	vaddps xmm12,xmm12,XMMWORD PTR [rdi+0x80]
+     f92:	add    r13,0x200
+     f99:	add    rdi,0x200
+     fa0:	vaddps xmm15,xmm15,XMMWORD PTR [r8-0x1c0]
+     fa9:	vaddps xmm13,xmm13,XMMWORD PTR [r8-0x180]
+     fb2:	add    r12,0x220
+     fb9:	vaddps xmm11,xmm11,XMMWORD PTR [r8-0x140]
+     fc2:	vaddps xmm10,xmm10,XMMWORD PTR [rdi-0x140]
+     fca:	vaddps xmm9,xmm9,XMMWORD PTR [r8-0x100]
+     fd3:	vaddps xmm8,xmm8,XMMWORD PTR [rdi-0x100]
+     fdb:	vaddps xmm7,xmm7,XMMWORD PTR [r8-0xc0]
+     fe4:	vaddps xmm6,xmm6,XMMWORD PTR [rdi-0xc0]
+     fec:	vaddps xmm5,xmm5,XMMWORD PTR [r8-0x80]
+     ff2:	vaddps xmm4,xmm4,XMMWORD PTR [rdi-0x80]
+     ff7:	vaddps xmm3,xmm3,XMMWORD PTR [r8-0x40]
+     ffd:	vaddps xmm2,xmm2,XMMWORD PTR [rdi-0x40]
+    1002:	vmovups XMMWORD PTR [r8-0x200],xmm17
+    1009:	vmovups XMMWORD PTR [rdi-0x200],xmm16
+    1010:	vmovups XMMWORD PTR [rdi-0x1c0],xmm14
+    1018:	vmovups XMMWORD PTR [rdi-0x180],xmm12
+    1020:	vmovups XMMWORD PTR [r8-0x1c0],xmm15
+    1029:	vmovups XMMWORD PTR [r8-0x180],xmm13
+    1032:	vmovups XMMWORD PTR [r8-0x140],xmm11
+    103b:	vmovups XMMWORD PTR [rdi-0x140],xmm10
+    1043:	vmovups XMMWORD PTR [r8-0x100],xmm9
+    104c:	vmovups XMMWORD PTR [rdi-0x100],xmm8
+    1054:	vmovups XMMWORD PTR [r8-0xc0],xmm7
+    105d:	vmovups XMMWORD PTR [rdi-0xc0],xmm6
+    1065:	vmovups XMMWORD PTR [r8-0x80],xmm5
+    106b:	vmovups XMMWORD PTR [rdi-0x80],xmm4
+    1070:	vmovups XMMWORD PTR [r8-0x40],xmm3
+    1076:	vmovups XMMWORD PTR [rdi-0x40],xmm2
+    107b:	cmp    eax,r14d
+    107e:	jge    128c <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x128c>
+    1084:	mov    r9d,eax
+    1087:	jmp    e85 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xe85>
+    108c:	lea    edx,[r9+0x3]
+    1090:	cmp    edx,r13d
+    1093:	jge    141a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x141a>
+    1099:	lea    ecx,[r13-0x4]
+    109d:	movsxd rsi,r9d
+    10a0:	mov    r11d,r9d
+    10a3:	sub    ecx,r9d
+    10a6:	shl    r11d,0x4
+    10aa:	shr    ecx,0x2
+    10ad:	movsxd r11,r11d
+    10b0:	lea    edx,[rcx*4+0x0]
+    10b7:	shl    r11,0x2
+    10bb:	add    rdx,rsi
+    10be:	lea    rdi,[rax+r11*1]
+    10c2:	add    r11,r14
+    10c5:	shl    rdx,0x6
+    10c9:	lea    rbx,[rax+rdx*1+0x100]
+    10d1:	movsxd rdx,r13d
+    10d4:	mov    rsi,rdx
+    10d7:	shl    rsi,0x6
+    10db:	add    rsi,r10
+    10de:	vxorps xmm1,xmm1,xmm1
+    10e2:	mov    r8,r11
+    10e5:	mov    r12,r10
+    10e8:	vmovaps xmm2,xmm1
+    10ec:	vmovaps xmm3,xmm1
+    10f0:	vmovaps xmm4,xmm1
+    10f4:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+    10ff:	nop
+    1100:	vmovups xmm0,XMMWORD PTR [r12]
+    1106:	add    r12,0x40
+    110a:	add    r8,0x4
+    110e:	vfmadd231ps xmm4,xmm0,DWORD BCST [r8-0x4]
+    1115:	vfmadd231ps xmm3,xmm0,DWORD BCST [r8+0x3c]
+    111c:	vfmadd231ps xmm2,xmm0,DWORD BCST [r8+0x7c]
+    1123:	vfmadd231ps xmm1,xmm0,DWORD BCST [r8+0xbc]
+    112a:	cmp    rsi,r12
+    112d:	jne    1100 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1100>
+    112f:	vaddps xmm4,xmm4,XMMWORD PTR [rdi]
+    1133:	vaddps xmm3,xmm3,XMMWORD PTR [rdi+0x40]
+    1138:	add    rdi,0x100
+    113f:	add    r11,0x100
+    1146:	vaddps xmm2,xmm2,XMMWORD PTR [rdi-0x80]
+    114b:	vaddps xmm1,xmm1,XMMWORD PTR [rdi-0x40]
+    1150:	vmovups XMMWORD PTR [rdi-0x100],xmm4
+    1158:	vmovups XMMWORD PTR [rdi-0xc0],xmm3
+    1160:	vmovups XMMWORD PTR [rdi-0x80],xmm2
+    1165:	vmovups XMMWORD PTR [rdi-0x40],xmm1
+    116a:	cmp    rbx,rdi
+    116d:	jne    10de <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x10de>
+    1173:	lea    r9d,[r9+rcx*4+0x4]
+    1178:	cmp    r13d,r9d
+    117b:	jle    df9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xdf9>
+    1181:	lea    ecx,[r9+0x1]
+    1185:	cmp    r13d,ecx
+    1188:	jle    122d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x122d>
+    118e:	lea    ecx,[r13-0x2]
+    1192:	movsxd rbx,r9d
+    1195:	mov    esi,r9d
+    1198:	sub    ecx,r9d
+    119b:	shl    esi,0x4
+    119e:	shr    ecx,1
+    11a0:	movsxd rsi,esi
+    11a3:	lea    edi,[rcx+rcx*1]
+    11a6:	shl    rsi,0x2
+    11aa:	add    rdi,rbx
+    11ad:	lea    r11,[rax+rsi*1]
+    11b1:	add    rsi,r14
+    11b4:	shl    rdi,0x6
+    11b8:	lea    rbx,[rax+rdi*1+0x80]
+    11c0:	mov    rdi,rdx
+    11c3:	shl    rdi,0x6
+    11c7:	add    rdi,r10
+    11ca:	vxorps xmm1,xmm1,xmm1
+    11ce:	lea    r12,[rsi+0x40]
+    11d2:	mov    r8,r10
+    11d5:	vmovaps xmm2,xmm1
+    11d9:	vmovups xmm0,XMMWORD PTR [r8]
+    11de:	add    r8,0x40
+    11e2:	add    r12,0x4
+    11e6:	vfmadd231ps xmm2,xmm0,DWORD BCST [r12-0x44]
+    11ee:	vfmadd231ps xmm1,xmm0,DWORD BCST [r12-0x4]
+    11f6:	cmp    rdi,r8
+    11f9:	jne    11d9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x11d9>
+    11fb:	vaddps xmm2,xmm2,XMMWORD PTR [r11]
+    1200:	vaddps xmm1,xmm1,XMMWORD PTR [r11+0x40]
+    1206:	sub    r11,0xffffffffffffff80
+    120a:	sub    rsi,0xffffffffffffff80
+    120e:	vmovups XMMWORD PTR [r11-0x80],xmm2
+    1214:	vmovups XMMWORD PTR [r11-0x40],xmm1
+    121a:	cmp    rbx,r11
+    121d:	jne    11ca <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x11ca>
+    121f:	lea    r9d,[r9+rcx*2+0x2]
+    1224:	cmp    r13d,r9d
+    1227:	jle    df9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xdf9>
+    122d:	mov    esi,r9d
+    1230:	sub    r13d,r9d
+    1233:	movsxd r9,r9d
+    1236:	shl    rdx,0x6
+    123a:	shl    esi,0x4
+    123d:	add    r13,r9
+    1240:	add    rdx,r10
+    1243:	movsxd rsi,esi
+    1246:	shl    r13,0x6
+    124a:	shl    rsi,0x2
+    124e:	lea    rdi,[r14+rsi*1]
+    1252:	mov    rcx,r10
+    1255:	vxorps xmm1,xmm1,xmm1
+    1259:	vbroadcastss xmm0,DWORD PTR [rdi]
+    125e:	add    rcx,0x40
+    1262:	add    rdi,0x4
+    1266:	vmulps xmm0,xmm0,XMMWORD PTR [rcx-0x40]
+    126b:	vaddps xmm1,xmm1,xmm0
+    126f:	cmp    rdx,rcx
+    1272:	jne    1259 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1259>
+    1274:	vaddps xmm1,xmm1,XMMWORD PTR [rax+rsi*1]
+    1279:	vmovups XMMWORD PTR [rax+rsi*1],xmm1
+    127e:	add    rsi,0x40
+    1282:	cmp    r13,rsi
+    1285:	jne    124e <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x124e>
+    1287:	jmp    df9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xdf9>
+    128c:	mov    ebx,ecx
+    128e:	lea    edi,[r9+0xf]
+    1292:	vmovq  rdx,xmm28
+    1298:	vmovq  rcx,xmm29
+    129e:	cmp    ebx,edi
+    12a0:	jle    13cd <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13cd>
+    12a6:	shl    eax,0x4
+    12a9:	add    r9d,0x17
+    12ad:	vxorps xmm0,xmm0,xmm0
+    12b1:	cdqe
+    12b3:	shl    rax,0x2
+    12b7:	lea    rsi,[rcx+rax*1]
+    12bb:	add    rax,rdx
+    12be:	vaddps xmm1,xmm0,XMMWORD PTR [rsi]
+    12c2:	shl    edi,0x4
+    12c5:	add    rsi,0x200
+    12cc:	add    rax,0x200
+    12d2:	movsxd rdi,edi
+    12d5:	shl    rdi,0x2
+    12d9:	lea    r8,[rcx+rdi*1]
+    12dd:	add    rdi,rdx
+    12e0:	vmovups XMMWORD PTR [rsi-0x200],xmm1
+    12e8:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x200]
+    12f0:	vmovups XMMWORD PTR [rax-0x200],xmm1
+    12f8:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x1c0]
+    1300:	vmovups XMMWORD PTR [rsi-0x1c0],xmm1
+    1308:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x1c0]
+    1310:	vmovups XMMWORD PTR [rax-0x1c0],xmm1
+    1318:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x180]
+    1320:	vmovups XMMWORD PTR [rsi-0x180],xmm1
+    1328:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x180]
+    1330:	vmovups XMMWORD PTR [rax-0x180],xmm1
+    1338:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x140]
+    1340:	vmovups XMMWORD PTR [rsi-0x140],xmm1
+    1348:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x140]
+    1350:	vmovups XMMWORD PTR [rax-0x140],xmm1
+    1358:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x100]
+    1360:	vmovups XMMWORD PTR [rsi-0x100],xmm1
+    1368:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x100]
+    1370:	vmovups XMMWORD PTR [rax-0x100],xmm1
+    1378:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0xc0]
+    1380:	vmovups XMMWORD PTR [rsi-0xc0],xmm1
+    1388:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0xc0]
+    1390:	vmovups XMMWORD PTR [rax-0xc0],xmm1
+    1398:	vaddps xmm1,xmm0,XMMWORD PTR [rsi-0x80]
+    139d:	vmovups XMMWORD PTR [rsi-0x80],xmm1
+    13a2:	vaddps xmm1,xmm0,XMMWORD PTR [rax-0x80]
+    13a7:	vmovups XMMWORD PTR [rax-0x80],xmm1
+    13ac:	vaddps xmm1,xmm0,XMMWORD PTR [r8]
+    13b1:	vmovups XMMWORD PTR [r8],xmm1
+    13b6:	vaddps xmm1,xmm0,XMMWORD PTR [rdi]
+    13ba:	vmovups XMMWORD PTR [rdi],xmm1
+    13be:	mov    edi,r9d
+    13c1:	add    r9d,0x8
+    13c5:	cmp    ebx,edi
+    13c7:	jg     12be <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x12be>
+    13cd:	lea    eax,[rbx-0x8]
+    13d0:	shr    eax,0x3
+    13d3:	lea    edi,[rax*8+0x8]
+    13da:	cmp    ebx,edi
+    13dc:	jg     13f9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13f9>
+    13de:	vzeroupper
+    13e1:	lea    rsp,[rbp-0x28]
+    13e5:	pop    rbx
+    13e6:	pop    r12
+    13e8:	pop    r13
+    13ea:	pop    r14
+    13ec:	pop    r15
+    13ee:	pop    rbp
+    13ef:	ret
+    13f0:	mov    r14,QWORD PTR [rbp+0x30]
+    13f4:	jmp    c8e <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0xc8e>
+    13f9:	mov    rdx,QWORD PTR [rsp+0x98]
+    1401:	mov    esi,ebx
+    1403:	vzeroupper
+    1406:	call   140b <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x140b>
+			1407: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1}>(int, int, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1} const&)-0x4
+    140b:	lea    rsp,[rbp-0x28]
+    140f:	pop    rbx
+    1410:	pop    r12
+    1412:	pop    r13
+    1414:	pop    r14
+    1416:	pop    r15
+    1418:	pop    rbp
+    1419:	ret
+    141a:	movsxd rdx,r13d
+    141d:	jmp    1181 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1181>
+    1422:	xor    ecx,ecx
+    1424:	xor    esi,esi
+    1426:	jmp    39d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x39d>
+    142b:	xor    edi,edi
+    142d:	jmp    13da <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13da>
+    142f:	cmp    ebx,r8d
+    1432:	jl     86a <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x86a>
+    1438:	jmp    13de <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x13de>
 
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
    0:	sub    rsp,0x18

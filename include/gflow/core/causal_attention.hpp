@@ -298,7 +298,8 @@ void backward(int n, const S* q, const S* k, const S* v, const S* A, const S* o,
             S* row = dS + t * T;
             const S weighted = kernels::dot<D>(d_o + t * W, o + t * W);   // Σ_s A_ts G_ts
             GFLOW_SIMD
-            for (int s = 0; s < t1; ++s) row[s] = at[s] * (row[s] - weighted) * scale;
+            for (int s = 0; s <= t; ++s) row[s] = at[s] * (row[s] - weighted) * scale;
+            for (int s = t + 1; s < t1; ++s) row[s] = 0;   // (G may not be written there)
         }
         detail::weighted_sums<true, D, W, T>(dS, k, t0, t1, dq);
     }

@@ -5,6 +5,10 @@
 //
 // Its backward is derived by hand (softmax and two products). It keeps the weights [H][T][T]
 // for backward; decoding keeps a key/value cache [2][T][d] that grows with the position.
+// Three ways to a sequence, chosen by its length: each head on gflow's kernels
+// (core/causal_attention.hpp: the Tiny Shakespeare models, in float and double), else the
+// products through the BLAS by causal blocks (long sequences in a block that is not whole
+// vectors), else position by position (the names and parens models, decoding, long double).
 #pragma once
 #include <algorithm>
 #include <array>
@@ -47,8 +51,8 @@ struct attend_node : node_base, no_params_node {
     }
 
     // The scores and weighted sums as products through the BLAS (core/blas.hpp), where they are
-    // large enough (the Tiny Shakespeare models; the names model's 16 x 16 x 4 stay in the loops
-    // below), causal by blocks: the n rows in blocks of `causal_block`, row block b against the
+    // large enough and the kernels do not take them (the names model's 16 x 16 x 4 stay in the
+    // loops below), causal by blocks: the n rows in blocks of `causal_block`, row block b against the
     // keys 0 .. end of b only (the lower block-triangle of the [n][n] weights; above the diagonal
     // inside the diagonal blocks the weights are set to 0). At n = 256 that is 9/16 of the n x n
     // multiply-adds of whole products (the causal loops do 1/2), at several times the loops' speed.
