@@ -1010,7 +1010,7 @@
      144:	cmp    edi,0xf
      147:	jbe    1422 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x1422>
      14d:	vmovdqa32 zmm0,ZMMWORD PTR [rip+0x0]        # 157 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x157>
-			153: R_X86_64_PC32	.rodata+0x13c
+			153: R_X86_64_PC32	.rodata+0x17c
      157:	mov    r9d,edi
      15a:	mov    rsi,r11
      15d:	mov    rdx,rax
@@ -1067,7 +1067,7 @@
      291:	cmp    rsi,rcx
      294:	jne    16e <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x16e>
      29a:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 2a4 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x2a4>
-			2a0: R_X86_64_PC32	.rodata+0x17c
+			2a0: R_X86_64_PC32	.rodata+0x1bc
      2a4:	lea    edx,[r9-0x1]
      2a8:	mov    ecx,edi
      2aa:	shl    rdx,0x6
@@ -1117,9 +1117,9 @@
      3a2:	jbe    5b9 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x5b9>
      3a8:	mov    rdx,rcx
      3ab:	vmovdqa ymm0,YMMWORD PTR [rip+0x0]        # 3b3 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3b3>
-			3af: R_X86_64_PC32	.rodata+0x13c
+			3af: R_X86_64_PC32	.rodata+0x17c
      3b3:	vmovdqa ymm1,YMMWORD PTR [rip+0x0]        # 3bb <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x3bb>
-			3b7: R_X86_64_PC32	.rodata+0x17c
+			3b7: R_X86_64_PC32	.rodata+0x1bc
      3bb:	shl    rcx,0x2
      3bf:	shl    rdx,0x6
      3c3:	and    edi,0xfffffff8
@@ -1361,7 +1361,7 @@
      8fc:	mov    DWORD PTR [rsp+0xd8],0x3f800000
      907:	mov    QWORD PTR [rsp+0xf8],r14
      90f:	mov    DWORD PTR [rsp+0xdc],0x10
-     91a:	mov    DWORD PTR [rsp+0xe0],0x4
+     91a:	mov    DWORD PTR [rsp+0xe0],0x2
      925:	mov    rdx,QWORD PTR [rbp+0x10]
      929:	mov    eax,r15d
      92c:	mov    edi,r15d
@@ -1382,7 +1382,7 @@
      981:	vmovdqa XMMWORD PTR [rsp+0x120],xmm4
      98a:	vzeroupper
      98d:	call   992 <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x992>
-			98e: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
+			98e: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
      992:	cmp    ebx,r15d
      995:	vmovss xmm9,DWORD PTR [rip+0x0]        # 99d <void gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)+0x99d>
 			999: R_X86_64_PC32	.LC29-0x4
@@ -2310,782 +2310,6 @@
  6f8:	jl     66e <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x66e>
  6fe:	jmp    151 <gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
 
-0000000000000000 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)>:
-   0:	lea    r10,[rsp+0x8]
-   5:	and    rsp,0xffffffffffffffc0
-   9:	lea    eax,[rdi+0x3]
-   c:	push   QWORD PTR [r10-0x8]
-  10:	push   rbp
-  11:	mov    rbp,rsp
-  14:	push   r15
-  16:	push   r14
-  18:	push   r13
-  1a:	push   r12
-  1c:	push   r10
-  1e:	push   rbx
-  1f:	mov    r13d,edi
-  22:	sub    rsp,0x40
-  26:	mov    r14d,esi
-  29:	mov    rbx,rdx
-  2c:	cmp    esi,eax
-  2e:	jle    1c5 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c5>
-  34:	cmp    edi,0x2c
-  37:	jg     e4c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe4c>
-  3d:	mov    edx,esi
-  3f:	mov    r15d,edi
-  42:	vxorps xmm5,xmm5,xmm5
-  46:	sub    edx,eax
-  48:	mov    eax,0x2c
-  4d:	lea    r12d,[rdi+rdx*1-0x1]
-  52:	cmp    r12d,eax
-  55:	cmovg  r12d,eax
-  59:	lea    eax,[r15+0x13]
-  5d:	cmp    eax,0xf
-  60:	jle    19e <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x19e>
-  66:	mov    r9d,r15d
-  69:	lea    r8d,[r15+0x22]
-  6d:	shl    r9d,0x4
-  71:	movsxd r9,r9d
-  74:	shl    r9,0x2
-  78:	test   eax,eax
-  7a:	cmovns r8d,eax
-  7e:	xor    edx,edx
-  80:	sar    r8d,0x4
-  84:	movsxd r8,r8d
-  87:	shl    r8,0x6
-  8b:	mov    rax,QWORD PTR [rbx+0x28]
-  8f:	mov    rcx,QWORD PTR [rax]
-  92:	mov    rax,QWORD PTR [rbx+0x18]
-  96:	mov    rsi,QWORD PTR [rax]
-  99:	mov    rax,QWORD PTR [rbx+0x10]
-  9d:	add    rcx,r9
-  a0:	vmovups zmm3,ZMMWORD PTR [rsi+rdx*1]
-  a7:	mov    rdi,QWORD PTR [rax]
-  aa:	add    rdi,r9
-  ad:	mov    rax,rdi
-  b0:	mov    rdi,rdx
-  b3:	add    rdx,0x40
-  b7:	vmovaps zmm2,zmm3
-  bd:	vmovaps zmm1,zmm3
-  c3:	vmovaps zmm0,zmm3
-  c9:	vmovaps zmm4,zmm3
-  cf:	vmovups zmm3,ZMMWORD PTR [rsi+rdx*1]
-  d6:	vfmadd132ps zmm2,zmm5,DWORD BCST [rax]
-  dc:	vfmadd132ps zmm1,zmm5,DWORD BCST [rax+0x40]
-  e3:	vfmadd132ps zmm0,zmm5,DWORD BCST [rax+0x80]
-  ea:	vfmadd132ps zmm4,zmm5,DWORD BCST [rax+0xc0]
-  f1:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0x4]
-  f8:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x44]
-  ff:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x84]
- 106:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xc4]
- 10d:	vmovups zmm3,ZMMWORD PTR [rsi+rdi*1+0x80]
- 115:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0x8]
- 11c:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x48]
- 123:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x88]
- 12a:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xc8]
- 131:	vmovups zmm3,ZMMWORD PTR [rsi+rdi*1+0xc0]
- 139:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0xc]
- 140:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x4c]
- 147:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x8c]
- 14e:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xcc]
- 155:	mov    rax,QWORD PTR [rbx+0x20]
- 159:	vbroadcastss zmm3,DWORD PTR [rax]
- 15f:	vmulps zmm2,zmm3,zmm2
- 165:	vmulps zmm1,zmm3,zmm1
- 16b:	vmulps zmm0,zmm3,zmm0
- 171:	vmulps zmm3,zmm3,zmm4
- 177:	vmovups ZMMWORD PTR [rcx+rdi*1],zmm2
- 17e:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm1
- 185:	vmovups ZMMWORD PTR [rcx+rdi*1+0x80],zmm0
- 18d:	vmovups ZMMWORD PTR [rcx+rdi*1+0xc0],zmm3
- 195:	cmp    rdx,r8
- 198:	jne    8b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8b>
- 19e:	lea    esi,[r15+0x4]
- 1a2:	cmp    esi,r12d
- 1a5:	jg     1e6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1e6>
- 1a7:	mov    r15d,esi
- 1aa:	jmp    59 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x59>
- 1af:	mov    r14d,DWORD PTR [rbp-0x34]
- 1b3:	mov    r13d,edx
- 1b6:	lea    eax,[r14-0x4]
- 1ba:	sub    eax,r13d
- 1bd:	and    eax,0xfffffffc
- 1c0:	lea    r13d,[r13+rax*1+0x4]
- 1c5:	cmp    r14d,r13d
- 1c8:	jg     3f3 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3f3>
- 1ce:	vzeroupper
- 1d1:	add    rsp,0x40
- 1d5:	pop    rbx
- 1d6:	pop    r10
- 1d8:	pop    r12
- 1da:	pop    r13
- 1dc:	pop    r14
- 1de:	pop    r15
- 1e0:	pop    rbp
- 1e1:	lea    rsp,[r10-0x8]
- 1e5:	ret
- 1e6:	add    r15d,0x7
- 1ea:	cmp    r15d,r14d
- 1ed:	jge    1b6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1b6>
- 1ef:	vzeroupper
- 1f2:	lea    eax,[rsi+0x13]
- 1f5:	shl    esi,0x4
- 1f8:	mov    edx,r13d
- 1fb:	mov    DWORD PTR [rbp-0x34],r14d
- 1ff:	movsxd r15,esi
- 202:	mov    r13d,eax
- 205:	mov    r14d,esi
- 208:	shl    r15,0x2
- 20c:	test   r13d,r13d
- 20f:	lea    r12d,[r13+0xf]
- 213:	mov    DWORD PTR [rbp-0x38],r13d
- 217:	mov    DWORD PTR [rbp-0x3c],edx
- 21a:	cmovns r12d,r13d
- 21e:	xor    r8d,r8d
- 221:	mov    r13,rbx
- 224:	sar    r12d,0x4
- 228:	mov    ebx,r8d
- 22b:	mov    rdx,QWORD PTR [r13+0x28]
- 22f:	mov    rdi,QWORD PTR [r13+0x10]
- 233:	mov    rsi,QWORD PTR [r13+0x18]
- 237:	mov    rcx,QWORD PTR [rdx]
- 23a:	mov    rdx,QWORD PTR [r13+0x20]
- 23e:	mov    rax,QWORD PTR [rdi]
- 241:	mov    rsi,QWORD PTR [rsi]
- 244:	vmovss xmm0,DWORD PTR [rdx]
- 248:	mov    edx,ebx
- 24a:	add    rcx,r15
- 24d:	add    rax,r15
- 250:	shl    edx,0x4
- 253:	mov    rdi,rax
- 256:	call   25b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x25b>
-			257: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<4, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- 25b:	mov    edx,ebx
- 25d:	add    ebx,0x4
- 260:	add    edx,0x7
- 263:	cmp    r12d,edx
- 266:	jg     22b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x22b>
- 268:	mov    rbx,r13
- 26b:	mov    r13d,DWORD PTR [rbp-0x38]
- 26f:	lea    ecx,[r12-0x4]
- 274:	mov    eax,0x4
- 279:	shr    ecx,0x2
- 27c:	mov    edx,DWORD PTR [rbp-0x3c]
- 27f:	lea    esi,[rcx*4+0x4]
- 286:	cmp    r13d,0x3f
- 28a:	cmovle esi,eax
- 28d:	cmp    esi,r12d
- 290:	jge    3cb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3cb>
- 296:	mov    ecx,esi
- 298:	sub    r12d,esi
- 29b:	movsxd rsi,esi
- 29e:	movsxd r11,r14d
- 2a1:	shl    ecx,0x4
- 2a4:	lea    r10,[r12+rsi*1]
- 2a8:	shl    r11,0x2
- 2ac:	vxorps xmm5,xmm5,xmm5
- 2b0:	movsxd rcx,ecx
- 2b3:	shl    r10,0x6
- 2b7:	shl    rcx,0x2
- 2bb:	mov    rax,QWORD PTR [rbx+0x28]
- 2bf:	mov    r9,rcx
- 2c2:	mov    rdi,QWORD PTR [rax]
- 2c5:	mov    rax,QWORD PTR [rbx+0x18]
- 2c9:	mov    r8,QWORD PTR [rax]
- 2cc:	mov    rax,QWORD PTR [rbx+0x10]
- 2d0:	add    rdi,r11
- 2d3:	vmovups zmm3,ZMMWORD PTR [r8+rcx*1]
- 2da:	add    rcx,0x40
- 2de:	mov    rsi,QWORD PTR [rax]
- 2e1:	add    rsi,r11
- 2e4:	vmovaps zmm2,zmm3
- 2ea:	vmovaps zmm1,zmm3
- 2f0:	vmovaps zmm0,zmm3
- 2f6:	vmovaps zmm4,zmm3
- 2fc:	vmovups zmm3,ZMMWORD PTR [r8+rcx*1]
- 303:	vfmadd132ps zmm2,zmm5,DWORD BCST [rsi]
- 309:	vfmadd132ps zmm1,zmm5,DWORD BCST [rsi+0x40]
- 310:	vfmadd132ps zmm0,zmm5,DWORD BCST [rsi+0x80]
- 317:	vfmadd132ps zmm4,zmm5,DWORD BCST [rsi+0xc0]
- 31e:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0x4]
- 325:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x44]
- 32c:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x84]
- 333:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xc4]
- 33a:	vmovups zmm3,ZMMWORD PTR [r8+r9*1+0x80]
- 342:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0x8]
- 349:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x48]
- 350:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x88]
- 357:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xc8]
- 35e:	vmovups zmm3,ZMMWORD PTR [r8+r9*1+0xc0]
- 366:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0xc]
- 36d:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x4c]
- 374:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x8c]
- 37b:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xcc]
- 382:	mov    rsi,QWORD PTR [rbx+0x20]
- 386:	vbroadcastss zmm3,DWORD PTR [rsi]
- 38c:	vmulps zmm2,zmm3,zmm2
- 392:	vmulps zmm1,zmm3,zmm1
- 398:	vmulps zmm0,zmm3,zmm0
- 39e:	vmulps zmm3,zmm3,zmm4
- 3a4:	vmovups ZMMWORD PTR [rdi+r9*1],zmm2
- 3ab:	vmovups ZMMWORD PTR [rdi+rcx*1],zmm1
- 3b2:	vmovups ZMMWORD PTR [rdi+r9*1+0x80],zmm0
- 3ba:	vmovups ZMMWORD PTR [rdi+r9*1+0xc0],zmm3
- 3c2:	cmp    rcx,r10
- 3c5:	jne    2bb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x2bb>
- 3cb:	lea    ecx,[r13+0x4]
- 3cf:	add    r14d,0x40
- 3d3:	add    r15,0x100
- 3da:	sub    r13d,0xc
- 3de:	cmp    DWORD PTR [rbp-0x34],r13d
- 3e2:	jle    1af <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1af>
- 3e8:	mov    r13d,ecx
- 3eb:	vzeroupper
- 3ee:	jmp    20c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x20c>
- 3f3:	lea    r12d,[r13+0x1]
- 3f7:	cmp    r14d,r12d
- 3fa:	jle    a2c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa2c>
- 400:	cmp    r13d,0x2e
- 404:	jg     e53 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe53>
- 40a:	mov    eax,r14d
- 40d:	mov    esi,r13d
- 410:	vxorps xmm3,xmm3,xmm3
- 414:	sub    eax,r12d
- 417:	lea    edi,[r13+rax*1-0x1]
- 41c:	mov    eax,0x2e
- 421:	cmp    edi,eax
- 423:	cmovg  edi,eax
- 426:	lea    eax,[rsi+0x11]
- 429:	cmp    eax,0xf
- 42c:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 432:	mov    rdx,QWORD PTR [rbx+0x28]
- 436:	mov    eax,esi
- 438:	mov    r9,QWORD PTR [rbx+0x20]
- 43c:	shl    eax,0x4
- 43f:	cdqe
- 441:	shl    rax,0x2
- 445:	mov    r8,QWORD PTR [rdx]
- 448:	mov    rdx,QWORD PTR [rbx+0x18]
- 44c:	mov    rcx,QWORD PTR [rdx]
- 44f:	mov    rdx,QWORD PTR [rbx+0x10]
- 453:	add    r8,rax
- 456:	mov    r15,QWORD PTR [rdx]
- 459:	add    r15,rax
- 45c:	vbroadcastss zmm1,DWORD PTR [r15+0x40]
- 463:	vbroadcastss zmm7,DWORD PTR [r15+0x44]
- 46a:	mov    rdx,r15
- 46d:	vbroadcastss zmm2,DWORD PTR [r15+0x48]
- 474:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx]
- 47a:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rcx+0x40]
- 481:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- 488:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+0x80]
- 48f:	vmovups zmm1,ZMMWORD PTR [rcx+0xc0]
- 496:	vbroadcastss zmm0,DWORD PTR [r15]
- 49c:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx]
- 4a2:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x40]
- 4a9:	vbroadcastss zmm6,DWORD PTR [r15+0x8]
- 4b0:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x80]
- 4b7:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 4be:	vfmadd132ps zmm1,zmm2,DWORD BCST [rdx+0x4c]
- 4c5:	vbroadcastss zmm2,DWORD PTR [r9]
- 4cb:	vmulps zmm0,zmm0,zmm2
- 4d1:	vmovups ZMMWORD PTR [r8],zmm0
- 4d7:	vmulps zmm0,zmm1,zmm2
- 4dd:	vmovups ZMMWORD PTR [r8+0x40],zmm0
- 4e4:	cmp    esi,0xe
- 4e7:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 4ed:	mov    rdx,QWORD PTR [rbx+0x28]
- 4f1:	mov    r9,QWORD PTR [rbx+0x20]
- 4f5:	mov    r8,QWORD PTR [rdx]
- 4f8:	mov    rdx,QWORD PTR [rbx+0x18]
- 4fc:	mov    rcx,QWORD PTR [rdx]
- 4ff:	mov    rdx,QWORD PTR [rbx+0x10]
- 503:	add    r8,rax
- 506:	mov    r10,QWORD PTR [rdx]
- 509:	add    r10,rax
- 50c:	vbroadcastss zmm1,DWORD PTR [r10+0x40]
- 513:	vbroadcastss zmm7,DWORD PTR [r10+0x44]
- 51a:	mov    rdx,r10
- 51d:	vbroadcastss zmm2,DWORD PTR [r10+0x48]
- 524:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx+0x40]
- 52b:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rcx+0x80]
- 532:	vbroadcastss zmm6,DWORD PTR [r10+0x4]
- 539:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+0xc0]
- 540:	vmovups zmm1,ZMMWORD PTR [rcx+0x100]
- 547:	vbroadcastss zmm0,DWORD PTR [r10]
- 54d:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx+0x40]
- 554:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x80]
- 55b:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- 562:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0xc0]
- 569:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 570:	vfmadd132ps zmm1,zmm2,DWORD BCST [rdx+0x4c]
- 577:	vbroadcastss zmm2,DWORD PTR [r9]
- 57d:	vmulps zmm0,zmm0,zmm2
- 583:	vmovups ZMMWORD PTR [r8+0x40],zmm0
- 58a:	vmulps zmm0,zmm1,zmm2
- 590:	vmovups ZMMWORD PTR [r8+0x80],zmm0
- 597:	cmp    esi,0x1e
- 59a:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 5a0:	mov    rdx,QWORD PTR [rbx+0x28]
- 5a4:	mov    r9,QWORD PTR [rbx+0x10]
- 5a8:	mov    r8,QWORD PTR [rbx+0x20]
- 5ac:	mov    rcx,QWORD PTR [rdx]
- 5af:	mov    rdx,QWORD PTR [rbx+0x18]
- 5b3:	add    rcx,rax
- 5b6:	add    rax,QWORD PTR [r9]
- 5b9:	mov    rdx,QWORD PTR [rdx]
- 5bc:	vbroadcastss zmm1,DWORD PTR [rax+0x40]
- 5c3:	vbroadcastss zmm6,DWORD PTR [rax+0x44]
- 5ca:	vbroadcastss zmm2,DWORD PTR [rax+0x48]
- 5d1:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rdx+0x80]
- 5d8:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [rdx+0xc0]
- 5df:	vbroadcastss zmm7,DWORD PTR [rax+0x4]
- 5e6:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rdx+0x100]
- 5ed:	vmovups zmm1,ZMMWORD PTR [rdx+0x140]
- 5f4:	vbroadcastss zmm0,DWORD PTR [rax]
- 5fa:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rdx+0x80]
- 601:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0xc0]
- 608:	vbroadcastss zmm7,DWORD PTR [rax+0x8]
- 60f:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- 616:	vfmadd231ps zmm0,zmm1,DWORD BCST [rax+0xc]
- 61d:	vfmadd132ps zmm1,zmm2,DWORD BCST [rax+0x4c]
- 624:	vbroadcastss zmm2,DWORD PTR [r8]
- 62a:	vmulps zmm0,zmm0,zmm2
- 630:	vmovups ZMMWORD PTR [rcx+0x80],zmm0
- 637:	vmulps zmm0,zmm1,zmm2
- 63d:	vmovups ZMMWORD PTR [rcx+0xc0],zmm0
- 644:	lea    r12d,[rsi+0x2]
- 648:	cmp    r12d,edi
- 64b:	jg     65e <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x65e>
- 64d:	mov    esi,r12d
- 650:	lea    eax,[rsi+0x11]
- 653:	cmp    eax,0xf
- 656:	jg     432 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x432>
- 65c:	jmp    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 65e:	add    esi,0x3
- 661:	cmp    r14d,esi
- 664:	jle    a10 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa10>
- 66a:	lea    ecx,[r12+0x11]
- 66f:	shl    r12d,0x4
- 673:	mov    DWORD PTR [rbp-0x38],r13d
- 677:	mov    esi,r14d
- 67a:	movsxd r12,r12d
- 67d:	mov    r15d,ecx
- 680:	shl    r12,0x2
- 684:	test   r15d,r15d
- 687:	lea    r13d,[r15+0xf]
- 68b:	mov    DWORD PTR [rbp-0x34],esi
- 68e:	cmovns r13d,r15d
- 692:	xor    r14d,r14d
- 695:	sar    r13d,0x4
- 699:	vzeroupper
- 69c:	mov    rax,QWORD PTR [rbx+0x28]
- 6a0:	mov    edx,r14d
- 6a3:	shl    edx,0x4
- 6a6:	mov    rcx,QWORD PTR [rax]
- 6a9:	mov    rax,QWORD PTR [rbx+0x20]
- 6ad:	vmovss xmm0,DWORD PTR [rax]
- 6b1:	mov    rax,QWORD PTR [rbx+0x18]
- 6b5:	add    rcx,r12
- 6b8:	mov    rsi,QWORD PTR [rax]
- 6bb:	mov    rax,QWORD PTR [rbx+0x10]
- 6bf:	mov    rdi,QWORD PTR [rax]
- 6c2:	add    rdi,r12
- 6c5:	call   6ca <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6ca>
-			6c6: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<2, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- 6ca:	mov    eax,r14d
- 6cd:	add    r14d,0x4
- 6d1:	add    eax,0x7
- 6d4:	cmp    r13d,eax
- 6d7:	jg     69c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x69c>
- 6d9:	lea    eax,[r13-0x4]
- 6dd:	mov    esi,DWORD PTR [rbp-0x34]
- 6e0:	shr    eax,0x2
- 6e3:	cmp    r15d,0x3f
- 6e7:	lea    edx,[rax*4+0x4]
- 6ee:	mov    eax,0x4
- 6f3:	cmovle edx,eax
- 6f6:	cmp    edx,r13d
- 6f9:	jge    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 6ff:	mov    rax,QWORD PTR [rbx+0x28]
- 703:	vxorps xmm3,xmm3,xmm3
- 707:	mov    r10,QWORD PTR [rbx+0x20]
- 70b:	mov    rdi,QWORD PTR [rax]
- 70e:	mov    rax,QWORD PTR [rbx+0x18]
- 712:	mov    r8,QWORD PTR [rax]
- 715:	mov    rax,QWORD PTR [rbx+0x10]
- 719:	add    rdi,r12
- 71c:	mov    rcx,QWORD PTR [rax]
- 71f:	mov    eax,edx
- 721:	shl    eax,0x4
- 724:	cdqe
- 726:	shl    rax,0x2
- 72a:	add    rcx,r12
- 72d:	vbroadcastss zmm1,DWORD PTR [rcx+0x40]
- 734:	vbroadcastss zmm6,DWORD PTR [rcx+0x44]
- 73b:	vbroadcastss zmm2,DWORD PTR [rcx+0x48]
- 742:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [r8+rax*1]
- 749:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r8+rax*1+0x40]
- 751:	vbroadcastss zmm7,DWORD PTR [rcx+0x4]
- 758:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [r8+rax*1+0x80]
- 760:	vmovups zmm1,ZMMWORD PTR [r8+rax*1+0xc0]
- 768:	vbroadcastss zmm0,DWORD PTR [rcx]
- 76e:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r8+rax*1]
- 775:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r8+rax*1+0x40]
- 77d:	vbroadcastss zmm7,DWORD PTR [rcx+0x8]
- 784:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r8+rax*1+0x80]
- 78c:	vfmadd231ps zmm2,zmm1,DWORD BCST [rcx+0x4c]
- 793:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 79a:	vbroadcastss zmm1,DWORD PTR [r10]
- 7a0:	lea    ecx,[rdx+0x1]
- 7a3:	vmulps zmm0,zmm1,zmm0
- 7a9:	vmulps zmm1,zmm1,zmm2
- 7af:	vmovups ZMMWORD PTR [rdi+rax*1],zmm0
- 7b6:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm1
- 7be:	cmp    ecx,r13d
- 7c1:	jge    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 7c7:	mov    rcx,QWORD PTR [rbx+0x28]
- 7cb:	mov    rdi,QWORD PTR [rcx]
- 7ce:	mov    rcx,QWORD PTR [rbx+0x18]
- 7d2:	mov    r10,QWORD PTR [rcx]
- 7d5:	mov    rcx,QWORD PTR [rbx+0x10]
- 7d9:	add    rdi,r12
- 7dc:	vmovups zmm1,ZMMWORD PTR [r10+rax*1+0x100]
- 7e4:	mov    r8,QWORD PTR [rcx]
- 7e7:	add    r8,r12
- 7ea:	vbroadcastss zmm6,DWORD PTR [r8+0x4]
- 7f1:	vbroadcastss zmm7,DWORD PTR [r8+0x44]
- 7f8:	mov    rcx,r8
- 7fb:	vbroadcastss zmm0,DWORD PTR [r8]
- 801:	vbroadcastss zmm2,DWORD PTR [r8+0x40]
- 808:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r10+rax*1+0x40]
- 810:	vfmadd132ps zmm2,zmm3,ZMMWORD PTR [r10+rax*1+0x40]
- 818:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0x80]
- 820:	vfmadd231ps zmm2,zmm7,ZMMWORD PTR [r10+rax*1+0x80]
- 828:	vbroadcastss zmm6,DWORD PTR [r8+0x8]
- 82f:	vbroadcastss zmm7,DWORD PTR [r8+0x48]
- 836:	vfmadd231ps zmm2,zmm7,ZMMWORD PTR [r10+rax*1+0xc0]
- 83e:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0xc0]
- 846:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 84d:	vfmadd132ps zmm1,zmm2,DWORD BCST [rcx+0x4c]
- 854:	mov    rcx,QWORD PTR [rbx+0x20]
- 858:	vbroadcastss zmm2,DWORD PTR [rcx]
- 85e:	lea    ecx,[rdx+0x2]
- 861:	vmulps zmm0,zmm0,zmm2
- 867:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm0
- 86f:	vmulps zmm0,zmm1,zmm2
- 875:	vmovups ZMMWORD PTR [rdi+rax*1+0x80],zmm0
- 87d:	cmp    r13d,ecx
- 880:	jle    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 886:	mov    rcx,QWORD PTR [rbx+0x28]
- 88a:	add    edx,0x3
- 88d:	mov    r14,QWORD PTR [rcx]
- 890:	mov    rcx,QWORD PTR [rbx+0x18]
- 894:	mov    r10,QWORD PTR [rcx]
- 897:	mov    rcx,QWORD PTR [rbx+0x10]
- 89b:	add    r14,r12
- 89e:	mov    rdi,QWORD PTR [rcx]
- 8a1:	add    rdi,r12
- 8a4:	vbroadcastss zmm1,DWORD PTR [rdi+0x40]
- 8ab:	vbroadcastss zmm7,DWORD PTR [rdi+0x44]
- 8b2:	mov    rcx,rdi
- 8b5:	vbroadcastss zmm2,DWORD PTR [rdi+0x48]
- 8bc:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [r10+rax*1+0x80]
- 8c4:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r10+rax*1+0xc0]
- 8cc:	vbroadcastss zmm6,DWORD PTR [rdi+0x4]
- 8d3:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [r10+rax*1+0x100]
- 8db:	vmovups zmm1,ZMMWORD PTR [r10+rax*1+0x140]
- 8e3:	vbroadcastss zmm0,DWORD PTR [rdi]
- 8e9:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r10+rax*1+0x80]
- 8f1:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0xc0]
- 8f9:	vbroadcastss zmm6,DWORD PTR [rdi+0x8]
- 900:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0x100]
- 908:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 90f:	vfmadd132ps zmm1,zmm2,DWORD BCST [rcx+0x4c]
- 916:	mov    rcx,QWORD PTR [rbx+0x20]
- 91a:	vbroadcastss zmm2,DWORD PTR [rcx]
- 920:	vmulps zmm0,zmm0,zmm2
- 926:	vmovups ZMMWORD PTR [r14+rax*1+0x80],zmm0
- 92e:	vmulps zmm0,zmm1,zmm2
- 934:	vmovups ZMMWORD PTR [r14+rax*1+0xc0],zmm0
- 93c:	cmp    r13d,edx
- 93f:	jle    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 945:	mov    rdx,QWORD PTR [rbx+0x28]
- 949:	mov    r11,QWORD PTR [rbx+0x20]
- 94d:	mov    r10,QWORD PTR [rdx]
- 950:	mov    rdx,QWORD PTR [rbx+0x18]
- 954:	mov    rcx,QWORD PTR [rdx]
- 957:	mov    rdx,QWORD PTR [rbx+0x10]
- 95b:	add    r10,r12
- 95e:	mov    r14,QWORD PTR [rdx]
- 961:	add    r14,r12
- 964:	vbroadcastss zmm1,DWORD PTR [r14+0x40]
- 96b:	vbroadcastss zmm2,DWORD PTR [r14+0x44]
- 972:	mov    rdx,r14
- 975:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx+rax*1+0xc0]
- 97d:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+rax*1+0x100]
- 985:	vmovups zmm1,ZMMWORD PTR [rcx+rax*1+0x140]
- 98d:	vbroadcastss zmm0,DWORD PTR [r14]
- 993:	vbroadcastss zmm7,DWORD PTR [r14+0x4]
- 99a:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx+rax*1+0xc0]
- 9a2:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rcx+rax*1+0x100]
- 9aa:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdx+0x48]
- 9b1:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0x8]
- 9b8:	vmovups zmm1,ZMMWORD PTR [rcx+rax*1+0x180]
- 9c0:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 9c7:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdx+0x4c]
- 9ce:	vbroadcastss zmm1,DWORD PTR [r11]
- 9d4:	vmulps zmm0,zmm1,zmm0
- 9da:	vmulps zmm1,zmm1,zmm2
- 9e0:	vmovups ZMMWORD PTR [r10+rax*1+0xc0],zmm0
- 9e8:	vmovups ZMMWORD PTR [r10+rax*1+0x100],zmm1
- 9f0:	lea    eax,[r15+0x2]
- 9f4:	sub    r15d,0xe
- 9f8:	sub    r12,0xffffffffffffff80
- 9fc:	cmp    esi,r15d
- 9ff:	jle    a09 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa09>
- a01:	mov    r15d,eax
- a04:	jmp    684 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x684>
- a09:	mov    r13d,DWORD PTR [rbp-0x38]
- a0d:	mov    r14d,esi
- a10:	lea    eax,[r14-0x2]
- a14:	sub    eax,r13d
- a17:	and    eax,0xfffffffe
- a1a:	lea    r13d,[r13+rax*1+0x2]
- a1f:	cmp    r13d,r14d
- a22:	jge    1ce <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1ce>
- a28:	lea    r12d,[r13+0x1]
- a2c:	cmp    r13d,0x2f
- a30:	jg     bb6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbb6>
- a36:	mov    eax,0x2f
- a3b:	lea    ecx,[r14-0x1]
- a3f:	vxorps xmm1,xmm1,xmm1
- a43:	cmp    ecx,eax
- a45:	cmovg  ecx,eax
- a48:	lea    eax,[r13+0x10]
- a4c:	cmp    eax,0xf
- a4f:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- a55:	mov    rdx,QWORD PTR [rbx+0x28]
- a59:	mov    rsi,QWORD PTR [rbx+0x10]
- a5d:	mov    eax,r13d
- a60:	shl    eax,0x4
- a63:	mov    r8,QWORD PTR [rbx+0x20]
- a67:	shl    rax,0x2
- a6b:	mov    rdi,QWORD PTR [rdx]
- a6e:	mov    rdx,QWORD PTR [rbx+0x18]
- a72:	mov    r15,QWORD PTR [rsi]
- a75:	mov    rdx,QWORD PTR [rdx]
- a78:	add    r15,rax
- a7b:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- a82:	vbroadcastss zmm0,DWORD PTR [r15]
- a88:	vbroadcastss zmm7,DWORD PTR [r15+0x8]
- a8f:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx]
- a95:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0x40]
- a9c:	vbroadcastss zmm6,DWORD PTR [r15+0xc]
- aa3:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x80]
- aaa:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- ab1:	vmulps zmm0,zmm0,DWORD BCST [r8]
- ab7:	vmovups ZMMWORD PTR [rdi+rax*1],zmm0
- abe:	cmp    r13d,0xf
- ac2:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- ac8:	mov    rdx,QWORD PTR [rbx+0x28]
- acc:	mov    rsi,QWORD PTR [rbx+0x10]
- ad0:	mov    r8,QWORD PTR [rbx+0x20]
- ad4:	mov    rdi,QWORD PTR [rdx]
- ad7:	mov    rdx,QWORD PTR [rbx+0x18]
- adb:	mov    r10,QWORD PTR [rsi]
- ade:	mov    rdx,QWORD PTR [rdx]
- ae1:	add    r10,rax
- ae4:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- aeb:	vbroadcastss zmm0,DWORD PTR [r10]
- af1:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- af8:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx+0x40]
- aff:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x80]
- b06:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- b0d:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- b14:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- b1b:	vmulps zmm0,zmm0,DWORD BCST [r8]
- b21:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm0
- b29:	cmp    r13d,0x1f
- b2d:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- b2f:	mov    rdx,QWORD PTR [rbx+0x28]
- b33:	mov    rsi,QWORD PTR [rbx+0x10]
- b37:	mov    r8,QWORD PTR [rbx+0x20]
- b3b:	mov    rdi,QWORD PTR [rdx]
- b3e:	mov    rdx,QWORD PTR [rbx+0x18]
- b42:	mov    r15,QWORD PTR [rsi]
- b45:	mov    rdx,QWORD PTR [rdx]
- b48:	add    r15,rax
- b4b:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- b52:	vbroadcastss zmm0,DWORD PTR [r15]
- b58:	vbroadcastss zmm7,DWORD PTR [r15+0x8]
- b5f:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx+0x80]
- b66:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- b6d:	vbroadcastss zmm6,DWORD PTR [r15+0xc]
- b74:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- b7b:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0x140]
- b82:	vmulps zmm0,zmm0,DWORD BCST [r8]
- b88:	vmovups ZMMWORD PTR [rdi+rax*1+0x80],zmm0
- b90:	mov    r13d,r12d
- b93:	cmp    r12d,ecx
- b96:	jg     baa <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbaa>
- b98:	lea    eax,[r13+0x10]
- b9c:	inc    r12d
- b9f:	cmp    eax,0xf
- ba2:	jg     a55 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa55>
- ba8:	jmp    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- baa:	cmp    r14d,r12d
- bad:	jle    1ce <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1ce>
- bb3:	inc    r12d
- bb6:	mov    r15d,r13d
- bb9:	mov    eax,r13d
- bbc:	mov    edi,r14d
- bbf:	shl    r15d,0x4
- bc3:	movsxd r15,r15d
- bc6:	shl    r15,0x2
- bca:	vzeroupper
- bcd:	lea    r13d,[rax+0x1f]
- bd1:	add    eax,0x10
- bd4:	mov    DWORD PTR [rbp-0x38],edi
- bd7:	mov    r14d,eax
- bda:	cmovns r13d,eax
- bde:	xor    eax,eax
- be0:	mov    DWORD PTR [rbp-0x34],r14d
- be4:	sar    r13d,0x4
- be8:	mov    r14d,eax
- beb:	mov    rax,QWORD PTR [rbx+0x28]
- bef:	mov    edx,r14d
- bf2:	shl    edx,0x4
- bf5:	mov    rcx,QWORD PTR [rax]
- bf8:	mov    rax,QWORD PTR [rbx+0x20]
- bfc:	vmovss xmm0,DWORD PTR [rax]
- c00:	mov    rax,QWORD PTR [rbx+0x18]
- c04:	add    rcx,r15
- c07:	mov    rsi,QWORD PTR [rax]
- c0a:	mov    rax,QWORD PTR [rbx+0x10]
- c0e:	mov    rdi,QWORD PTR [rax]
- c11:	add    rdi,r15
- c14:	call   c19 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xc19>
-			c15: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<1, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- c19:	mov    eax,r14d
- c1c:	add    r14d,0x4
- c20:	add    eax,0x7
- c23:	cmp    r13d,eax
- c26:	jg     beb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbeb>
- c28:	mov    r14d,DWORD PTR [rbp-0x34]
- c2c:	lea    eax,[r13-0x4]
- c30:	mov    edi,DWORD PTR [rbp-0x38]
- c33:	shr    eax,0x2
- c36:	lea    edx,[rax*4+0x4]
- c3d:	mov    eax,0x4
- c42:	cmp    r14d,0x3f
- c46:	cmovle edx,eax
- c49:	cmp    edx,r13d
- c4c:	jge    e2f <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe2f>
- c52:	mov    rax,QWORD PTR [rbx+0x18]
- c56:	mov    ecx,edx
- c58:	mov    r14,QWORD PTR [rbx+0x28]
- c5c:	vxorps xmm0,xmm0,xmm0
- c60:	shl    ecx,0x4
- c63:	mov    r11,QWORD PTR [rbx+0x20]
- c67:	movsxd rcx,ecx
- c6a:	mov    r9,QWORD PTR [rax]
- c6d:	mov    rax,QWORD PTR [rbx+0x10]
- c71:	mov    r10,QWORD PTR [rax]
- c74:	lea    rax,[rcx*4+0x0]
- c7c:	lea    r8,[rax+0x40]
- c80:	lea    rsi,[rax+0x80]
- c87:	add    r10,r15
- c8a:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- c91:	vbroadcastss zmm1,DWORD PTR [r10]
- c97:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r9+rcx*4]
- c9e:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- ca5:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0x40]
- cad:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- cb4:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x80]
- cbc:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0xc0]
- cc4:	mov    r9,QWORD PTR [r14]
- cc7:	lea    rcx,[rax+0xc0]
- cce:	vmulps zmm1,zmm1,DWORD BCST [r11]
- cd4:	add    r9,rax
- cd7:	vmovups ZMMWORD PTR [r9+r15*1],zmm1
- cde:	lea    r9d,[rdx+0x1]
- ce2:	cmp    r9d,r13d
- ce5:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- ceb:	mov    r10,QWORD PTR [rbx+0x10]
- cef:	mov    r9,QWORD PTR [rbx+0x18]
- cf3:	mov    r14,QWORD PTR [rbx+0x28]
- cf7:	mov    r11,QWORD PTR [r10]
- cfa:	mov    r9,QWORD PTR [r9]
- cfd:	add    r8,QWORD PTR [r14]
- d00:	mov    r14,QWORD PTR [rbx+0x20]
- d04:	add    r11,r15
- d07:	vbroadcastss zmm6,DWORD PTR [r11+0x4]
- d0e:	vbroadcastss zmm1,DWORD PTR [r11]
- d14:	vbroadcastss zmm7,DWORD PTR [r11+0x8]
- d1b:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r9+rax*1+0x40]
- d23:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x80]
- d2b:	vbroadcastss zmm6,DWORD PTR [r11+0xc]
- d32:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0xc0]
- d3a:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x100]
- d42:	vmulps zmm1,zmm1,DWORD BCST [r14]
- d48:	vmovups ZMMWORD PTR [r8+r15*1],zmm1
- d4f:	lea    r8d,[rdx+0x2]
- d53:	cmp    r8d,r13d
- d56:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- d5c:	mov    r9,QWORD PTR [rbx+0x10]
- d60:	mov    r8,QWORD PTR [rbx+0x18]
- d64:	add    edx,0x3
- d67:	mov    r14,QWORD PTR [rbx+0x28]
- d6b:	mov    r10,QWORD PTR [r9]
- d6e:	mov    r8,QWORD PTR [r8]
- d71:	add    rsi,QWORD PTR [r14]
- d74:	mov    r14,QWORD PTR [rbx+0x20]
- d78:	add    r10,r15
- d7b:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- d82:	vbroadcastss zmm1,DWORD PTR [r10]
- d88:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- d8f:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r8+rax*1+0x80]
- d97:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r8+rax*1+0xc0]
- d9f:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- da6:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r8+rax*1+0x100]
- dae:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r8+rax*1+0x140]
- db6:	vmulps zmm1,zmm1,DWORD BCST [r14]
- dbc:	vmovups ZMMWORD PTR [rsi+r15*1],zmm1
- dc3:	cmp    edx,r13d
- dc6:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- dc8:	mov    rsi,QWORD PTR [rbx+0x10]
- dcc:	mov    rdx,QWORD PTR [rbx+0x18]
- dd0:	mov    r9,QWORD PTR [rbx+0x28]
- dd4:	mov    r8,QWORD PTR [rbx+0x20]
- dd8:	mov    r14,QWORD PTR [rsi]
- ddb:	mov    rdx,QWORD PTR [rdx]
- dde:	add    rcx,QWORD PTR [r9]
- de1:	add    r14,r15
- de4:	vbroadcastss zmm6,DWORD PTR [r14]
- dea:	vbroadcastss zmm7,DWORD PTR [r14+0x4]
- df1:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+rax*1+0xc0]
- df9:	vbroadcastss zmm6,DWORD PTR [r14+0x8]
- e00:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+rax*1+0x100]
- e08:	vbroadcastss zmm7,DWORD PTR [r14+0xc]
- e0f:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+rax*1+0x140]
- e17:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+rax*1+0x180]
- e1f:	vmulps zmm0,zmm0,DWORD BCST [r8]
- e25:	vmovups ZMMWORD PTR [rcx+r15*1],zmm0
- e2c:	vzeroupper
- e2f:	mov    eax,r12d
- e32:	add    r15,0x40
- e36:	cmp    edi,r12d
- e39:	jle    1d1 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1d1>
- e3f:	inc    r12d
- e42:	jmp    bcd <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbcd>
- e47:	vzeroupper
- e4a:	jmp    e2f <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe2f>
- e4c:	mov    esi,edi
- e4e:	jmp    1f2 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1f2>
- e53:	mov    r12d,r13d
- e56:	jmp    66a <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x66a>
-
 0000000000000000 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1}>(int, int, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1} const&)>:
    0:	mov    r9d,edi
    3:	push   r15
@@ -3425,161 +2649,833 @@
  517:	vmovaps xmm1,xmm0
  51b:	jmp    4b2 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1}>(int, int, gflow::kernels::causal::backward<4, 16, 16, float>(int, float const*, float const*, float const*, float const*, float const*, float const*, float*, float*, float*, float*, float*)::{lambda(int)#1}::operator()<1>(int) const::{lambda(int)#1} const&)+0x4b2>
 
-0000000000000000 <void gflow::kernels::causal::detail::score_block<1, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
-   0:	vbroadcastss zmm1,DWORD PTR [rdi]
-   6:	movsxd rdx,edx
-   9:	vxorps xmm2,xmm2,xmm2
-   d:	vbroadcastss zmm0,xmm0
-  13:	shl    rdx,0x2
-  17:	vmovaps zmm3,zmm1
-  1d:	vmovaps zmm6,zmm1
-  23:	vfmadd132ps zmm3,zmm2,ZMMWORD PTR [rsi+rdx*1]
-  2a:	vfmadd132ps zmm6,zmm2,ZMMWORD PTR [rsi+rdx*1+0x40]
-  32:	vmovaps zmm4,zmm1
-  38:	vfmadd132ps zmm4,zmm2,ZMMWORD PTR [rsi+rdx*1+0x80]
-  40:	vfmadd231ps zmm2,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  48:	vbroadcastss zmm1,DWORD PTR [rdi+0x4]
-  4f:	vfmadd231ps zmm3,zmm1,ZMMWORD PTR [rsi+rdx*1+0x40]
-  57:	vfmadd231ps zmm2,zmm1,ZMMWORD PTR [rsi+rdx*1+0x100]
-  5f:	vfmadd231ps zmm6,zmm1,ZMMWORD PTR [rsi+rdx*1+0x80]
-  67:	vfmadd231ps zmm4,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  6f:	vbroadcastss zmm1,DWORD PTR [rdi+0x8]
-  76:	vmovaps zmm7,zmm3
-  7c:	vbroadcastss zmm3,DWORD PTR [rdi+0xc]
-  83:	vfmadd231ps zmm7,zmm1,ZMMWORD PTR [rsi+rdx*1+0x80]
-  8b:	vfmadd231ps zmm6,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  93:	vfmadd231ps zmm4,zmm1,ZMMWORD PTR [rsi+rdx*1+0x100]
-  9b:	vfmadd231ps zmm7,zmm3,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  a3:	vfmadd231ps zmm6,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  ab:	vfmadd231ps zmm4,zmm3,ZMMWORD PTR [rsi+rdx*1+0x140]
-  b3:	vmulps zmm4,zmm0,zmm4
-  b9:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm4
-  c1:	vmovaps zmm5,zmm1
-  c7:	vmulps zmm1,zmm0,zmm7
-  cd:	vfmadd132ps zmm5,zmm2,ZMMWORD PTR [rsi+rdx*1+0x140]
-  d5:	vfmadd132ps zmm3,zmm5,ZMMWORD PTR [rsi+rdx*1+0x180]
-  dd:	vmulps zmm2,zmm0,zmm6
-  e3:	vmulps zmm0,zmm0,zmm3
-  e9:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm1
-  f0:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm2
-  f8:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm0
- 100:	vzeroupper
- 103:	ret
+0000000000000000 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)>:
+   0:	lea    r10,[rsp+0x8]
+   5:	and    rsp,0xffffffffffffffc0
+   9:	push   QWORD PTR [r10-0x8]
+   d:	push   rbp
+   e:	mov    rbp,rsp
+  11:	push   r15
+  13:	mov    r15,rdx
+  16:	push   r14
+  18:	lea    edx,[rdi+0x7]
+  1b:	push   r13
+  1d:	push   r12
+  1f:	push   r10
+  21:	push   rbx
+  22:	mov    r12d,edi
+  25:	sub    rsp,0x40
+  29:	mov    DWORD PTR [rbp-0x34],esi
+  2c:	cmp    esi,edx
+  2e:	jle    1d5 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1d5>
+  34:	cmp    edi,0x8
+  37:	jg     5d8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5d8>
+  3d:	mov    eax,esi
+  3f:	mov    ebx,edi
+  41:	sub    eax,edx
+  43:	mov    edx,0x8
+  48:	lea    r14d,[rdi+rax*1-0x1]
+  4d:	lea    eax,[rbx+0x7]
+  50:	cmp    r14d,edx
+  53:	cmovg  r14d,edx
+  57:	cmp    eax,0xf
+  5a:	ja     93 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x93>
+  5c:	nop    DWORD PTR [rax+0x0]
+  60:	mov    rax,QWORD PTR [r15+0x28]
+  64:	mov    edi,ebx
+  66:	xor    edx,edx
+  68:	shl    edi,0x4
+  6b:	movsxd rdi,edi
+  6e:	shl    rdi,0x2
+  72:	mov    rcx,QWORD PTR [rax]
+  75:	mov    rax,QWORD PTR [r15+0x20]
+  79:	vmovss xmm0,DWORD PTR [rax]
+  7d:	mov    rax,QWORD PTR [r15+0x18]
+  81:	add    rcx,rdi
+  84:	mov    rsi,QWORD PTR [rax]
+  87:	mov    rax,QWORD PTR [r15+0x10]
+  8b:	add    rdi,QWORD PTR [rax]
+  8e:	call   93 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x93>
+			8f: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+  93:	lea    r13d,[rbx+0x8]
+  97:	cmp    r13d,r14d
+  9a:	jg     b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb0>
+  9c:	mov    ebx,r13d
+  9f:	lea    eax,[rbx+0x7]
+  a2:	cmp    eax,0xf
+  a5:	jbe    60 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x60>
+  a7:	lea    r13d,[rbx+0x8]
+  ab:	cmp    r13d,r14d
+  ae:	jle    9c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9c>
+  b0:	mov    eax,DWORD PTR [rbp-0x34]
+  b3:	add    ebx,0xf
+  b6:	cmp    ebx,eax
+  b8:	jge    1c4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c4>
+  be:	lea    ebx,[r13+0x17]
+  c2:	shl    r13d,0x4
+  c6:	mov    DWORD PTR [rbp-0x44],r12d
+  ca:	movsxd r14,r13d
+  cd:	shl    r14,0x2
+  d1:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+  dc:	nop    DWORD PTR [rax+0x0]
+  e0:	test   ebx,ebx
+  e2:	lea    r12d,[rbx+0xf]
+  e6:	cmovns r12d,ebx
+  ea:	xor    eax,eax
+  ec:	sar    r12d,0x4
+  f0:	mov    rdx,QWORD PTR [r15+0x28]
+  f4:	mov    rdi,QWORD PTR [r15+0x10]
+  f8:	mov    DWORD PTR [rbp-0x38],eax
+  fb:	mov    rsi,QWORD PTR [r15+0x18]
+  ff:	mov    rcx,QWORD PTR [rdx]
+ 102:	mov    rdx,QWORD PTR [r15+0x20]
+ 106:	mov    rsi,QWORD PTR [rsi]
+ 109:	vmovss xmm0,DWORD PTR [rdx]
+ 10d:	mov    edx,eax
+ 10f:	mov    rax,QWORD PTR [rdi]
+ 112:	add    rcx,r14
+ 115:	shl    edx,0x4
+ 118:	add    rax,r14
+ 11b:	mov    rdi,rax
+ 11e:	call   123 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x123>
+			11f: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 123:	mov    eax,DWORD PTR [rbp-0x38]
+ 126:	mov    edx,eax
+ 128:	add    eax,0x2
+ 12b:	add    edx,0x3
+ 12e:	cmp    edx,r12d
+ 131:	jl     f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xf0>
+ 133:	lea    eax,[r12-0x2]
+ 138:	mov    esi,0x2
+ 13d:	shr    eax,1
+ 13f:	cmp    ebx,0x1f
+ 142:	lea    eax,[rax+rax*1+0x2]
+ 146:	cmovle eax,esi
+ 149:	cmp    eax,r12d
+ 14c:	jge    19c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x19c>
+ 14e:	movsxd r9,r13d
+ 151:	shl    eax,0x4
+ 154:	shl    r12d,0x4
+ 158:	shl    r9,0x2
+ 15c:	mov    rdx,QWORD PTR [r15+0x28]
+ 160:	mov    rdi,r9
+ 163:	mov    QWORD PTR [rbp-0x40],r9
+ 167:	mov    DWORD PTR [rbp-0x38],eax
+ 16a:	mov    rcx,QWORD PTR [rdx]
+ 16d:	mov    rdx,QWORD PTR [r15+0x20]
+ 171:	vmovss xmm0,DWORD PTR [rdx]
+ 175:	mov    rdx,QWORD PTR [r15+0x18]
+ 179:	add    rcx,r9
+ 17c:	mov    rsi,QWORD PTR [rdx]
+ 17f:	mov    rdx,QWORD PTR [r15+0x10]
+ 183:	add    rdi,QWORD PTR [rdx]
+ 186:	mov    edx,eax
+ 188:	call   18d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x18d>
+			189: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 18d:	mov    eax,DWORD PTR [rbp-0x38]
+ 190:	mov    r9,QWORD PTR [rbp-0x40]
+ 194:	add    eax,0x10
+ 197:	cmp    eax,r12d
+ 19a:	jne    15c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x15c>
+ 19c:	lea    eax,[rbx+0x8]
+ 19f:	sub    r13d,0xffffff80
+ 1a3:	add    r14,0x200
+ 1aa:	sub    ebx,0x8
+ 1ad:	cmp    DWORD PTR [rbp-0x34],ebx
+ 1b0:	jle    1c0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c0>
+ 1b2:	mov    ebx,eax
+ 1b4:	jmp    e0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe0>
+ 1b9:	nop    DWORD PTR [rax+0x0]
+ 1c0:	mov    r12d,DWORD PTR [rbp-0x44]
+ 1c4:	mov    eax,DWORD PTR [rbp-0x34]
+ 1c7:	lea    edx,[rax-0x8]
+ 1ca:	sub    edx,r12d
+ 1cd:	and    edx,0xfffffff8
+ 1d0:	lea    r12d,[r12+rdx*1+0x8]
+ 1d5:	cmp    DWORD PTR [rbp-0x34],r12d
+ 1d9:	jg     1f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1f0>
+ 1db:	add    rsp,0x40
+ 1df:	pop    rbx
+ 1e0:	pop    r10
+ 1e2:	pop    r12
+ 1e4:	pop    r13
+ 1e6:	pop    r14
+ 1e8:	pop    r15
+ 1ea:	pop    rbp
+ 1eb:	lea    rsp,[r10-0x8]
+ 1ef:	ret
+ 1f0:	mov    eax,DWORD PTR [rbp-0x34]
+ 1f3:	lea    edx,[r12+0x3]
+ 1f8:	cmp    eax,edx
+ 1fa:	jle    4f6 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4f6>
+ 200:	cmp    r12d,0xc
+ 204:	jg     9dd <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9dd>
+ 20a:	mov    esi,eax
+ 20c:	mov    r9d,r12d
+ 20f:	sub    esi,edx
+ 211:	mov    edx,0xc
+ 216:	lea    r10d,[r12+rsi*1-0x1]
+ 21b:	cmp    r10d,edx
+ 21e:	cmovg  r10d,edx
+ 222:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 22d:	nop    DWORD PTR [rax]
+ 230:	lea    eax,[r9+0x3]
+ 234:	cmp    eax,0xf
+ 237:	ja     2f8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x2f8>
+ 23d:	mov    rdx,QWORD PTR [r15+0x28]
+ 241:	mov    rcx,QWORD PTR [r15+0x10]
+ 245:	mov    eax,r9d
+ 248:	vxorps xmm4,xmm4,xmm4
+ 24c:	shl    eax,0x4
+ 24f:	vmovaps zmm1,zmm4
+ 255:	vmovaps zmm2,zmm4
+ 25b:	vmovaps zmm3,zmm4
+ 261:	cdqe
+ 263:	shl    rax,0x2
+ 267:	mov    rsi,QWORD PTR [rdx]
+ 26a:	mov    rdx,QWORD PTR [r15+0x20]
+ 26e:	vmovss xmm5,DWORD PTR [rdx]
+ 272:	mov    rdx,QWORD PTR [r15+0x18]
+ 276:	add    rsi,rax
+ 279:	add    rax,QWORD PTR [rcx]
+ 27c:	mov    rdx,QWORD PTR [rdx]
+ 27f:	lea    rcx,[rax+0x10]
+ 283:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 28e:	xchg   ax,ax
+ 290:	vmovups zmm0,ZMMWORD PTR [rdx]
+ 296:	add    rax,0x4
+ 29a:	add    rdx,0x40
+ 29e:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax-0x4]
+ 2a5:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax+0x3c]
+ 2ac:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax+0x7c]
+ 2b3:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax+0xbc]
+ 2ba:	cmp    rax,rcx
+ 2bd:	jne    290 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x290>
+ 2bf:	vbroadcastss zmm0,xmm5
+ 2c5:	vmulps zmm3,zmm0,zmm3
+ 2cb:	vmulps zmm2,zmm0,zmm2
+ 2d1:	vmulps zmm1,zmm0,zmm1
+ 2d7:	vmulps zmm0,zmm0,zmm4
+ 2dd:	vmovups ZMMWORD PTR [rsi],zmm3
+ 2e3:	vmovups ZMMWORD PTR [rsi+0x40],zmm2
+ 2ea:	vmovups ZMMWORD PTR [rsi+0x80],zmm1
+ 2f1:	vmovups ZMMWORD PTR [rsi+0xc0],zmm0
+ 2f8:	lea    r14d,[r9+0x4]
+ 2fc:	cmp    r14d,r10d
+ 2ff:	jg     309 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x309>
+ 301:	mov    r9d,r14d
+ 304:	jmp    230 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x230>
+ 309:	add    r9d,0x7
+ 30d:	cmp    DWORD PTR [rbp-0x34],r9d
+ 311:	jle    4d8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4d8>
+ 317:	vzeroupper
+ 31a:	lea    r13d,[r14+0x13]
+ 31e:	shl    r14d,0x4
+ 322:	mov    DWORD PTR [rbp-0x40],r12d
+ 326:	movsxd rax,r14d
+ 329:	mov    r12d,r14d
+ 32c:	mov    r14d,r13d
+ 32f:	lea    rbx,[rax*4+0x0]
+ 337:	nop    WORD PTR [rax+rax*1+0x0]
+ 340:	test   r14d,r14d
+ 343:	lea    r13d,[r14+0xf]
+ 347:	cmovns r13d,r14d
+ 34b:	xor    r9d,r9d
+ 34e:	sar    r13d,0x4
+ 352:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 35d:	nop    DWORD PTR [rax]
+ 360:	mov    rdx,QWORD PTR [r15+0x28]
+ 364:	mov    rdi,QWORD PTR [r15+0x10]
+ 368:	mov    DWORD PTR [rbp-0x38],r9d
+ 36c:	mov    rsi,QWORD PTR [r15+0x18]
+ 370:	mov    rcx,QWORD PTR [rdx]
+ 373:	mov    rdx,QWORD PTR [r15+0x20]
+ 377:	mov    rax,QWORD PTR [rdi]
+ 37a:	mov    rsi,QWORD PTR [rsi]
+ 37d:	vmovss xmm0,DWORD PTR [rdx]
+ 381:	mov    edx,r9d
+ 384:	add    rcx,rbx
+ 387:	add    rax,rbx
+ 38a:	shl    edx,0x4
+ 38d:	mov    rdi,rax
+ 390:	call   395 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x395>
+			391: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 395:	mov    r9d,DWORD PTR [rbp-0x38]
+ 399:	mov    edx,r9d
+ 39c:	add    r9d,0x2
+ 3a0:	add    edx,0x3
+ 3a3:	cmp    edx,r13d
+ 3a6:	jl     360 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x360>
+ 3a8:	lea    edx,[r13-0x2]
+ 3ac:	mov    eax,0x2
+ 3b1:	shr    edx,1
+ 3b3:	cmp    r14d,0x1f
+ 3b7:	lea    edx,[rdx+rdx*1+0x2]
+ 3bb:	cmovle edx,eax
+ 3be:	cmp    edx,r13d
+ 3c1:	jge    4b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4b0>
+ 3c7:	mov    ecx,edx
+ 3c9:	mov    eax,r13d
+ 3cc:	movsxd r10,r12d
+ 3cf:	sub    eax,edx
+ 3d1:	shl    ecx,0x4
+ 3d4:	movsxd rdx,edx
+ 3d7:	shl    r10,0x2
+ 3db:	movsxd rcx,ecx
+ 3de:	lea    rsi,[rax+rdx*1]
+ 3e2:	shl    rcx,0x2
+ 3e6:	shl    rsi,0x6
+ 3ea:	mov    rax,QWORD PTR [r15+0x28]
+ 3ee:	vxorps xmm4,xmm4,xmm4
+ 3f2:	vmovaps zmm1,zmm4
+ 3f8:	vmovaps zmm2,zmm4
+ 3fe:	vmovaps zmm3,zmm4
+ 404:	mov    r9,QWORD PTR [rax]
+ 407:	mov    rax,QWORD PTR [r15+0x20]
+ 40b:	vmovss xmm0,DWORD PTR [rax]
+ 40f:	mov    rax,QWORD PTR [r15+0x18]
+ 413:	add    r9,r10
+ 416:	mov    rdx,QWORD PTR [rax]
+ 419:	mov    rax,QWORD PTR [r15+0x10]
+ 41d:	mov    rdi,QWORD PTR [rax]
+ 420:	add    rdx,rcx
+ 423:	add    rdi,r10
+ 426:	mov    rax,rdi
+ 429:	lea    rdi,[rdi+0x10]
+ 42d:	vmovups zmm5,ZMMWORD PTR [rdx]
+ 433:	add    rax,0x4
+ 437:	add    rdx,0x40
+ 43b:	vfmadd231ps zmm3,zmm5,DWORD BCST [rax-0x4]
+ 442:	vfmadd231ps zmm2,zmm5,DWORD BCST [rax+0x3c]
+ 449:	vfmadd231ps zmm1,zmm5,DWORD BCST [rax+0x7c]
+ 450:	vfmadd231ps zmm4,zmm5,DWORD BCST [rax+0xbc]
+ 457:	cmp    rax,rdi
+ 45a:	jne    42d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x42d>
+ 45c:	vbroadcastss zmm0,xmm0
+ 462:	lea    rax,[rcx+0x40]
+ 466:	vmulps zmm3,zmm0,zmm3
+ 46c:	vmulps zmm2,zmm0,zmm2
+ 472:	vmulps zmm1,zmm0,zmm1
+ 478:	vmulps zmm0,zmm0,zmm4
+ 47e:	vmovups ZMMWORD PTR [r9+rcx*1],zmm3
+ 485:	vmovups ZMMWORD PTR [r9+rax*1],zmm2
+ 48c:	vmovups ZMMWORD PTR [r9+rcx*1+0x80],zmm1
+ 494:	vmovups ZMMWORD PTR [r9+rcx*1+0xc0],zmm0
+ 49c:	cmp    rsi,rax
+ 49f:	je     4b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4b0>
+ 4a1:	mov    rcx,rax
+ 4a4:	jmp    3ea <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3ea>
+ 4a9:	nop    DWORD PTR [rax+0x0]
+ 4b0:	lea    eax,[r14+0x4]
+ 4b4:	add    r12d,0x40
+ 4b8:	add    rbx,0x100
+ 4bf:	sub    r14d,0xc
+ 4c3:	cmp    DWORD PTR [rbp-0x34],r14d
+ 4c7:	jle    4d4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4d4>
+ 4c9:	mov    r14d,eax
+ 4cc:	vzeroupper
+ 4cf:	jmp    340 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x340>
+ 4d4:	mov    r12d,DWORD PTR [rbp-0x40]
+ 4d8:	mov    eax,DWORD PTR [rbp-0x34]
+ 4db:	lea    edx,[rax-0x4]
+ 4de:	sub    edx,r12d
+ 4e1:	and    edx,0xfffffffc
+ 4e4:	lea    r12d,[r12+rdx*1+0x4]
+ 4e9:	cmp    eax,r12d
+ 4ec:	jg     4f6 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4f6>
+ 4ee:	vzeroupper
+ 4f1:	jmp    1db <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1db>
+ 4f6:	mov    eax,DWORD PTR [rbp-0x34]
+ 4f9:	lea    edi,[r12+0x1]
+ 4fe:	cmp    eax,edi
+ 500:	jle    790 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x790>
+ 506:	cmp    r12d,0xe
+ 50a:	jg     9e5 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9e5>
+ 510:	sub    eax,edi
+ 512:	mov    edx,0xe
+ 517:	mov    r8d,r12d
+ 51a:	lea    r10d,[r12+rax*1-0x1]
+ 51f:	cmp    r10d,edx
+ 522:	cmovg  r10d,edx
+ 526:	lea    eax,[r8+0x1]
+ 52a:	cmp    eax,0xf
+ 52d:	ja     5c7 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5c7>
+ 533:	mov    rax,QWORD PTR [r15+0x28]
+ 537:	mov    ecx,r8d
+ 53a:	vxorps xmm1,xmm1,xmm1
+ 53e:	shl    ecx,0x4
+ 541:	vmovaps zmm0,zmm1
+ 547:	movsxd rcx,ecx
+ 54a:	shl    rcx,0x2
+ 54e:	mov    rsi,QWORD PTR [rax]
+ 551:	mov    rax,QWORD PTR [r15+0x20]
+ 555:	vmovss xmm2,DWORD PTR [rax]
+ 559:	mov    rax,QWORD PTR [r15+0x10]
+ 55d:	add    rsi,rcx
+ 560:	add    rcx,QWORD PTR [rax]
+ 563:	mov    rax,QWORD PTR [r15+0x18]
+ 567:	mov    rdx,QWORD PTR [rax]
+ 56a:	lea    rax,[rcx+0x40]
+ 56e:	add    rcx,0x50
+ 572:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 57d:	nop    DWORD PTR [rax]
+ 580:	vbroadcastss zmm6,DWORD PTR [rax-0x40]
+ 587:	vbroadcastss zmm7,DWORD PTR [rax]
+ 58d:	add    rax,0x4
+ 591:	add    rdx,0x40
+ 595:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx-0x40]
+ 59c:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rdx-0x40]
+ 5a3:	cmp    rax,rcx
+ 5a6:	jne    580 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x580>
+ 5a8:	vbroadcastss zmm2,xmm2
+ 5ae:	vmulps zmm0,zmm2,zmm0
+ 5b4:	vmulps zmm2,zmm2,zmm1
+ 5ba:	vmovups ZMMWORD PTR [rsi],zmm0
+ 5c0:	vmovups ZMMWORD PTR [rsi+0x40],zmm2
+ 5c7:	lea    edx,[r8+0x2]
+ 5cb:	cmp    edx,r10d
+ 5ce:	jg     5e0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5e0>
+ 5d0:	mov    r8d,edx
+ 5d3:	jmp    526 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x526>
+ 5d8:	mov    r13d,edi
+ 5db:	jmp    be <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbe>
+ 5e0:	add    r8d,0x3
+ 5e4:	cmp    DWORD PTR [rbp-0x34],r8d
+ 5e8:	jle    771 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x771>
+ 5ee:	lea    eax,[rdx+0x11]
+ 5f1:	shl    edx,0x4
+ 5f4:	mov    ebx,0x2
+ 5f9:	movsxd r14,edx
+ 5fc:	mov    edi,r12d
+ 5ff:	shl    r14,0x2
+ 603:	test   eax,eax
+ 605:	lea    r13d,[rax+0xf]
+ 609:	mov    DWORD PTR [rbp-0x38],eax
+ 60c:	mov    DWORD PTR [rbp-0x40],edx
+ 60f:	cmovns r13d,eax
+ 613:	mov    DWORD PTR [rbp-0x44],edi
+ 616:	xor    r12d,r12d
+ 619:	mov    rax,r15
+ 61c:	sar    r13d,0x4
+ 620:	mov    r15d,r12d
+ 623:	mov    r12,rax
+ 626:	vzeroupper
+ 629:	mov    rdx,QWORD PTR [r12+0x28]
+ 62e:	mov    rdi,QWORD PTR [r12+0x10]
+ 633:	mov    rsi,QWORD PTR [r12+0x18]
+ 638:	mov    rcx,QWORD PTR [rdx]
+ 63b:	mov    rdx,QWORD PTR [r12+0x20]
+ 640:	mov    rax,QWORD PTR [rdi]
+ 643:	mov    rsi,QWORD PTR [rsi]
+ 646:	vmovss xmm0,DWORD PTR [rdx]
+ 64a:	mov    edx,r15d
+ 64d:	add    rcx,r14
+ 650:	add    rax,r14
+ 653:	shl    edx,0x4
+ 656:	mov    rdi,rax
+ 659:	call   65e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x65e>
+			65a: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 65e:	mov    edx,r15d
+ 661:	add    r15d,0x2
+ 665:	add    edx,0x3
+ 668:	cmp    edx,r13d
+ 66b:	jl     629 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x629>
+ 66d:	mov    eax,DWORD PTR [rbp-0x38]
+ 670:	lea    esi,[r13-0x2]
+ 674:	mov    edx,DWORD PTR [rbp-0x40]
+ 677:	mov    r15,r12
+ 67a:	shr    esi,1
+ 67c:	mov    edi,DWORD PTR [rbp-0x44]
+ 67f:	lea    esi,[rsi+rsi*1+0x2]
+ 683:	cmp    eax,0x1f
+ 686:	cmovle esi,ebx
+ 689:	cmp    esi,r13d
+ 68c:	jge    755 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x755>
+ 692:	mov    r9d,esi
+ 695:	sub    r13d,esi
+ 698:	movsxd rsi,esi
+ 69b:	movsxd r10,edx
+ 69e:	shl    r9d,0x4
+ 6a2:	add    r13,rsi
+ 6a5:	mov    ecx,edx
+ 6a7:	shl    r10,0x2
+ 6ab:	movsxd r9,r9d
+ 6ae:	shl    r13,0x4
+ 6b2:	mov    edx,eax
+ 6b4:	lea    r8,[r9*4+0x0]
+ 6bc:	mov    rax,QWORD PTR [r15+0x28]
+ 6c0:	vxorps xmm0,xmm0,xmm0
+ 6c4:	vmovaps zmm1,zmm0
+ 6ca:	mov    rsi,QWORD PTR [rax]
+ 6cd:	add    rsi,r10
+ 6d0:	mov    rax,rsi
+ 6d3:	mov    rsi,QWORD PTR [r15+0x20]
+ 6d7:	vmovss xmm2,DWORD PTR [rsi]
+ 6db:	mov    rsi,QWORD PTR [r15+0x10]
+ 6df:	mov    r12,QWORD PTR [rsi]
+ 6e2:	mov    rsi,QWORD PTR [r15+0x18]
+ 6e6:	mov    r11,QWORD PTR [rsi]
+ 6e9:	add    r12,r10
+ 6ec:	lea    rsi,[r12+0x40]
+ 6f1:	add    r12,0x50
+ 6f5:	add    r11,r8
+ 6f8:	vbroadcastss zmm6,DWORD PTR [rsi-0x40]
+ 6ff:	vbroadcastss zmm7,DWORD PTR [rsi]
+ 705:	add    rsi,0x4
+ 709:	add    r11,0x40
+ 70d:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r11-0x40]
+ 714:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r11-0x40]
+ 71b:	cmp    rsi,r12
+ 71e:	jne    6f8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6f8>
+ 720:	vbroadcastss zmm2,xmm2
+ 726:	add    r9,0x10
+ 72a:	vmulps zmm1,zmm2,zmm1
+ 730:	vmulps zmm2,zmm2,zmm0
+ 736:	vmovups ZMMWORD PTR [rax+r8*1],zmm1
+ 73d:	add    r8,0x40
+ 741:	vmovups ZMMWORD PTR [rax+r8*1],zmm2
+ 748:	cmp    r9,r13
+ 74b:	jne    6bc <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6bc>
+ 751:	mov    eax,edx
+ 753:	mov    edx,ecx
+ 755:	lea    esi,[rax+0x2]
+ 758:	add    edx,0x20
+ 75b:	sub    r14,0xffffffffffffff80
+ 75f:	sub    eax,0xe
+ 762:	cmp    DWORD PTR [rbp-0x34],eax
+ 765:	jle    76e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x76e>
+ 767:	mov    eax,esi
+ 769:	jmp    603 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x603>
+ 76e:	mov    r12d,edi
+ 771:	mov    eax,DWORD PTR [rbp-0x34]
+ 774:	lea    edx,[rax-0x2]
+ 777:	sub    edx,r12d
+ 77a:	and    edx,0xfffffffe
+ 77d:	lea    r12d,[r12+rdx*1+0x2]
+ 782:	cmp    eax,r12d
+ 785:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 78b:	lea    edi,[r12+0x1]
+ 790:	cmp    r12d,0xf
+ 794:	jg     834 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x834>
+ 79a:	mov    eax,DWORD PTR [rbp-0x34]
+ 79d:	mov    edx,0xf
+ 7a2:	lea    r9d,[rax-0x1]
+ 7a6:	cmp    r9d,edx
+ 7a9:	cmovg  r9d,edx
+ 7ad:	cmp    r12d,0xf
+ 7b1:	ja     81d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x81d>
+ 7b3:	mov    rax,QWORD PTR [r15+0x28]
+ 7b7:	mov    rdx,QWORD PTR [r15+0x10]
+ 7bb:	shl    r12d,0x4
+ 7bf:	vxorps xmm0,xmm0,xmm0
+ 7c3:	movsxd r12,r12d
+ 7c6:	shl    r12,0x2
+ 7ca:	mov    rsi,QWORD PTR [rax]
+ 7cd:	mov    rax,QWORD PTR [r15+0x20]
+ 7d1:	mov    rbx,QWORD PTR [rdx]
+ 7d4:	vmovss xmm1,DWORD PTR [rax]
+ 7d8:	mov    rax,QWORD PTR [r15+0x18]
+ 7dc:	add    rbx,r12
+ 7df:	mov    rdx,rbx
+ 7e2:	mov    rax,QWORD PTR [rax]
+ 7e5:	lea    rcx,[rax+0x100]
+ 7ec:	nop    DWORD PTR [rax+0x0]
+ 7f0:	vbroadcastss zmm7,DWORD PTR [rdx]
+ 7f6:	add    rax,0x40
+ 7fa:	add    rdx,0x4
+ 7fe:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rax-0x40]
+ 805:	cmp    rcx,rax
+ 808:	jne    7f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x7f0>
+ 80a:	vbroadcastss zmm1,xmm1
+ 810:	vmulps zmm0,zmm1,zmm0
+ 816:	vmovups ZMMWORD PTR [rsi+r12*1],zmm0
+ 81d:	mov    r12d,edi
+ 820:	cmp    edi,r9d
+ 823:	jg     829 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x829>
+ 825:	inc    edi
+ 827:	jmp    7ad <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x7ad>
+ 829:	cmp    DWORD PTR [rbp-0x34],edi
+ 82c:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 832:	inc    edi
+ 834:	mov    r9d,r12d
+ 837:	mov    r8d,DWORD PTR [rbp-0x34]
+ 83b:	mov    r10d,0x2
+ 841:	shl    r9d,0x4
+ 845:	movsxd r13,r9d
+ 848:	shl    r13,0x2
+ 84c:	lea    edx,[r12+0x1f]
+ 851:	add    r12d,0x10
+ 855:	cmovns edx,r12d
+ 859:	xor    ebx,ebx
+ 85b:	xor    ecx,ecx
+ 85d:	sar    edx,0x4
+ 860:	mov    DWORD PTR [rbp-0x34],edx
+ 863:	mov    rax,QWORD PTR [r15+0x28]
+ 867:	vxorps xmm3,xmm3,xmm3
+ 86b:	mov    r14,QWORD PTR [r15+0x10]
+ 86f:	vmovaps zmm1,zmm3
+ 875:	mov    rsi,QWORD PTR [rax]
+ 878:	mov    rax,QWORD PTR [r15+0x20]
+ 87c:	mov    rdx,QWORD PTR [r14]
+ 87f:	vmovss xmm5,DWORD PTR [rax]
+ 883:	mov    rax,QWORD PTR [r15+0x18]
+ 887:	add    rsi,r13
+ 88a:	add    rdx,r13
+ 88d:	mov    r14,rdx
+ 890:	mov    r11,QWORD PTR [rax]
+ 893:	mov    eax,0x1
+ 898:	add    r11,rbx
+ 89b:	vmovdqu64 zmm4,ZMMWORD PTR [r11]
+ 8a1:	mov    rdx,rax
+ 8a4:	vbroadcastss zmm0,DWORD PTR [r14+rax*4-0x4]
+ 8ac:	inc    rax
+ 8af:	shl    rdx,0x6
+ 8b3:	vmovdqu64 zmm2,ZMMWORD PTR [r11+rdx*1]
+ 8ba:	vfmadd231ps zmm1,zmm0,zmm4
+ 8c0:	vfmadd231ps zmm3,zmm0,zmm2
+ 8c6:	cmp    rax,0x5
+ 8ca:	je     8d4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8d4>
+ 8cc:	vmovdqa64 zmm4,zmm2
+ 8d2:	jmp    8a1 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8a1>
+ 8d4:	vbroadcastss zmm0,xmm5
+ 8da:	lea    eax,[rcx+0x2]
+ 8dd:	add    ecx,0x3
+ 8e0:	vmulps zmm1,zmm0,zmm1
+ 8e6:	vmulps zmm0,zmm0,zmm3
+ 8ec:	vmovups ZMMWORD PTR [rsi+rbx*1],zmm1
+ 8f3:	vmovups ZMMWORD PTR [rsi+rbx*1+0x40],zmm0
+ 8fb:	sub    rbx,0xffffffffffffff80
+ 8ff:	cmp    DWORD PTR [rbp-0x34],ecx
+ 902:	jle    90b <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x90b>
+ 904:	mov    ecx,eax
+ 906:	jmp    863 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x863>
+ 90b:	mov    edx,DWORD PTR [rbp-0x34]
+ 90e:	lea    eax,[rdx-0x2]
+ 911:	shr    eax,1
+ 913:	cmp    r12d,0x1f
+ 917:	lea    eax,[rax+rax*1+0x2]
+ 91b:	cmovle eax,r10d
+ 91f:	cmp    eax,edx
+ 921:	jge    9c2 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9c2>
+ 927:	mov    ebx,eax
+ 929:	sub    edx,eax
+ 92b:	cdqe
+ 92d:	movsxd r14,r9d
+ 930:	shl    ebx,0x4
+ 933:	lea    rcx,[rdx+rax*1]
+ 937:	shl    r14,0x2
+ 93b:	vmovd  xmm7,edi
+ 93f:	movsxd rbx,ebx
+ 942:	shl    rcx,0x4
+ 946:	lea    rsi,[rbx*4+0x0]
+ 94e:	mov    rax,QWORD PTR [r15+0x28]
+ 952:	mov    rdx,QWORD PTR [r15+0x10]
+ 956:	vxorps xmm0,xmm0,xmm0
+ 95a:	mov    r12,QWORD PTR [rax]
+ 95d:	mov    rax,QWORD PTR [r15+0x20]
+ 961:	mov    rdi,QWORD PTR [rdx]
+ 964:	vmovss xmm1,DWORD PTR [rax]
+ 968:	mov    rax,QWORD PTR [r15+0x18]
+ 96c:	add    rdi,r14
+ 96f:	mov    rdx,rdi
+ 972:	mov    r11,QWORD PTR [rax]
+ 975:	lea    rax,[r11+rsi*1]
+ 979:	lea    r11,[r11+rsi*1+0x100]
+ 981:	vbroadcastss zmm6,DWORD PTR [rdx]
+ 987:	add    rax,0x40
+ 98b:	add    rdx,0x4
+ 98f:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rax-0x40]
+ 996:	cmp    r11,rax
+ 999:	jne    981 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x981>
+ 99b:	vbroadcastss zmm1,xmm1
+ 9a1:	add    r12,r14
+ 9a4:	add    rbx,0x10
+ 9a8:	vmulps zmm0,zmm1,zmm0
+ 9ae:	vmovups ZMMWORD PTR [r12+rsi*1],zmm0
+ 9b5:	add    rsi,0x40
+ 9b9:	cmp    rcx,rbx
+ 9bc:	jne    94e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x94e>
+ 9be:	vmovd  edi,xmm7
+ 9c2:	mov    r12d,edi
+ 9c5:	add    r9d,0x10
+ 9c9:	add    r13,0x40
+ 9cd:	cmp    r8d,edi
+ 9d0:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 9d6:	inc    edi
+ 9d8:	jmp    84c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x84c>
+ 9dd:	mov    r14d,r12d
+ 9e0:	jmp    31a <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x31a>
+ 9e5:	mov    edx,r12d
+ 9e8:	jmp    5ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5ee>
 
-0000000000000000 <void gflow::kernels::causal::detail::score_block<2, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+0000000000000000 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
    0:	movsxd rdx,edx
-   3:	vbroadcastss zmm3,DWORD PTR [rdi+0x40]
-   a:	vxorps xmm4,xmm4,xmm4
-   e:	vbroadcastss zmm2,DWORD PTR [rdi]
-  14:	shl    rdx,0x2
-  18:	vbroadcastss zmm6,DWORD PTR [rdi+0x4]
-  1f:	vbroadcastss zmm0,xmm0
-  25:	vmovups zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  2d:	vfmadd132ps zmm2,zmm4,ZMMWORD PTR [rsi+rdx*1]
-  34:	vfmadd231ps zmm2,zmm6,ZMMWORD PTR [rsi+rdx*1+0x40]
-  3c:	vbroadcastss zmm6,DWORD PTR [rdi+0x8]
-  43:	vfmadd231ps zmm2,zmm6,ZMMWORD PTR [rsi+rdx*1+0x80]
-  4b:	vmovaps zmm5,zmm3
-  51:	vmovaps zmm8,zmm3
-  57:	vfmadd132ps zmm5,zmm4,ZMMWORD PTR [rsi+rdx*1]
-  5e:	vfmadd132ps zmm8,zmm4,ZMMWORD PTR [rsi+rdx*1+0x40]
-  66:	vmovaps zmm7,zmm3
-  6c:	vfmadd132ps zmm7,zmm4,ZMMWORD PTR [rsi+rdx*1+0x80]
-  74:	vfmadd231ps zmm4,zmm1,zmm3
-  7a:	vbroadcastss zmm3,DWORD PTR [rdi+0x44]
-  81:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdi+0xc]
-  88:	vmulps zmm2,zmm0,zmm2
-  8e:	vfmadd231ps zmm4,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  96:	vfmadd231ps zmm5,zmm3,ZMMWORD PTR [rsi+rdx*1+0x40]
-  9e:	vfmadd231ps zmm8,zmm3,ZMMWORD PTR [rsi+rdx*1+0x80]
-  a6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm2
-  ad:	vfmadd231ps zmm7,zmm1,zmm3
-  b3:	vbroadcastss zmm3,DWORD PTR [rdi+0x48]
-  ba:	vfmadd231ps zmm5,zmm3,ZMMWORD PTR [rsi+rdx*1+0x80]
-  c2:	vfmadd231ps zmm7,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  ca:	vmovaps zmm6,zmm3
-  d0:	vfmadd132ps zmm6,zmm4,ZMMWORD PTR [rsi+rdx*1+0x140]
-  d8:	vbroadcastss zmm4,DWORD PTR [rdi+0x4c]
-  df:	vfmadd231ps zmm8,zmm1,zmm3
-  e5:	vfmadd231ps zmm7,zmm4,ZMMWORD PTR [rsi+rdx*1+0x140]
-  ed:	vmovaps zmm3,zmm8
-  f3:	vfmadd231ps zmm3,zmm4,ZMMWORD PTR [rsi+rdx*1+0x100]
-  fb:	vmulps zmm3,zmm0,zmm3
- 101:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm3
- 109:	vfmadd132ps zmm1,zmm5,zmm4
- 10f:	vmulps zmm5,zmm0,zmm7
- 115:	vmulps zmm1,zmm0,zmm1
- 11b:	vfmadd132ps zmm4,zmm6,ZMMWORD PTR [rsi+rdx*1+0x180]
- 123:	vmulps zmm0,zmm0,zmm4
- 129:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm1
- 131:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm5
- 139:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm0
- 141:	vzeroupper
- 144:	ret
+   3:	vxorps xmm6,xmm6,xmm6
+   7:	lea    rax,[rdi+0x40]
+   b:	add    rdi,0x50
+   f:	shl    rdx,0x2
+  13:	vmovaps zmm3,zmm6
+  19:	vmovaps zmm4,zmm6
+  1f:	add    rsi,rdx
+  22:	vmovdqu64 zmm1,ZMMWORD PTR [rsi]
+  28:	vbroadcastss zmm2,DWORD PTR [rax]
+  2e:	vmovdqu64 zmm5,ZMMWORD PTR [rsi+0x40]
+  35:	vfmadd231ps zmm4,zmm1,DWORD BCST [rax-0x40]
+  3c:	add    rax,0x4
+  40:	add    rsi,0x40
+  44:	vfmadd231ps zmm3,zmm2,zmm1
+  4a:	vfmadd231ps zmm6,zmm2,zmm5
+  50:	cmp    rax,rdi
+  53:	je     60 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x60>
+  55:	vmovdqa64 zmm1,zmm5
+  5b:	jmp    28 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x28>
+  5d:	nop    DWORD PTR [rax]
+  60:	vbroadcastss zmm0,xmm0
+  66:	vmulps zmm4,zmm0,zmm4
+  6c:	vmulps zmm3,zmm0,zmm3
+  72:	vmulps zmm0,zmm0,zmm6
+  78:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm4
+  7f:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm3
+  87:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm0
+  8f:	vzeroupper
+  92:	ret
 
-0000000000000000 <void gflow::kernels::causal::detail::score_block<4, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+0000000000000000 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
    0:	movsxd rdx,edx
-   3:	vbroadcastss zmm8,DWORD PTR [rdi+0xc0]
-   a:	mov    rax,rdi
-   d:	vxorps xmm7,xmm7,xmm7
-  11:	shl    rdx,0x2
-  15:	vbroadcastss zmm0,xmm0
-  1b:	vmovups zmm5,ZMMWORD PTR [rsi+rdx*1+0x80]
-  23:	vmovups zmm6,ZMMWORD PTR [rsi+rdx*1+0x40]
-  2b:	vmovups zmm9,ZMMWORD PTR [rsi+rdx*1]
-  32:	vmovups zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  3a:	vmovaps zmm11,zmm6
-  40:	vmovaps zmm10,zmm5
-  46:	vmovaps zmm4,zmm9
-  4c:	vmovaps zmm3,zmm9
-  52:	vmovaps zmm2,zmm9
-  58:	vfmadd132ps zmm11,zmm7,zmm8
-  5e:	vfmadd132ps zmm4,zmm7,DWORD BCST [rax]
-  64:	vfmadd132ps zmm3,zmm7,DWORD BCST [rax+0x40]
-  6b:	vfmadd132ps zmm2,zmm7,DWORD BCST [rax+0x80]
-  72:	vfmadd132ps zmm9,zmm7,zmm8
-  78:	vfmadd132ps zmm10,zmm7,zmm8
-  7e:	vfmadd132ps zmm8,zmm7,zmm1
-  84:	vbroadcastss zmm7,DWORD PTR [rdi+0xc4]
-  8b:	vfmadd231ps zmm4,zmm6,DWORD BCST [rax+0x4]
-  92:	vfmadd231ps zmm3,zmm6,DWORD BCST [rax+0x44]
-  99:	vfmadd231ps zmm2,zmm6,DWORD BCST [rax+0x84]
-  a0:	vfmadd231ps zmm8,zmm7,ZMMWORD PTR [rsi+rdx*1+0x100]
-  a8:	vfmadd231ps zmm4,zmm5,DWORD BCST [rax+0x8]
-  af:	vfmadd231ps zmm3,zmm5,DWORD BCST [rax+0x48]
-  b6:	vfmadd231ps zmm2,zmm5,DWORD BCST [rax+0x88]
-  bd:	vfmadd231ps zmm4,zmm1,DWORD BCST [rax+0xc]
-  c4:	vfmadd231ps zmm3,zmm1,DWORD BCST [rax+0x4c]
-  cb:	vfmadd231ps zmm2,zmm1,DWORD BCST [rax+0x8c]
-  d2:	vmulps zmm4,zmm0,zmm4
-  d8:	vmulps zmm3,zmm0,zmm3
-  de:	vmulps zmm2,zmm0,zmm2
-  e4:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm4
-  eb:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm3
-  f3:	vfmadd132ps zmm6,zmm9,zmm7
-  f9:	vfmadd231ps zmm10,zmm1,zmm7
-  ff:	vfmadd231ps zmm11,zmm5,zmm7
- 105:	vbroadcastss zmm7,DWORD PTR [rdi+0xc8]
- 10c:	vfmadd231ps zmm8,zmm7,ZMMWORD PTR [rsi+rdx*1+0x140]
- 114:	vmovaps zmm9,zmm10
- 11a:	vfmadd231ps zmm9,zmm7,ZMMWORD PTR [rsi+rdx*1+0x100]
- 122:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm2
- 12a:	vfmadd132ps zmm5,zmm6,zmm7
- 130:	vbroadcastss zmm6,DWORD PTR [rdi+0xcc]
- 137:	vfmadd231ps zmm11,zmm1,zmm7
- 13d:	vmovaps zmm7,zmm9
- 143:	vfmadd231ps zmm7,zmm6,ZMMWORD PTR [rsi+rdx*1+0x140]
- 14b:	vmulps zmm7,zmm0,zmm7
- 151:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm7
- 159:	vfmadd132ps zmm1,zmm5,zmm6
- 15f:	vmovaps zmm5,zmm11
- 165:	vmulps zmm1,zmm0,zmm1
- 16b:	vfmadd231ps zmm5,zmm6,ZMMWORD PTR [rsi+rdx*1+0x100]
- 173:	vfmadd132ps zmm6,zmm8,ZMMWORD PTR [rsi+rdx*1+0x180]
- 17b:	vmulps zmm5,zmm0,zmm5
- 181:	vmulps zmm0,zmm0,zmm6
- 187:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm1
- 18f:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm5
- 197:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm0
- 19f:	vzeroupper
- 1a2:	ret
+   3:	vxorps xmm8,xmm8,xmm8
+   8:	lea    r8,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm3,zmm8
+  16:	vmovaps zmm4,zmm8
+  1c:	vmovaps zmm5,zmm8
+  22:	vmovdqu64 zmm1,ZMMWORD PTR [rsi+rdx*1]
+  29:	lea    r9,[rdx+0x40]
+  2d:	lea    rax,[rsi+rdx*1+0x40]
+  32:	vmovaps zmm6,zmm8
+  38:	vbroadcastss zmm2,DWORD PTR [rdi+0xc0]
+  3f:	vmovdqu64 zmm7,ZMMWORD PTR [rax]
+  45:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi]
+  4b:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0x40]
+  52:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0x80]
+  59:	add    rdi,0x4
+  5d:	add    rax,0x40
+  61:	vfmadd231ps zmm3,zmm2,zmm1
+  67:	vfmadd231ps zmm8,zmm2,zmm7
+  6d:	cmp    rdi,r8
+  70:	je     80 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x80>
+  72:	vmovdqa64 zmm1,zmm7
+  78:	jmp    38 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x38>
+  7a:	nop    WORD PTR [rax+rax*1+0x0]
+  80:	vbroadcastss zmm0,xmm0
+  86:	vmulps zmm6,zmm0,zmm6
+  8c:	vmulps zmm5,zmm0,zmm5
+  92:	vmulps zmm4,zmm0,zmm4
+  98:	vmulps zmm3,zmm0,zmm3
+  9e:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm6
+  a5:	vmovups ZMMWORD PTR [rcx+r9*1],zmm5
+  ac:	vmulps zmm0,zmm0,zmm8
+  b2:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm4
+  ba:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm3
+  c2:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm0
+  ca:	vzeroupper
+  cd:	ret
+
+0000000000000000 <void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+   0:	movsxd rdx,edx
+   3:	vxorps xmm9,xmm9,xmm9
+   8:	lea    rax,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm2,zmm9
+  16:	vmovaps zmm3,zmm9
+  1c:	vmovaps zmm4,zmm9
+  22:	add    rsi,rdx
+  25:	vmovaps zmm5,zmm9
+  2b:	vmovaps zmm6,zmm9
+  31:	vmovaps zmm7,zmm9
+  37:	vmovaps zmm8,zmm9
+  3d:	vmovups zmm1,ZMMWORD PTR [rsi]
+  43:	add    rdi,0x4
+  47:	add    rsi,0x40
+  4b:	vfmadd231ps zmm8,zmm1,DWORD BCST [rdi-0x4]
+  52:	vfmadd231ps zmm7,zmm1,DWORD BCST [rdi+0x3c]
+  59:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi+0x7c]
+  60:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0xbc]
+  67:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0xfc]
+  6e:	vfmadd231ps zmm3,zmm1,DWORD BCST [rdi+0x13c]
+  75:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdi+0x17c]
+  7c:	vfmadd231ps zmm9,zmm1,DWORD BCST [rdi+0x1bc]
+  83:	cmp    rdi,rax
+  86:	jne    3d <void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x3d>
+  88:	vbroadcastss zmm0,xmm0
+  8e:	vmulps zmm8,zmm0,zmm8
+  94:	vmulps zmm7,zmm0,zmm7
+  9a:	vmulps zmm6,zmm0,zmm6
+  a0:	vmulps zmm5,zmm0,zmm5
+  a6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm8
+  ad:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm7
+  b5:	vmulps zmm4,zmm0,zmm4
+  bb:	vmulps zmm3,zmm0,zmm3
+  c1:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm6
+  c9:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm5
+  d1:	vmulps zmm2,zmm0,zmm2
+  d7:	vmulps zmm0,zmm0,zmm9
+  dd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm4
+  e5:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm3
+  ed:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm2
+  f5:	vmovups ZMMWORD PTR [rcx+rdx*1+0x1c0],zmm0
+  fd:	vzeroupper
+ 100:	ret
+
+0000000000000000 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+   0:	movsxd rdx,edx
+   3:	vxorps xmm12,xmm12,xmm12
+   8:	lea    rax,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm3,zmm12
+  16:	vmovaps zmm4,zmm12
+  1c:	vmovaps zmm5,zmm12
+  22:	add    rsi,rdx
+  25:	vmovaps zmm6,zmm12
+  2b:	vmovaps zmm7,zmm12
+  31:	vmovaps zmm8,zmm12
+  37:	vmovdqu64 zmm1,ZMMWORD PTR [rsi]
+  3d:	vmovaps zmm9,zmm12
+  43:	vmovaps zmm10,zmm12
+  49:	vbroadcastss zmm2,DWORD PTR [rdi+0x1c0]
+  50:	vmovdqu64 zmm11,ZMMWORD PTR [rsi+0x40]
+  57:	vfmadd231ps zmm10,zmm1,DWORD BCST [rdi]
+  5d:	vfmadd231ps zmm9,zmm1,DWORD BCST [rdi+0x40]
+  64:	vfmadd231ps zmm8,zmm1,DWORD BCST [rdi+0x80]
+  6b:	vfmadd231ps zmm7,zmm1,DWORD BCST [rdi+0xc0]
+  72:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi+0x100]
+  79:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0x140]
+  80:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0x180]
+  87:	add    rdi,0x4
+  8b:	add    rsi,0x40
+  8f:	vfmadd231ps zmm3,zmm2,zmm1
+  95:	vfmadd231ps zmm12,zmm2,zmm11
+  9b:	cmp    rdi,rax
+  9e:	je     a8 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0xa8>
+  a0:	vmovdqa64 zmm1,zmm11
+  a6:	jmp    49 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x49>
+  a8:	vbroadcastss zmm0,xmm0
+  ae:	vmulps zmm10,zmm0,zmm10
+  b4:	vmulps zmm9,zmm0,zmm9
+  ba:	vmulps zmm8,zmm0,zmm8
+  c0:	vmulps zmm7,zmm0,zmm7
+  c6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm10
+  cd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm9
+  d5:	vmulps zmm6,zmm0,zmm6
+  db:	vmulps zmm5,zmm0,zmm5
+  e1:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm8
+  e9:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm7
+  f1:	vmulps zmm4,zmm0,zmm4
+  f7:	vmulps zmm3,zmm0,zmm3
+  fd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm6
+ 105:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm5
+ 10d:	vmulps zmm0,zmm0,zmm12
+ 113:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm4
+ 11b:	vmovups ZMMWORD PTR [rcx+rdx*1+0x1c0],zmm3
+ 123:	vmovups ZMMWORD PTR [rcx+rdx*1+0x200],zmm0
+ 12b:	vzeroupper
+ 12e:	ret

@@ -2491,1351 +2491,647 @@
  9c2:	jmp    62a <void gflow::expr::attend_node<4, gflow::expr::linear_node<gflow::fixed_string<8ul>{char [8]{(char)97, (char)116, (char)116, (char)110, (char)95, (char)119, (char)113}}, 16, gflow::expr::input<16> >, gflow::expr::linear_node<gflow::fixed_string<8ul>{char [8]{(char)97, (char)116, (char)116, (char)110, (char)95, (char)119, (char)107}}, 16, gflow::expr::input<16> >, gflow::expr::linear_node<gflow::fixed_string<8ul>{char [8]{(char)97, (char)116, (char)116, (char)110, (char)95, (char)119, (char)118}}, 16, gflow::expr::input<16> > >::forward_products<16, float>(int, float const*, float const*, float const*, float*, float*)+0x62a>
 
 0000000000000000 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)>:
-       0:	push   rbp
-       1:	mov    r11,r9
-       4:	mov    rbp,rsp
-       7:	push   r15
-       9:	push   r14
-       b:	push   r13
-       d:	push   r12
-       f:	push   rbx
-      10:	lea    ebx,[rdi+0xf]
-      13:	mov    r13d,edi
-      16:	and    rsp,0xffffffffffffffc0
-      1a:	mov    r15,r8
-      1d:	sub    rsp,0x140
-      24:	mov    r10,QWORD PTR [rbp+0x10]
-      28:	lea    rax,[rsp+0xe0]
-      30:	mov    QWORD PTR [rsp+0x60],rsi
-      35:	lea    rsi,[rsp+0xdc]
-      3d:	mov    QWORD PTR [rsp+0xc8],rcx
-      45:	vmovq  xmm1,rax
-      4a:	lea    rax,[rsp+0xe8]
-      52:	vmovq  xmm6,rsi
-      57:	lea    rsi,[rsp+0xf0]
-      5f:	vmovq  xmm0,rax
-      64:	lea    rcx,[rsp+0xf8]
-      6c:	vpinsrq xmm0,xmm0,rsi,0x1
-      72:	mov    esi,ebx
-      74:	vpinsrq xmm6,xmm6,rcx,0x1
-      7a:	lea    rcx,[rsp+0xe4]
-      82:	sar    esi,0x1f
-      85:	vpinsrq xmm1,xmm1,rcx,0x1
-      8b:	vmovdqa XMMWORD PTR [rsp+0x70],xmm6
-      91:	shr    esi,0x1c
-      94:	vinserti128 ymm6,ymm1,xmm0,0x1
-      9a:	lea    ecx,[rbx+rsi*1]
-      9d:	vmovdqa YMMWORD PTR [rsp+0x80],ymm6
-      a6:	and    ecx,0xf
-      a9:	sub    ecx,esi
-      ab:	sub    ebx,ecx
-      ad:	test   edi,edi
-      af:	jle    153b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x153b>
-      b5:	lea    edi,[rdi-0x1]
-      b8:	cmp    edi,0xf
-      bb:	jbe    1531 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1531>
-      c1:	vmovdqa32 zmm0,ZMMWORD PTR [rip+0x0]        # cb <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcb>
-			c7: R_X86_64_PC32	.rodata+0x13c
-      cb:	mov    r9d,edi
-      ce:	mov    r8,r10
-      d1:	mov    rcx,rdx
-      d4:	shr    r9d,0x4
-      d8:	mov    esi,r9d
-      db:	shl    rsi,0x6
-      df:	add    rsi,r10
-      e2:	vmovups zmm3,ZMMWORD PTR [rcx]
-      e8:	vmovups zmm5,ZMMWORD PTR [rcx+0x100]
-      ef:	add    r8,0x40
-      f3:	add    rcx,0x400
-      fa:	vmovups zmm26,ZMMWORD PTR [rcx-0x3c0]
-     101:	vmovups zmm11,ZMMWORD PTR [rcx-0x380]
-     108:	vmovups zmm24,ZMMWORD PTR [rcx-0x2c0]
-     10f:	vmovups zmm10,ZMMWORD PTR [rcx-0x280]
-     116:	vmovups zmm25,ZMMWORD PTR [rcx-0x340]
-     11d:	vmovups zmm23,ZMMWORD PTR [rcx-0x240]
-     124:	vmovups zmm4,ZMMWORD PTR [rcx-0x200]
-     12b:	vmovups zmm7,ZMMWORD PTR [rcx-0x100]
-     132:	vmovups zmm22,ZMMWORD PTR [rcx-0x1c0]
-     139:	vmovups zmm9,ZMMWORD PTR [rcx-0x180]
-     140:	vmovups zmm20,ZMMWORD PTR [rcx-0xc0]
-     147:	vmovups zmm8,ZMMWORD PTR [rcx-0x80]
-     14e:	vmovups zmm21,ZMMWORD PTR [rcx-0x140]
-     155:	vmovups zmm19,ZMMWORD PTR [rcx-0x40]
-     15c:	vmovaps zmm2,zmm3
-     162:	vmovaps zmm14,zmm5
-     168:	vpermt2ps zmm2,zmm0,zmm26
-     16e:	vmovaps zmm18,zmm11
-     174:	vpermt2ps zmm14,zmm0,zmm24
-     17a:	vmovaps zmm17,zmm10
-     180:	vmovaps zmm1,zmm2
-     186:	vpermt2ps zmm18,zmm0,zmm25
-     18c:	vpermt2ps zmm17,zmm0,zmm23
-     192:	vmovaps zmm12,zmm14
-     198:	vmovaps zmm6,zmm4
-     19e:	vmovaps zmm13,zmm7
-     1a4:	vpermt2ps zmm12,zmm0,zmm17
-     1aa:	vpermt2ps zmm1,zmm0,zmm18
-     1b0:	vpermt2ps zmm6,zmm0,zmm22
-     1b6:	vmovaps zmm16,zmm9
-     1bc:	vpermt2ps zmm1,zmm0,zmm12
-     1c2:	vpermt2ps zmm13,zmm0,zmm20
-     1c8:	vmovaps zmm15,zmm8
-     1ce:	vmovaps zmm12,zmm6
-     1d4:	vpermt2ps zmm16,zmm0,zmm21
-     1da:	vpermt2ps zmm15,zmm0,zmm19
-     1e0:	vmovaps zmm27,zmm13
-     1e6:	vpermt2ps zmm12,zmm0,zmm16
-     1ec:	vpermt2ps zmm27,zmm0,zmm15
-     1f2:	vpermt2ps zmm12,zmm0,zmm27
-     1f8:	vpermt2ps zmm1,zmm0,zmm12
-     1fe:	vmovups ZMMWORD PTR [r8-0x40],zmm1
-     205:	cmp    r8,rsi
-     208:	jne    e2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe2>
-     20e:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 218 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x218>
-			214: R_X86_64_PC32	.rodata+0x17c
-     218:	lea    ecx,[r9-0x1]
-     21c:	mov    esi,edi
-     21e:	shl    rcx,0x6
-     222:	and    esi,0xfffffff0
-     225:	add    rcx,r10
-     228:	mov    r8d,esi
-     22b:	vpermt2ps zmm3,zmm1,zmm26
-     231:	vpermt2ps zmm5,zmm1,zmm24
-     237:	vpermt2ps zmm11,zmm1,zmm25
-     23d:	vpermt2ps zmm10,zmm1,zmm23
-     243:	vpermt2ps zmm8,zmm1,zmm19
-     249:	vmovaps zmm12,zmm3
-     24f:	vmovaps zmm19,zmm5
-     255:	vpermt2ps zmm2,zmm1,zmm18
-     25b:	vpermt2ps zmm14,zmm1,zmm17
-     261:	vpermt2ps zmm6,zmm1,zmm16
-     267:	vpermt2ps zmm13,zmm1,zmm15
-     26d:	vpermt2ps zmm4,zmm1,zmm22
-     273:	vpermt2ps zmm9,zmm1,zmm21
-     279:	vpermt2ps zmm19,zmm0,zmm10
-     27f:	vpermt2ps zmm7,zmm1,zmm20
-     285:	vpermt2ps zmm12,zmm0,zmm11
-     28b:	vpermt2ps zmm2,zmm0,zmm14
-     291:	vpermt2ps zmm6,zmm0,zmm13
-     297:	vpermt2ps zmm12,zmm0,zmm19
-     29d:	vpermt2ps zmm3,zmm1,zmm11
-     2a3:	vpermt2ps zmm2,zmm0,zmm6
-     2a9:	vmovaps zmm19,zmm4
-     2af:	vmovaps zmm20,zmm7
-     2b5:	vpermt2ps zmm4,zmm1,zmm9
-     2bb:	vpermt2ps zmm19,zmm0,zmm9
-     2c1:	vpermt2ps zmm20,zmm0,zmm8
-     2c7:	vpermt2ps zmm5,zmm1,zmm10
-     2cd:	vmovups ZMMWORD PTR [rcx+0x80],zmm2
-     2d4:	vpermi2ps zmm1,zmm7,zmm8
-     2da:	vmovaps zmm2,zmm3
-     2e0:	vmovaps zmm3,zmm4
-     2e6:	vpermt2ps zmm19,zmm0,zmm20
-     2ec:	vpermt2ps zmm2,zmm0,zmm5
-     2f2:	vpermt2ps zmm3,zmm0,zmm1
-     2f8:	vpermt2ps zmm12,zmm0,zmm19
-     2fe:	vpermi2ps zmm0,zmm2,zmm3
-     304:	vmovups ZMMWORD PTR [rcx+0x40],zmm12
-     30b:	vmovups ZMMWORD PTR [rcx+0xc0],zmm0
-     312:	mov    r9d,edi
-     315:	sub    r9d,esi
-     318:	cmp    r9d,0x7
-     31c:	jbe    535 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x535>
-     322:	mov    rcx,rsi
-     325:	vmovdqa ymm0,YMMWORD PTR [rip+0x0]        # 32d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x32d>
-			329: R_X86_64_PC32	.rodata+0x13c
-     32d:	vmovdqa ymm1,YMMWORD PTR [rip+0x0]        # 335 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x335>
-			331: R_X86_64_PC32	.rodata+0x17c
-     335:	shl    rsi,0x2
-     339:	shl    rcx,0x6
-     33d:	and    r9d,0xfffffff8
-     341:	add    rcx,rdx
-     344:	add    r8d,r9d
-     347:	vmovups ymm2,YMMWORD PTR [rcx]
-     34b:	vmovups ymm12,YMMWORD PTR [rcx+0x40]
-     350:	vmovups ymm18,YMMWORD PTR [rcx+0x20]
-     357:	vmovups ymm14,YMMWORD PTR [rcx+0x60]
-     35c:	vmovups ymm5,YMMWORD PTR [rcx+0x80]
-     364:	vmovups ymm11,YMMWORD PTR [rcx+0xc0]
-     36c:	vmovups ymm17,YMMWORD PTR [rcx+0xa0]
-     373:	vmovups ymm6,YMMWORD PTR [rcx+0xe0]
-     37b:	vmovups ymm4,YMMWORD PTR [rcx+0x100]
-     383:	vmovups ymm10,YMMWORD PTR [rcx+0x140]
-     38b:	vmovups ymm16,YMMWORD PTR [rcx+0x120]
-     392:	vmovups ymm13,YMMWORD PTR [rcx+0x160]
-     39a:	vmovups ymm8,YMMWORD PTR [rcx+0x180]
-     3a2:	vmovups ymm9,YMMWORD PTR [rcx+0x1c0]
-     3aa:	vmovups ymm15,YMMWORD PTR [rcx+0x1a0]
-     3b2:	vmovups ymm7,YMMWORD PTR [rcx+0x1e0]
-     3ba:	vmovaps ymm3,ymm2
-     3be:	vmovaps ymm19,ymm12
-     3c4:	vpermt2ps ymm3,ymm0,ymm18
-     3ca:	vpermt2ps ymm2,ymm1,ymm18
-     3d0:	vpermt2ps ymm19,ymm0,ymm14
-     3d6:	vpermt2ps ymm12,ymm1,ymm14
-     3dc:	vmovaps ymm18,ymm11
-     3e2:	vmovaps ymm14,ymm5
-     3e6:	vpermt2ps ymm14,ymm0,ymm17
-     3ec:	vpermt2ps ymm5,ymm1,ymm17
-     3f2:	vpermt2ps ymm18,ymm0,ymm6
-     3f8:	vpermt2ps ymm11,ymm1,ymm6
-     3fe:	vmovaps ymm17,ymm10
-     404:	vmovaps ymm6,ymm4
-     408:	vpermt2ps ymm6,ymm0,ymm16
-     40e:	vpermt2ps ymm4,ymm1,ymm16
-     414:	vpermt2ps ymm17,ymm0,ymm13
-     41a:	vpermt2ps ymm10,ymm1,ymm13
-     420:	vmovaps ymm16,ymm9
-     426:	vmovaps ymm13,ymm8
-     42b:	vpermt2ps ymm13,ymm0,ymm15
-     431:	vpermt2ps ymm16,ymm0,ymm7
-     437:	vpermt2ps ymm8,ymm1,ymm15
-     43d:	vpermt2ps ymm9,ymm1,ymm7
-     443:	vmovaps ymm15,ymm14
-     448:	vmovaps ymm7,ymm3
-     44c:	vmovaps ymm20,ymm13
-     452:	vpermt2ps ymm3,ymm1,ymm19
-     458:	vpermt2ps ymm15,ymm0,ymm18
-     45e:	vpermt2ps ymm7,ymm0,ymm19
-     464:	vpermt2ps ymm20,ymm0,ymm16
-     46a:	vpermt2ps ymm14,ymm1,ymm18
-     470:	vpermt2ps ymm7,ymm0,ymm15
-     476:	vmovaps ymm15,ymm6
-     47a:	vpermt2ps ymm13,ymm1,ymm16
-     480:	vpermt2ps ymm6,ymm1,ymm17
-     486:	vpermt2ps ymm15,ymm0,ymm17
-     48c:	vpermt2ps ymm3,ymm0,ymm14
-     492:	vpermt2ps ymm6,ymm0,ymm13
-     498:	vpermt2ps ymm15,ymm0,ymm20
-     49e:	vpermt2ps ymm3,ymm0,ymm6
-     4a4:	vmovaps ymm20,ymm8
-     4aa:	vpermt2ps ymm7,ymm0,ymm15
-     4b0:	vmovaps ymm15,ymm5
-     4b4:	vpermt2ps ymm20,ymm0,ymm9
-     4ba:	vpermt2ps ymm5,ymm1,ymm11
-     4c0:	vmovups YMMWORD PTR [r10+rsi*1],ymm7
-     4c6:	vmovaps ymm7,ymm2
-     4ca:	vpermt2ps ymm15,ymm0,ymm11
-     4d0:	vpermt2ps ymm2,ymm1,ymm12
-     4d6:	vpermt2ps ymm7,ymm0,ymm12
-     4dc:	vmovups YMMWORD PTR [r10+rsi*1+0x80],ymm3
-     4e6:	vpermt2ps ymm2,ymm0,ymm5
-     4ec:	vpermt2ps ymm7,ymm0,ymm15
-     4f2:	vmovaps ymm15,ymm4
-     4f6:	vpermt2ps ymm4,ymm1,ymm10
-     4fc:	vpermi2ps ymm1,ymm8,ymm9
-     502:	vpermt2ps ymm15,ymm0,ymm10
-     508:	vmovaps ymm3,ymm4
-     50c:	vpermt2ps ymm15,ymm0,ymm20
-     512:	vpermt2ps ymm3,ymm0,ymm1
-     518:	vpermt2ps ymm7,ymm0,ymm15
-     51e:	vpermi2ps ymm0,ymm2,ymm3
-     524:	vmovups YMMWORD PTR [r10+rsi*1+0x40],ymm7
-     52b:	vmovups YMMWORD PTR [r10+rsi*1+0xc0],ymm0
-     535:	mov    esi,r8d
-     538:	movsxd rcx,r8d
-     53b:	shl    esi,0x4
-     53e:	shl    rcx,0x2
-     542:	movsxd r9,esi
-     545:	lea    r12d,[rsi+0x1]
-     549:	shl    r9,0x2
-     54d:	movsxd r12,r12d
-     550:	vmovss xmm0,DWORD PTR [rdx+r9*1]
-     556:	shl    r12,0x2
-     55a:	vmovss DWORD PTR [r10+rcx*1],xmm0
-     560:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     566:	vmovss DWORD PTR [r10+rcx*1+0x40],xmm0
-     56d:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     574:	vmovss DWORD PTR [r10+rcx*1+0x80],xmm0
-     57e:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     585:	lea    r12d,[r8+0x1]
-     589:	vmovss DWORD PTR [r10+rcx*1+0xc0],xmm0
-     593:	cmp    r13d,r12d
-     596:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     59c:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x40]
-     5a3:	lea    r12d,[rsi+0x11]
-     5a7:	movsxd r12,r12d
-     5aa:	shl    r12,0x2
-     5ae:	vmovss DWORD PTR [r10+rcx*1+0x4],xmm0
-     5b5:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     5bb:	vmovss DWORD PTR [r10+rcx*1+0x44],xmm0
-     5c2:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     5c9:	vmovss DWORD PTR [r10+rcx*1+0x84],xmm0
-     5d3:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     5da:	lea    r12d,[r8+0x2]
-     5de:	vmovss DWORD PTR [r10+rcx*1+0xc4],xmm0
-     5e8:	cmp    r13d,r12d
-     5eb:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     5f1:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x80]
-     5fb:	lea    r12d,[rsi+0x21]
-     5ff:	movsxd r12,r12d
-     602:	shl    r12,0x2
-     606:	vmovss DWORD PTR [r10+rcx*1+0x8],xmm0
-     60d:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     613:	vmovss DWORD PTR [r10+rcx*1+0x48],xmm0
-     61a:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     621:	vmovss DWORD PTR [r10+rcx*1+0x88],xmm0
-     62b:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     632:	lea    r12d,[r8+0x3]
-     636:	vmovss DWORD PTR [r10+rcx*1+0xc8],xmm0
-     640:	cmp    r13d,r12d
-     643:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     649:	vmovss xmm0,DWORD PTR [rdx+r9*1+0xc0]
-     653:	lea    r12d,[rsi+0x31]
-     657:	movsxd r12,r12d
-     65a:	shl    r12,0x2
-     65e:	vmovss DWORD PTR [r10+rcx*1+0xc],xmm0
-     665:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     66b:	vmovss DWORD PTR [r10+rcx*1+0x4c],xmm0
-     672:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     679:	vmovss DWORD PTR [r10+rcx*1+0x8c],xmm0
-     683:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     68a:	lea    r12d,[r8+0x4]
-     68e:	vmovss DWORD PTR [r10+rcx*1+0xcc],xmm0
-     698:	cmp    r13d,r12d
-     69b:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     6a1:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x100]
-     6ab:	lea    r12d,[rsi+0x41]
-     6af:	movsxd r12,r12d
-     6b2:	shl    r12,0x2
-     6b6:	vmovss DWORD PTR [r10+rcx*1+0x10],xmm0
-     6bd:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     6c3:	vmovss DWORD PTR [r10+rcx*1+0x50],xmm0
-     6ca:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     6d1:	vmovss DWORD PTR [r10+rcx*1+0x90],xmm0
-     6db:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     6e2:	lea    r12d,[r8+0x5]
-     6e6:	vmovss DWORD PTR [r10+rcx*1+0xd0],xmm0
-     6f0:	cmp    r13d,r12d
-     6f3:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     6f9:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x140]
-     703:	lea    r12d,[rsi+0x51]
-     707:	movsxd r12,r12d
-     70a:	shl    r12,0x2
-     70e:	vmovss DWORD PTR [r10+rcx*1+0x14],xmm0
-     715:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     71b:	vmovss DWORD PTR [r10+rcx*1+0x54],xmm0
-     722:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     729:	vmovss DWORD PTR [r10+rcx*1+0x94],xmm0
-     733:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     73a:	lea    r12d,[r8+0x6]
-     73e:	vmovss DWORD PTR [r10+rcx*1+0xd4],xmm0
-     748:	cmp    r13d,r12d
-     74b:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     751:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x180]
-     75b:	lea    r12d,[rsi+0x61]
-     75f:	add    r8d,0x7
-     763:	movsxd r12,r12d
-     766:	shl    r12,0x2
-     76a:	vmovss DWORD PTR [r10+rcx*1+0x18],xmm0
-     771:	vmovss xmm0,DWORD PTR [rdx+r12*1]
-     777:	vmovss DWORD PTR [r10+rcx*1+0x58],xmm0
-     77e:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x4]
-     785:	vmovss DWORD PTR [r10+rcx*1+0x98],xmm0
-     78f:	vmovss xmm0,DWORD PTR [rdx+r12*1+0x8]
-     796:	vmovss DWORD PTR [r10+rcx*1+0xd8],xmm0
-     7a0:	cmp    r13d,r8d
-     7a3:	jle    7ec <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ec>
-     7a5:	vmovss xmm0,DWORD PTR [rdx+r9*1+0x1c0]
-     7af:	add    esi,0x71
-     7b2:	movsxd rsi,esi
-     7b5:	shl    rsi,0x2
-     7b9:	vmovss DWORD PTR [r10+rcx*1+0x1c],xmm0
-     7c0:	vmovss xmm0,DWORD PTR [rdx+rsi*1]
-     7c5:	vmovss DWORD PTR [r10+rcx*1+0x5c],xmm0
-     7cc:	vmovss xmm0,DWORD PTR [rdx+rsi*1+0x4]
-     7d2:	vmovss DWORD PTR [r10+rcx*1+0x9c],xmm0
-     7dc:	vmovss xmm0,DWORD PTR [rdx+rsi*1+0x8]
-     7e2:	vmovss DWORD PTR [r10+rcx*1+0xdc],xmm0
-     7ec:	cmp    r13d,ebx
-     7ef:	jge    84c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x84c>
-     7f1:	movsxd rdx,r13d
-     7f4:	sub    ebx,r13d
-     7f7:	mov    r14,r10
-     7fa:	lea    rcx,[r10+rdx*4]
-     7fe:	lea    edx,[rbx-0x1]
-     801:	lea    r12,[rcx+0x100]
-     808:	lea    rbx,[rdx*4+0x4]
-     810:	vzeroupper
-     813:	xor    esi,esi
-     815:	mov    rdi,rcx
-     818:	mov    rdx,rbx
-     81b:	mov    QWORD PTR [rsp+0xc0],r11
-     823:	call   828 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x828>
-			824: R_X86_64_PLT32	memset-0x4
-     828:	mov    rcx,rax
-     82b:	mov    r11,QWORD PTR [rsp+0xc0]
-     833:	add    rcx,0x40
-     837:	cmp    rcx,r12
-     83a:	jne    813 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x813>
-     83c:	mov    r10,r14
-     83f:	lea    edi,[r13-0x1]
-     843:	test   r13d,r13d
-     846:	jle    132d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x132d>
-     84c:	shr    edi,0x3
-     84f:	mov    r9,QWORD PTR [rsp+0xc8]
-     857:	xor    ecx,ecx
-     859:	mov    QWORD PTR [rsp+0xa8],r11
-     861:	inc    edi
-     863:	mov    QWORD PTR [rbp+0x10],r10
-     867:	mov    DWORD PTR [rsp+0xa0],r13d
-     86f:	mov    r11,rcx
-     872:	lea    rax,[rdi*8+0x0]
-     87a:	lea    rdi,[rsp+0x100]
-     882:	mov    r10,r15
-     885:	mov    QWORD PTR [rsp+0x68],rax
-     88a:	mov    QWORD PTR [rsp+0x58],rdi
-     88f:	xor    eax,eax
-     891:	mov    DWORD PTR [rsp+0xb0],eax
-     898:	lea    r13d,[r11+0x8]
-     89c:	mov    QWORD PTR [rsp+0x50],r9
-     8a1:	mov    DWORD PTR [rsp+0xa4],r11d
-     8a9:	mov    QWORD PTR [rsp+0xb8],r11
-     8b1:	mov    QWORD PTR [rsp+0xf8],r10
-     8b9:	mov    QWORD PTR [rsp+0xc0],r10
-     8c1:	mov    edi,r11d
-     8c4:	mov    DWORD PTR [rsp+0xdc],0x3f000000
-     8cf:	mov    DWORD PTR [rsp+0xe0],0x10
-     8da:	mov    DWORD PTR [rsp+0xe4],0x4
-     8e5:	mov    r12d,r11d
-     8e8:	mov    eax,DWORD PTR [rsp+0xa0]
-     8ef:	vmovdqa ymm6,YMMWORD PTR [rsp+0x80]
-     8f8:	vmovdqa xmm5,XMMWORD PTR [rsp+0x70]
-     8fe:	mov    rdx,QWORD PTR [rsp+0x58]
-     903:	cmp    r13d,eax
-     906:	cmovle eax,r13d
-     90a:	mov    r8d,eax
-     90d:	mov    rax,QWORD PTR [rsp+0x60]
-     912:	mov    DWORD PTR [rsp+0xc8],r8d
-     91a:	mov    esi,r8d
-     91d:	vmovdqa YMMWORD PTR [rsp+0x100],ymm6
-     926:	vmovdqa XMMWORD PTR [rsp+0x120],xmm5
-     92f:	mov    QWORD PTR [rsp+0xe8],rax
-     937:	mov    rax,QWORD PTR [rbp+0x10]
-     93b:	mov    QWORD PTR [rsp+0xf0],rax
-     943:	vzeroupper
-     946:	call   94b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x94b>
-			947: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
-     94b:	mov    r8d,DWORD PTR [rsp+0xc8]
-     953:	mov    r11,QWORD PTR [rsp+0xb8]
-     95b:	vmovss xmm14,DWORD PTR [rip+0x0]        # 963 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x963>
-			95f: R_X86_64_PC32	.LC57-0x4
-     963:	mov    r10,QWORD PTR [rsp+0xc0]
-     96b:	mov    eax,DWORD PTR [rsp+0xb0]
-     972:	mov    r9,QWORD PTR [rsp+0x50]
-     977:	cmp    r8d,r11d
-     97a:	jle    11e9 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x11e9>
-     980:	mov    edx,eax
-     982:	mov    r14d,r11d
-     985:	mov    DWORD PTR [rsp+0x50],r13d
-     98a:	mov    DWORD PTR [rsp+0x4c],r12d
-     98f:	lea    rbx,[r10+rdx*4]
-     993:	lea    rdx,[rdx+r11*1+0x1]
-     998:	mov    rcx,r11
-     99b:	mov    r15d,r8d
-     99e:	lea    rdi,[r10+rdx*4]
-     9a2:	mov    QWORD PTR [rsp+0x40],r11
-     9a7:	mov    DWORD PTR [rsp+0x48],eax
-     9ab:	mov    QWORD PTR [rsp+0x38],r9
-     9b0:	vxorps xmm0,xmm0,xmm0
-     9b4:	inc    r14d
-     9b7:	mov    r11,rbx
-     9ba:	lea    r12,[rbx+0x40]
-     9be:	vaddss xmm0,xmm0,DWORD PTR [rbx]
-     9c2:	mov    r13d,r14d
-     9c5:	mov    eax,r14d
-     9c8:	and    r13d,0xfffffff0
-     9cc:	shr    eax,0x4
-     9cf:	vbroadcastss zmm0,xmm0
-     9d5:	je     119b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x119b>
-     9db:	lea    eax,[r13-0x1]
-     9df:	lea    r12,[rbx+0x40]
-     9e3:	shr    eax,0x4
-     9e6:	shl    rax,0x6
-     9ea:	lea    rdx,[rbx+rax*1+0x40]
-     9ef:	mov    rax,rbx
-     9f2:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-     9fd:	nop    DWORD PTR [rax]
-     a00:	vmovups zmm7,ZMMWORD PTR [rax]
-     a06:	add    rax,0x40
-     a0a:	vmaxps zmm0,zmm7,zmm0
-     a10:	cmp    rax,rdx
-     a13:	jne    a00 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa00>
-     a15:	cmp    r14d,r13d
-     a18:	jg     119b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x119b>
-     a1e:	vshufps xmm1,xmm0,xmm0,0x55
-     a23:	vshufps xmm3,xmm0,xmm0,0xff
-     a28:	mov    r9d,ecx
-     a2b:	vmaxss xmm15,xmm1,xmm0
-     a2f:	vunpckhps xmm1,xmm0,xmm0
-     a33:	valignd ymm2,ymm0,ymm0,0x7
-     a3a:	vmaxss xmm15,xmm1,xmm15
-     a3f:	vextractf32x4 xmm1,ymm0,0x1
-     a46:	vmaxss xmm15,xmm3,xmm15
-     a4b:	vmaxss xmm15,xmm1,xmm15
-     a50:	valignd ymm1,ymm0,ymm0,0x5
-     a57:	vmaxss xmm15,xmm1,xmm15
-     a5c:	valignd ymm1,ymm0,ymm0,0x6
-     a63:	vextractf32x8 ymm0,zmm0,0x1
-     a6a:	vmaxss xmm15,xmm1,xmm15
-     a6f:	vshufps xmm1,xmm0,xmm0,0x55
-     a74:	vmaxss xmm15,xmm2,xmm15
-     a79:	vshufps xmm2,xmm0,xmm0,0xff
-     a7e:	vmaxss xmm15,xmm0,xmm15
-     a83:	vmaxss xmm15,xmm1,xmm15
-     a88:	vunpckhps xmm1,xmm0,xmm0
-     a8c:	vmaxss xmm15,xmm1,xmm15
-     a91:	vextractf32x4 xmm1,ymm0,0x1
-     a98:	vmaxss xmm15,xmm2,xmm15
-     a9d:	vmaxss xmm15,xmm1,xmm15
-     aa2:	valignd ymm1,ymm0,ymm0,0x5
-     aa9:	vmaxss xmm15,xmm1,xmm15
-     aae:	valignd ymm1,ymm0,ymm0,0x6
-     ab5:	valignd ymm0,ymm0,ymm0,0x7
-     abc:	vmaxss xmm15,xmm1,xmm15
-     ac1:	vmaxss xmm15,xmm0,xmm15
-     ac6:	cmp    ecx,0xe
-     ac9:	jbe    1345 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1345>
-     acf:	vbroadcastss zmm20,DWORD PTR [rip+0x0]        # ad9 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xad9>
-			ad5: R_X86_64_PC32	.LC57-0x4
-     ad9:	vbroadcastss zmm19,DWORD PTR [rip+0x0]        # ae3 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xae3>
-			adf: R_X86_64_PC32	.LC58-0x4
-     ae3:	mov    edx,r14d
-     ae6:	mov    esi,0xb4c0007f
-     aeb:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # af5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xaf5>
-			af1: R_X86_64_PC32	.LC49-0x4
-     af5:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # aff <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xaff>
-			afb: R_X86_64_PC32	.LC11-0x4
-     aff:	shr    edx,0x4
-     b02:	vbroadcastss zmm21,xmm15
-     b08:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # b12 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb12>
-			b0e: R_X86_64_PC32	.LC13-0x4
-     b12:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # b1c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb1c>
-			b18: R_X86_64_PC32	.LC15-0x4
-     b1c:	shl    rdx,0x6
-     b20:	mov    rax,rbx
-     b23:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # b2d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb2d>
-			b29: R_X86_64_PC32	.LC17-0x4
-     b2d:	vbroadcastss zmm11,DWORD PTR [rip+0x0]        # b37 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb37>
-			b33: R_X86_64_PC32	.LC19-0x4
-     b37:	add    rdx,rbx
-     b3a:	vpbroadcastd zmm2,esi
-     b40:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # b4a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb4a>
-			b46: R_X86_64_PC32	.LC21-0x4
-     b4a:	vbroadcastss zmm9,DWORD PTR [rip+0x0]        # b54 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb54>
-			b50: R_X86_64_PC32	.LC23-0x4
-     b54:	vbroadcastss zmm8,DWORD PTR [rip+0x0]        # b5e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb5e>
-			b5a: R_X86_64_PC32	.LC25-0x4
-     b5e:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # b68 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb68>
-			b64: R_X86_64_PC32	.LC27-0x4
-     b68:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # b72 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb72>
-			b6e: R_X86_64_PC32	.LC29-0x4
-     b72:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # b7c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb7c>
-			b78: R_X86_64_PC32	.LC2-0x4
-     b7c:	vbroadcastss zmm4,DWORD PTR [rip+0x0]        # b86 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb86>
-			b82: R_X86_64_PC32	.LC56-0x4
-     b86:	vbroadcastss zmm3,DWORD PTR [rip+0x0]        # b90 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb90>
-			b8c: R_X86_64_PC32	.LC55-0x4
-     b90:	vmovups zmm1,ZMMWORD PTR [rax]
-     b96:	add    rax,0x40
-     b9a:	vsubps zmm1,zmm1,zmm21
-     ba0:	vcmpltps k2,zmm1,zmm20
-     ba7:	vcmpgtps k1,zmm1,zmm19
-     bae:	kandnw k3,k2,k1
-     bb2:	korw   k1,k1,k2
-     bb6:	knotw  k1,k1
-     bba:	vmovaps zmm22,zmm1
-     bc0:	vfmadd132ps zmm22{k1}{z},zmm17,zmm18
-     bc6:	vaddps zmm0{k1}{z},zmm22,zmm16
-     bcc:	vpaddd zmm22,zmm22,zmm2
-     bd2:	vpslld zmm22,zmm22,0x17
-     bd9:	vfnmadd231ps zmm1{k1}{z},zmm0,zmm13
-     bdf:	vfmadd132ps zmm0{k1}{z},zmm1,zmm12
-     be5:	vmulps zmm23{k1}{z},zmm0,zmm0
-     beb:	vmovaps zmm1,zmm0
-     bf1:	vfmadd132ps zmm1{k1}{z},zmm10,zmm11
-     bf7:	vfmadd132ps zmm1{k1}{z},zmm9,zmm0
-     bfd:	vfmadd132ps zmm1{k1}{z},zmm8,zmm0
-     c03:	vfmadd132ps zmm1{k1}{z},zmm7,zmm0
-     c09:	vfmadd132ps zmm1{k1}{z},zmm6,zmm0
-     c0f:	vfmadd231ps zmm0{k1}{z},zmm23,zmm1
-     c15:	vaddps zmm23{k1}{z},zmm0,zmm5
-     c1b:	vmulps zmm0{k1}{z},zmm23,zmm22
-     c21:	vmovaps zmm0{k3},zmm4
-     c27:	vmulps zmm0{k1},zmm23,zmm22
-     c2d:	vmovaps zmm0{k2},zmm3
-     c33:	vmovups ZMMWORD PTR [rax-0x40],zmm0
-     c3a:	cmp    rax,rdx
-     c3d:	jne    b90 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb90>
-     c43:	mov    eax,r14d
-     c46:	and    eax,0xfffffff0
-     c49:	mov    edx,eax
-     c4b:	cmp    eax,r14d
-     c4e:	je     f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     c54:	mov    r8d,r9d
-     c57:	sub    r8d,edx
-     c5a:	lea    esi,[r8+0x1]
-     c5e:	cmp    r8d,0x6
-     c62:	jbe    d7a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd7a>
-     c68:	mov    r8,rcx
-     c6b:	vbroadcastss ymm0,xmm15
-     c70:	vbroadcastss ymm3,DWORD PTR [rip+0x0]        # c79 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc79>
-			c75: R_X86_64_PC32	.LC49-0x4
-     c79:	shl    r8,0x4
-     c7d:	add    rdx,r8
-     c80:	mov    r8d,0xb4c0007f
-     c86:	lea    rdx,[r10+rdx*4]
-     c8a:	vmovups ymm5,YMMWORD PTR [rdx]
-     c8e:	vsubps ymm2,ymm5,ymm0
-     c92:	vbroadcastss ymm0,DWORD PTR [rip+0x0]        # c9b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc9b>
-			c97: R_X86_64_PC32	.LC57-0x4
-     c9b:	vcmpltps k2,ymm2,ymm0
-     ca2:	vbroadcastss ymm0,DWORD PTR [rip+0x0]        # cab <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcab>
-			ca7: R_X86_64_PC32	.LC58-0x4
-     cab:	vcmpgtps k1,ymm2,ymm0
-     cb2:	kandnb k3,k2,k1
-     cb6:	korb   k1,k1,k2
-     cba:	knotb  k1,k1
-     cbe:	vfmadd213ps ymm3{k1}{z},ymm2,DWORD BCST [rip+0x0]        # cc8 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcc8>
-			cc4: R_X86_64_PC32	.LC11-0x4
-     cc8:	vaddps ymm0{k1}{z},ymm3,DWORD BCST [rip+0x0]        # cd2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcd2>
-			cce: R_X86_64_PC32	.LC13-0x4
-     cd2:	vfnmadd231ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # cdc <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcdc>
-			cd8: R_X86_64_PC32	.LC15-0x4
-     cdc:	vfmadd132ps ymm0{k1}{z},ymm2,DWORD BCST [rip+0x0]        # ce6 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xce6>
-			ce2: R_X86_64_PC32	.LC17-0x4
-     ce6:	vbroadcastss ymm2,DWORD PTR [rip+0x0]        # cef <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcef>
-			ceb: R_X86_64_PC32	.LC19-0x4
-     cef:	vmulps ymm4{k1}{z},ymm0,ymm0
-     cf5:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # cff <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcff>
-			cfb: R_X86_64_PC32	.LC21-0x4
-     cff:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # d09 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd09>
-			d05: R_X86_64_PC32	.LC23-0x4
-     d09:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # d13 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd13>
-			d0f: R_X86_64_PC32	.LC25-0x4
-     d13:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # d1d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd1d>
-			d19: R_X86_64_PC32	.LC27-0x4
-     d1d:	vfmadd213ps ymm2{k1}{z},ymm0,DWORD BCST [rip+0x0]        # d27 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd27>
-			d23: R_X86_64_PC32	.LC29-0x4
-     d27:	vfmadd231ps ymm0{k1}{z},ymm4,ymm2
-     d2d:	vaddps ymm4{k1}{z},ymm0,DWORD BCST [rip+0x0]        # d37 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd37>
-			d33: R_X86_64_PC32	.LC2-0x4
-     d37:	vpbroadcastd ymm0,r8d
-     d3d:	vpaddd ymm2,ymm3,ymm0
-     d41:	vpslld ymm2,ymm2,0x17
-     d46:	vmulps ymm0{k1}{z},ymm4,ymm2
-     d4c:	vbroadcastss ymm0{k3},DWORD PTR [rip+0x0]        # d56 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd56>
-			d52: R_X86_64_PC32	.LC56-0x4
-     d56:	vmulps ymm0{k1},ymm4,ymm2
-     d5c:	vbroadcastss ymm0{k2},DWORD PTR [rip+0x0]        # d66 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd66>
-			d62: R_X86_64_PC32	.LC55-0x4
-     d66:	vmovups YMMWORD PTR [rdx],ymm0
-     d6a:	mov    edx,esi
-     d6c:	and    edx,0xfffffff8
-     d6f:	add    eax,edx
-     d71:	and    esi,0x7
-     d74:	je     f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     d7a:	movsxd rdx,eax
-     d7d:	vmovss xmm1,DWORD PTR [rip+0x0]        # d85 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xd85>
-			d81: R_X86_64_PC32	.LC55-0x4
-     d85:	shl    rdx,0x2
-     d89:	lea    rsi,[rbx+rdx*1]
-     d8d:	vmovss xmm0,DWORD PTR [rsi]
-     d91:	vsubss xmm0,xmm0,xmm15
-     d96:	vcomiss xmm14,xmm0
-     d9a:	ja     db2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdb2>
-     d9c:	vcomiss xmm0,DWORD PTR [rip+0x0]        # da4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xda4>
-			da0: R_X86_64_PC32	.LC58-0x4
-     da4:	jbe    1548 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1548>
-     daa:	vmovss xmm1,DWORD PTR [rip+0x0]        # db2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdb2>
-			dae: R_X86_64_PC32	.LC56-0x4
-     db2:	vmovss DWORD PTR [rsi],xmm1
-     db6:	lea    esi,[rax+0x1]
-     db9:	vmovd  xmm6,ecx
-     dbd:	vmovd  xmm1,esi
-     dc1:	cmp    eax,ecx
-     dc3:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     dc9:	lea    r8,[rdx+rbx*1+0x4]
-     dce:	vmovss xmm0,DWORD PTR [rip+0x0]        # dd6 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdd6>
-			dd2: R_X86_64_PC32	.LC55-0x4
-     dd6:	vmovss xmm2,DWORD PTR [r8]
-     ddb:	vsubss xmm2,xmm2,xmm15
-     de0:	vcomiss xmm14,xmm2
-     de4:	ja     dfc <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdfc>
-     de6:	vcomiss xmm2,DWORD PTR [rip+0x0]        # dee <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdee>
-			dea: R_X86_64_PC32	.LC58-0x4
-     dee:	jbe    188e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x188e>
-     df4:	vmovss xmm0,DWORD PTR [rip+0x0]        # dfc <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdfc>
-			df8: R_X86_64_PC32	.LC56-0x4
-     dfc:	vmovss DWORD PTR [r8],xmm0
-     e01:	lea    r8d,[rax+0x2]
-     e05:	vmovd  esi,xmm6
-     e09:	vmovd  xmm4,r8d
-     e0e:	vmovd  r8d,xmm1
-     e13:	cmp    r8d,esi
-     e16:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     e1c:	lea    r8,[rdx+rbx*1+0x8]
-     e21:	vmovss xmm0,DWORD PTR [rip+0x0]        # e29 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe29>
-			e25: R_X86_64_PC32	.LC55-0x4
-     e29:	vmovss xmm2,DWORD PTR [r8]
-     e2e:	vsubss xmm2,xmm2,xmm15
-     e33:	vcomiss xmm14,xmm2
-     e37:	ja     e4f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe4f>
-     e39:	vcomiss xmm2,DWORD PTR [rip+0x0]        # e41 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe41>
-			e3d: R_X86_64_PC32	.LC58-0x4
-     e41:	jbe    1803 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1803>
-     e47:	vmovss xmm0,DWORD PTR [rip+0x0]        # e4f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe4f>
-			e4b: R_X86_64_PC32	.LC56-0x4
-     e4f:	vmovss DWORD PTR [r8],xmm0
-     e54:	lea    r8d,[rax+0x3]
-     e58:	vmovd  esi,xmm6
-     e5c:	vmovd  xmm1,r8d
-     e61:	vmovd  r8d,xmm4
-     e66:	cmp    r8d,esi
-     e69:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     e6f:	lea    r8,[rdx+rbx*1+0xc]
-     e74:	vmovss xmm0,DWORD PTR [rip+0x0]        # e7c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe7c>
-			e78: R_X86_64_PC32	.LC55-0x4
-     e7c:	vmovss xmm2,DWORD PTR [r8]
-     e81:	vsubss xmm2,xmm2,xmm15
-     e86:	vcomiss xmm14,xmm2
-     e8a:	ja     ea2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xea2>
-     e8c:	vcomiss xmm2,DWORD PTR [rip+0x0]        # e94 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe94>
-			e90: R_X86_64_PC32	.LC58-0x4
-     e94:	jbe    1778 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1778>
-     e9a:	vmovss xmm0,DWORD PTR [rip+0x0]        # ea2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xea2>
-			e9e: R_X86_64_PC32	.LC56-0x4
-     ea2:	vmovss DWORD PTR [r8],xmm0
-     ea7:	lea    r8d,[rax+0x4]
-     eab:	vmovd  esi,xmm6
-     eaf:	vmovd  xmm3,r8d
-     eb4:	vmovd  r8d,xmm1
-     eb9:	cmp    r8d,esi
-     ebc:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     ec2:	lea    r8,[rdx+rbx*1+0x10]
-     ec7:	vmovss xmm1,DWORD PTR [rip+0x0]        # ecf <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xecf>
-			ecb: R_X86_64_PC32	.LC55-0x4
-     ecf:	vmovss xmm0,DWORD PTR [r8]
-     ed4:	vsubss xmm0,xmm0,xmm15
-     ed9:	vcomiss xmm14,xmm0
-     edd:	ja     ef5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xef5>
-     edf:	vcomiss xmm0,DWORD PTR [rip+0x0]        # ee7 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xee7>
-			ee3: R_X86_64_PC32	.LC58-0x4
-     ee7:	jbe    16ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16ed>
-     eed:	vmovss xmm1,DWORD PTR [rip+0x0]        # ef5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xef5>
-			ef1: R_X86_64_PC32	.LC56-0x4
-     ef5:	vmovss DWORD PTR [r8],xmm1
-     efa:	vmovd  esi,xmm6
-     efe:	vmovd  r8d,xmm3
-     f03:	add    eax,0x5
-     f06:	cmp    r8d,esi
-     f09:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     f0b:	lea    r8,[rdx+rbx*1+0x14]
-     f10:	vmovss xmm0,DWORD PTR [rip+0x0]        # f18 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf18>
-			f14: R_X86_64_PC32	.LC55-0x4
-     f18:	vmovss xmm3,DWORD PTR [r8]
-     f1d:	vsubss xmm3,xmm3,xmm15
-     f22:	vcomiss xmm14,xmm3
-     f26:	ja     f3e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf3e>
-     f28:	vcomiss xmm3,DWORD PTR [rip+0x0]        # f30 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf30>
-			f2c: R_X86_64_PC32	.LC58-0x4
-     f30:	jbe    1662 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1662>
-     f36:	vmovss xmm0,DWORD PTR [rip+0x0]        # f3e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf3e>
-			f3a: R_X86_64_PC32	.LC56-0x4
-     f3e:	vmovd  esi,xmm6
-     f42:	vmovss DWORD PTR [r8],xmm0
-     f47:	cmp    eax,esi
-     f49:	jge    f81 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf81>
-     f4b:	lea    rax,[rdx+rbx*1+0x18]
-     f50:	vmovss xmm0,DWORD PTR [rax]
-     f54:	vsubss xmm1,xmm0,xmm15
-     f59:	vmovss xmm0,DWORD PTR [rip+0x0]        # f61 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf61>
-			f5d: R_X86_64_PC32	.LC55-0x4
-     f61:	vcomiss xmm14,xmm1
-     f65:	ja     f7d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf7d>
-     f67:	vcomiss xmm1,DWORD PTR [rip+0x0]        # f6f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf6f>
-			f6b: R_X86_64_PC32	.LC58-0x4
-     f6f:	jbe    15d7 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15d7>
-     f75:	vmovss xmm0,DWORD PTR [rip+0x0]        # f7d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf7d>
-			f79: R_X86_64_PC32	.LC56-0x4
-     f7d:	vmovss DWORD PTR [rax],xmm0
-     f81:	cmp    r14d,r13d
-     f84:	jle    f8a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf8a>
-     f86:	add    r13d,0x10
-     f8a:	cmp    r13d,r15d
-     f8d:	mov    eax,r15d
-     f90:	cmovge eax,r13d
-     f94:	cmp    r14d,eax
-     f97:	jge    100a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x100a>
-     f99:	mov    edx,eax
-     f9b:	mov    QWORD PTR [rsp+0xb0],r10
-     fa3:	mov    QWORD PTR [rsp+0xb8],rcx
-     fab:	mov    QWORD PTR [rsp+0xc0],r11
-     fb3:	sub    edx,r9d
-     fb6:	mov    DWORD PTR [rsp+0xc8],r9d
-     fbe:	sub    edx,0x2
-     fc1:	cmp    r14d,eax
-     fc4:	mov    eax,0x4
-     fc9:	lea    rdx,[rdx*4+0x4]
-     fd1:	cmovge rdx,rax
-     fd5:	xor    esi,esi
-     fd7:	vzeroupper
-     fda:	call   fdf <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xfdf>
-			fdb: R_X86_64_PLT32	memset-0x4
-     fdf:	vmovss xmm14,DWORD PTR [rip+0x0]        # fe7 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xfe7>
-			fe3: R_X86_64_PC32	.LC57-0x4
-     fe7:	mov    r10,QWORD PTR [rsp+0xb0]
-     fef:	mov    rcx,QWORD PTR [rsp+0xb8]
-     ff7:	mov    rdi,rax
-     ffa:	mov    r11,QWORD PTR [rsp+0xc0]
-    1002:	mov    r9d,DWORD PTR [rsp+0xc8]
-    100a:	lea    edx,[r13-0x1]
-    100e:	mov    r8,r12
-    1011:	mov    rax,rbx
-    1014:	vxorps xmm0,xmm0,xmm0
-    1018:	shr    edx,0x4
-    101b:	shl    rdx,0x6
-    101f:	add    rdx,r12
-    1022:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-    102d:	nop    DWORD PTR [rax]
-    1030:	vaddps zmm0,zmm0,ZMMWORD PTR [rax]
-    1036:	add    rax,0x40
-    103a:	cmp    rax,rdx
-    103d:	jne    1030 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1030>
-    103f:	vshuff32x4 zmm1,zmm0,zmm0,0xee
-    1046:	vmovss xmm6,DWORD PTR [rip+0x0]        # 104e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x104e>
-			104a: R_X86_64_PC32	.LC2-0x4
-    104e:	vaddps ymm0,ymm1,ymm0
-    1052:	vperm2f128 ymm1,ymm0,ymm0,0x11
-    1058:	vaddps xmm1,xmm1,xmm0
-    105c:	vpermilps xmm0,xmm1,0xee
-    1062:	vaddps xmm0,xmm0,xmm1
-    1066:	vhaddps xmm0,xmm0,xmm0
-    106a:	vdivss xmm0,xmm6,xmm0
-    106e:	cmp    r9d,0xe
-    1072:	jbe    133c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x133c>
-    1078:	mov    eax,r14d
-    107b:	vbroadcastss zmm2,xmm0
-    1081:	shr    eax,0x4
-    1084:	shl    rax,0x6
-    1088:	add    rax,rbx
-    108b:	jmp    1094 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1094>
-    108d:	nop    DWORD PTR [rax]
-    1090:	add    r12,0x40
-    1094:	vmulps zmm1,zmm2,ZMMWORD PTR [rbx]
-    109a:	vmovups ZMMWORD PTR [rbx],zmm1
-    10a0:	mov    rbx,r12
-    10a3:	cmp    r12,rax
-    10a6:	jne    1090 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1090>
-    10a8:	mov    eax,r14d
-    10ab:	and    eax,0xfffffff0
-    10ae:	mov    edx,eax
-    10b0:	cmp    eax,r14d
-    10b3:	je     1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    10b9:	sub    r9d,edx
-    10bc:	lea    esi,[r9+0x1]
-    10c0:	cmp    r9d,0x6
-    10c4:	jbe    10f1 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x10f1>
-    10c6:	mov    r9,rcx
-    10c9:	vbroadcastss ymm1,xmm0
-    10ce:	shl    r9,0x4
-    10d2:	add    rdx,r9
-    10d5:	lea    rdx,[r10+rdx*4]
-    10d9:	vmulps ymm1,ymm1,YMMWORD PTR [rdx]
-    10dd:	vmovups YMMWORD PTR [rdx],ymm1
-    10e1:	mov    edx,esi
-    10e3:	and    edx,0xfffffff8
-    10e6:	add    eax,edx
-    10e8:	and    esi,0x7
-    10eb:	je     1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    10f1:	movsxd rdx,eax
-    10f4:	lea    ebx,[rax+0x1]
-    10f7:	shl    rdx,0x2
-    10fb:	lea    rsi,[r11+rdx*1]
-    10ff:	vmulss xmm1,xmm0,DWORD PTR [rsi]
-    1103:	vmovss DWORD PTR [rsi],xmm1
-    1107:	cmp    eax,ecx
-    1109:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    110b:	lea    r9,[r11+rdx*1+0x4]
-    1110:	lea    r12d,[rax+0x2]
-    1114:	vmulss xmm1,xmm0,DWORD PTR [r9]
-    1119:	vmovss DWORD PTR [r9],xmm1
-    111e:	cmp    ebx,ecx
-    1120:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    1122:	lea    r9,[r11+rdx*1+0x8]
-    1127:	lea    ebx,[rax+0x3]
-    112a:	vmulss xmm1,xmm0,DWORD PTR [r9]
-    112f:	vmovss DWORD PTR [r9],xmm1
-    1134:	cmp    r12d,ecx
-    1137:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    1139:	lea    r9,[r11+rdx*1+0xc]
-    113e:	lea    r12d,[rax+0x4]
-    1142:	vmulss xmm1,xmm0,DWORD PTR [r9]
-    1147:	vmovss DWORD PTR [r9],xmm1
-    114c:	cmp    ebx,ecx
-    114e:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    1150:	lea    r9,[r11+rdx*1+0x10]
-    1155:	add    eax,0x5
-    1158:	vmulss xmm1,xmm0,DWORD PTR [r9]
-    115d:	vmovss DWORD PTR [r9],xmm1
-    1162:	cmp    r12d,ecx
-    1165:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    1167:	lea    r9,[r11+rdx*1+0x14]
-    116c:	vmulss xmm1,xmm0,DWORD PTR [r9]
-    1171:	vmovss DWORD PTR [r9],xmm1
-    1176:	cmp    eax,ecx
-    1178:	jge    1187 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1187>
-    117a:	lea    rax,[r11+rdx*1+0x18]
-    117f:	vmulss xmm0,xmm0,DWORD PTR [rax]
-    1183:	vmovss DWORD PTR [rax],xmm0
-    1187:	inc    rcx
-    118a:	add    rdi,0x44
-    118e:	cmp    r14d,r15d
-    1191:	je     11ce <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x11ce>
-    1193:	mov    rbx,r8
-    1196:	jmp    9b0 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x9b0>
-    119b:	movsxd rax,r13d
-    119e:	vmovups zmm2,ZMMWORD PTR [rbx+rax*4]
-    11a5:	mov    eax,r14d
-    11a8:	and    eax,0xf
-    11ab:	vpbroadcastd zmm1,eax
-    11b1:	vcmpgtps k1,zmm2,zmm0
-    11b8:	vpcmpnled k1{k1},zmm1,ZMMWORD PTR [rip+0x0]        # 11c3 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x11c3>
-			11be: R_X86_64_PC32	.rodata+0x1bb
-    11c3:	vmovaps zmm0{k1},zmm2
-    11c9:	jmp    a1e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa1e>
-    11ce:	mov    r13d,DWORD PTR [rsp+0x50]
-    11d3:	mov    r12d,DWORD PTR [rsp+0x4c]
-    11d8:	mov    r8d,r15d
-    11db:	mov    r11,QWORD PTR [rsp+0x40]
-    11e0:	mov    eax,DWORD PTR [rsp+0x48]
-    11e4:	mov    r9,QWORD PTR [rsp+0x38]
-    11e9:	mov    edi,DWORD PTR [rsp+0xa4]
-    11f0:	lea    edx,[rdi+0x7]
-    11f3:	cmp    r8d,edx
-    11f6:	jle    1310 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1310>
-    11fc:	mov    r15,QWORD PTR [rsp+0xa8]
-    1204:	mov    ecx,edi
-    1206:	mov    edi,eax
-    1208:	movsxd rdx,r8d
-    120b:	shl    rdi,0x2
-    120f:	lea    rsi,[r15+rdi*1]
-    1213:	add    rdi,r10
-    1216:	lea    rbx,[rdi+rdx*4]
-    121a:	mov    edx,r8d
-    121d:	sub    edx,ecx
-    121f:	lea    ecx,[rdx-0x8]
-    1222:	shr    ecx,0x3
-    1225:	lea    edx,[rcx*8+0x0]
-    122c:	add    rdx,r11
-    122f:	shl    rdx,0x6
-    1233:	lea    r12,[r15+rdx*1+0x200]
-    123b:	vxorps xmm1,xmm1,xmm1
-    123f:	mov    r14,r9
-    1242:	mov    rdx,rdi
-    1245:	vmovaps xmm2,xmm1
-    1249:	vmovaps xmm3,xmm1
-    124d:	vmovaps xmm4,xmm1
-    1251:	vmovaps xmm5,xmm1
-    1255:	vmovaps xmm6,xmm1
-    1259:	vmovaps xmm7,xmm1
-    125d:	vmovaps xmm8,xmm1
-    1261:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-    126c:	nop    DWORD PTR [rax+0x0]
-    1270:	vmovups xmm0,XMMWORD PTR [r14]
-    1275:	add    rdx,0x4
-    1279:	add    r14,0x40
-    127d:	vfmadd231ps xmm8,xmm0,DWORD BCST [rdx-0x4]
-    1284:	vfmadd231ps xmm7,xmm0,DWORD BCST [rdx+0x3c]
-    128b:	vfmadd231ps xmm6,xmm0,DWORD BCST [rdx+0x7c]
-    1292:	vfmadd231ps xmm5,xmm0,DWORD BCST [rdx+0xbc]
-    1299:	vfmadd231ps xmm4,xmm0,DWORD BCST [rdx+0xfc]
-    12a0:	vfmadd231ps xmm3,xmm0,DWORD BCST [rdx+0x13c]
-    12a7:	vfmadd231ps xmm2,xmm0,DWORD BCST [rdx+0x17c]
-    12ae:	vfmadd231ps xmm1,xmm0,DWORD BCST [rdx+0x1bc]
-    12b5:	cmp    rdx,rbx
-    12b8:	jne    1270 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1270>
-    12ba:	vmovups XMMWORD PTR [rsi],xmm8
-    12be:	vmovups XMMWORD PTR [rsi+0x40],xmm7
-    12c3:	vmovups XMMWORD PTR [rsi+0x80],xmm6
-    12cb:	add    rsi,0x200
-    12d2:	vmovups XMMWORD PTR [rsi-0x140],xmm5
-    12da:	vmovups XMMWORD PTR [rsi-0x100],xmm4
-    12e2:	vmovups XMMWORD PTR [rsi-0xc0],xmm3
-    12ea:	add    rdi,0x200
-    12f1:	vmovups XMMWORD PTR [rsi-0x80],xmm2
-    12f6:	vmovups XMMWORD PTR [rsi-0x40],xmm1
-    12fb:	lea    rbx,[rdx+0x200]
-    1302:	cmp    rsi,r12
-    1305:	jne    123b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x123b>
-    130b:	lea    r12d,[r13+rcx*8+0x0]
-    1310:	cmp    r12d,r8d
-    1313:	jl     134e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x134e>
-    1315:	mov    rdi,QWORD PTR [rsp+0x68]
-    131a:	add    r11,0x8
-    131e:	sub    eax,0xffffff80
-    1321:	cmp    r11,rdi
-    1324:	jne    891 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x891>
-    132a:	vzeroupper
-    132d:	lea    rsp,[rbp-0x28]
-    1331:	pop    rbx
-    1332:	pop    r12
-    1334:	pop    r13
-    1336:	pop    r14
-    1338:	pop    r15
-    133a:	pop    rbp
-    133b:	ret
-    133c:	xor    edx,edx
-    133e:	xor    eax,eax
-    1340:	jmp    10b9 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x10b9>
-    1345:	xor    edx,edx
-    1347:	xor    eax,eax
-    1349:	jmp    c54 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc54>
-    134e:	lea    edx,[r12+0x3]
-    1353:	cmp    edx,r8d
-    1356:	jge    1529 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1529>
-    135c:	mov    rcx,QWORD PTR [rsp+0xa8]
-    1364:	mov    edi,r12d
-    1367:	movsxd rsi,r12d
-    136a:	shl    edi,0x4
-    136d:	movsxd rdi,edi
-    1370:	shl    rdi,0x2
-    1374:	lea    rbx,[rcx+rdi*1]
-    1378:	lea    ecx,[r8-0x4]
-    137c:	add    rdi,r10
-    137f:	sub    ecx,r12d
-    1382:	shr    ecx,0x2
-    1385:	lea    edx,[rcx*4+0x0]
-    138c:	add    rdx,rsi
-    138f:	shl    rdx,0x6
-    1393:	lea    r13,[r10+rdx*1+0x100]
-    139b:	movsxd rdx,r8d
-    139e:	mov    rsi,rdx
-    13a1:	shl    rsi,0x6
-    13a5:	add    rsi,r9
-    13a8:	vxorps xmm1,xmm1,xmm1
-    13ac:	mov    r14,rdi
-    13af:	mov    r15,r9
-    13b2:	vmovaps xmm2,xmm1
-    13b6:	vmovaps xmm3,xmm1
-    13ba:	vmovaps xmm4,xmm1
-    13be:	xchg   ax,ax
-    13c0:	vmovups xmm0,XMMWORD PTR [r15]
-    13c5:	add    r15,0x40
-    13c9:	add    r14,0x4
-    13cd:	vfmadd231ps xmm4,xmm0,DWORD BCST [r14-0x4]
-    13d4:	vfmadd231ps xmm3,xmm0,DWORD BCST [r14+0x3c]
-    13db:	vfmadd231ps xmm2,xmm0,DWORD BCST [r14+0x7c]
-    13e2:	vfmadd231ps xmm1,xmm0,DWORD BCST [r14+0xbc]
-    13e9:	cmp    r15,rsi
-    13ec:	jne    13c0 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x13c0>
-    13ee:	add    rdi,0x100
-    13f5:	vmovups XMMWORD PTR [rbx],xmm4
-    13f9:	vmovups XMMWORD PTR [rbx+0x40],xmm3
-    13fe:	vmovups XMMWORD PTR [rbx+0x80],xmm2
-    1406:	vmovups XMMWORD PTR [rbx+0xc0],xmm1
-    140e:	add    rbx,0x100
-    1415:	cmp    r13,rdi
-    1418:	jne    13a8 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x13a8>
-    141a:	lea    r12d,[r12+rcx*4+0x4]
-    141f:	cmp    r12d,r8d
-    1422:	jge    1315 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1315>
-    1428:	lea    edi,[r12+0x1]
-    142d:	cmp    edi,r8d
-    1430:	jge    14d2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x14d2>
-    1436:	lea    ecx,[r8-0x2]
-    143a:	mov    r15,QWORD PTR [rsp+0xa8]
-    1442:	movsxd r13,r12d
-    1445:	mov    esi,r12d
-    1448:	sub    ecx,r12d
-    144b:	shl    esi,0x4
-    144e:	shr    ecx,1
-    1450:	movsxd rsi,esi
-    1453:	lea    edi,[rcx+rcx*1]
-    1456:	shl    rsi,0x2
-    145a:	add    rdi,r13
-    145d:	lea    rbx,[r15+rsi*1]
-    1461:	add    rsi,r10
-    1464:	shl    rdi,0x6
-    1468:	lea    r13,[r15+rdi*1+0x80]
-    1470:	mov    rdi,rdx
-    1473:	shl    rdi,0x6
-    1477:	add    rdi,r9
-    147a:	vxorps xmm1,xmm1,xmm1
-    147e:	lea    r15,[rsi+0x40]
-    1482:	mov    r14,r9
-    1485:	vmovaps xmm2,xmm1
-    1489:	vmovups xmm0,XMMWORD PTR [r14]
-    148e:	add    r14,0x40
-    1492:	add    r15,0x4
-    1496:	vfmadd231ps xmm2,xmm0,DWORD BCST [r15-0x44]
-    149d:	vfmadd231ps xmm1,xmm0,DWORD BCST [r15-0x4]
-    14a4:	cmp    rdi,r14
-    14a7:	jne    1489 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1489>
-    14a9:	vmovups XMMWORD PTR [rbx],xmm2
-    14ad:	vmovups XMMWORD PTR [rbx+0x40],xmm1
-    14b2:	sub    rbx,0xffffffffffffff80
-    14b6:	sub    rsi,0xffffffffffffff80
-    14ba:	cmp    rbx,r13
-    14bd:	jne    147a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x147a>
-    14bf:	lea    r12d,[r12+rcx*2+0x2]
-    14c4:	cmp    r12d,r8d
-    14c7:	jge    1315 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1315>
-    14cd:	lea    edi,[r12+0x1]
-    14d2:	shl    r12d,0x4
-    14d6:	shl    rdx,0x6
-    14da:	movsxd r12,r12d
-    14dd:	add    rdx,r9
-    14e0:	shl    r12,0x2
-    14e4:	lea    rsi,[r10+r12*1]
-    14e8:	mov    rcx,r9
-    14eb:	vxorps xmm1,xmm1,xmm1
-    14ef:	vbroadcastss xmm0,DWORD PTR [rsi]
-    14f4:	add    rcx,0x40
-    14f8:	add    rsi,0x4
-    14fc:	vmulps xmm0,xmm0,XMMWORD PTR [rcx-0x40]
-    1501:	vaddps xmm1,xmm1,xmm0
-    1505:	cmp    rdx,rcx
-    1508:	jne    14ef <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x14ef>
-    150a:	mov    rcx,QWORD PTR [rsp+0xa8]
-    1512:	vmovups XMMWORD PTR [rcx+r12*1],xmm1
-    1518:	add    r12,0x40
-    151c:	cmp    edi,r8d
-    151f:	jge    1315 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1315>
-    1525:	inc    edi
-    1527:	jmp    14e4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x14e4>
-    1529:	movsxd rdx,r8d
-    152c:	jmp    1428 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1428>
-    1531:	xor    esi,esi
-    1533:	xor    r8d,r8d
-    1536:	jmp    312 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x312>
-    153b:	cmp    edi,ebx
-    153d:	jl     7f1 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7f1>
-    1543:	jmp    132a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x132a>
-    1548:	vmovss xmm2,DWORD PTR [rip+0x0]        # 1550 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1550>
-			154c: R_X86_64_PC32	.LC11-0x4
-    1550:	vmovaps xmm3,xmm0
-    1554:	vfmadd132ss xmm3,xmm2,DWORD PTR [rip+0x0]        # 155d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x155d>
-			1559: R_X86_64_PC32	.LC49-0x4
-    155d:	vsubss xmm2,xmm3,xmm2
-    1561:	vfnmadd231ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 156a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x156a>
-			1566: R_X86_64_PC32	.LC15-0x4
-    156a:	vmovd  r8d,xmm3
-    156f:	sub    r8d,0x4b3fff81
-    1576:	shl    r8d,0x17
-    157a:	vmovd  xmm3,r8d
-    157f:	vfmadd231ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1588 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1588>
-			1584: R_X86_64_PC32	.LC17-0x4
-    1588:	vmovss xmm2,DWORD PTR [rip+0x0]        # 1590 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1590>
-			158c: R_X86_64_PC32	.LC19-0x4
-    1590:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1599 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1599>
-			1595: R_X86_64_PC32	.LC21-0x4
-    1599:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 15a2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15a2>
-			159e: R_X86_64_PC32	.LC23-0x4
-    15a2:	vmulss xmm1,xmm0,xmm0
-    15a6:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 15af <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15af>
-			15ab: R_X86_64_PC32	.LC25-0x4
-    15af:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 15b8 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15b8>
-			15b4: R_X86_64_PC32	.LC27-0x4
-    15b8:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 15c1 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15c1>
-			15bd: R_X86_64_PC32	.LC29-0x4
-    15c1:	vfmadd132ss xmm1,xmm0,xmm2
-    15c6:	vaddss xmm1,xmm1,DWORD PTR [rip+0x0]        # 15ce <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15ce>
-			15ca: R_X86_64_PC32	.LC2-0x4
-    15ce:	vmulss xmm1,xmm1,xmm3
-    15d2:	jmp    db2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdb2>
-    15d7:	vmovss xmm0,DWORD PTR [rip+0x0]        # 15df <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15df>
-			15db: R_X86_64_PC32	.LC11-0x4
-    15df:	vmovaps xmm3,xmm1
-    15e3:	vmovss xmm2,DWORD PTR [rip+0x0]        # 15eb <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15eb>
-			15e7: R_X86_64_PC32	.LC19-0x4
-    15eb:	vfmadd132ss xmm3,xmm0,DWORD PTR [rip+0x0]        # 15f4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x15f4>
-			15f0: R_X86_64_PC32	.LC49-0x4
-    15f4:	vsubss xmm0,xmm3,xmm0
-    15f8:	vfnmadd231ss xmm1,xmm0,DWORD PTR [rip+0x0]        # 1601 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1601>
-			15fd: R_X86_64_PC32	.LC15-0x4
-    1601:	vmovd  esi,xmm3
-    1605:	lea    edx,[rsi-0x4b3fff81]
-    160b:	shl    edx,0x17
-    160e:	vmovd  xmm3,edx
-    1612:	vfmadd132ss xmm0,xmm1,DWORD PTR [rip+0x0]        # 161b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x161b>
-			1617: R_X86_64_PC32	.LC17-0x4
-    161b:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1624 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1624>
-			1620: R_X86_64_PC32	.LC21-0x4
-    1624:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 162d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x162d>
-			1629: R_X86_64_PC32	.LC23-0x4
-    162d:	vmulss xmm1,xmm0,xmm0
-    1631:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 163a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x163a>
-			1636: R_X86_64_PC32	.LC25-0x4
-    163a:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1643 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1643>
-			163f: R_X86_64_PC32	.LC27-0x4
-    1643:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 164c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x164c>
-			1648: R_X86_64_PC32	.LC29-0x4
-    164c:	vfmadd231ss xmm0,xmm1,xmm2
-    1651:	vaddss xmm0,xmm0,DWORD PTR [rip+0x0]        # 1659 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1659>
-			1655: R_X86_64_PC32	.LC2-0x4
-    1659:	vmulss xmm0,xmm0,xmm3
-    165d:	jmp    f7d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf7d>
-    1662:	vmovss xmm2,DWORD PTR [rip+0x0]        # 166a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x166a>
-			1666: R_X86_64_PC32	.LC11-0x4
-    166a:	vmovaps xmm1,xmm3
-    166e:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1676 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1676>
-			1672: R_X86_64_PC32	.LC19-0x4
-    1676:	vfmadd132ss xmm1,xmm2,DWORD PTR [rip+0x0]        # 167f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x167f>
-			167b: R_X86_64_PC32	.LC49-0x4
-    167f:	vsubss xmm2,xmm1,xmm2
-    1683:	vfnmadd231ss xmm3,xmm2,DWORD PTR [rip+0x0]        # 168c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x168c>
-			1688: R_X86_64_PC32	.LC15-0x4
-    168c:	vmovd  esi,xmm1
-    1690:	sub    esi,0x4b3fff81
-    1696:	shl    esi,0x17
-    1699:	vmovd  xmm1,esi
-    169d:	vfmadd132ss xmm2,xmm3,DWORD PTR [rip+0x0]        # 16a6 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16a6>
-			16a2: R_X86_64_PC32	.LC17-0x4
-    16a6:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 16af <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16af>
-			16ab: R_X86_64_PC32	.LC21-0x4
-    16af:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 16b8 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16b8>
-			16b4: R_X86_64_PC32	.LC23-0x4
-    16b8:	vmulss xmm3,xmm2,xmm2
-    16bc:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 16c5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16c5>
-			16c1: R_X86_64_PC32	.LC25-0x4
-    16c5:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 16ce <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16ce>
-			16ca: R_X86_64_PC32	.LC27-0x4
-    16ce:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 16d7 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16d7>
-			16d3: R_X86_64_PC32	.LC29-0x4
-    16d7:	vfmadd132ss xmm0,xmm2,xmm3
-    16dc:	vaddss xmm0,xmm0,DWORD PTR [rip+0x0]        # 16e4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16e4>
-			16e0: R_X86_64_PC32	.LC2-0x4
-    16e4:	vmulss xmm0,xmm0,xmm1
-    16e8:	jmp    f3e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xf3e>
-    16ed:	vmovss xmm2,DWORD PTR [rip+0x0]        # 16f5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x16f5>
-			16f1: R_X86_64_PC32	.LC11-0x4
-    16f5:	vmovaps xmm4,xmm0
-    16f9:	vfmadd132ss xmm4,xmm2,DWORD PTR [rip+0x0]        # 1702 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1702>
-			16fe: R_X86_64_PC32	.LC49-0x4
-    1702:	vsubss xmm2,xmm4,xmm2
-    1706:	vfnmadd231ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 170f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x170f>
-			170b: R_X86_64_PC32	.LC15-0x4
-    170f:	vmovd  esi,xmm4
-    1713:	sub    esi,0x4b3fff81
-    1719:	shl    esi,0x17
-    171c:	vmovd  xmm4,esi
-    1720:	vfmadd231ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1729 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1729>
-			1725: R_X86_64_PC32	.LC17-0x4
-    1729:	vmovss xmm2,DWORD PTR [rip+0x0]        # 1731 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1731>
-			172d: R_X86_64_PC32	.LC19-0x4
-    1731:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 173a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x173a>
-			1736: R_X86_64_PC32	.LC21-0x4
-    173a:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1743 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1743>
-			173f: R_X86_64_PC32	.LC23-0x4
-    1743:	vmulss xmm1,xmm0,xmm0
-    1747:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1750 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1750>
-			174c: R_X86_64_PC32	.LC25-0x4
-    1750:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1759 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1759>
-			1755: R_X86_64_PC32	.LC27-0x4
-    1759:	vfmadd213ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1762 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1762>
-			175e: R_X86_64_PC32	.LC29-0x4
-    1762:	vfmadd132ss xmm1,xmm0,xmm2
-    1767:	vaddss xmm1,xmm1,DWORD PTR [rip+0x0]        # 176f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x176f>
-			176b: R_X86_64_PC32	.LC2-0x4
-    176f:	vmulss xmm1,xmm1,xmm4
-    1773:	jmp    ef5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xef5>
-    1778:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1780 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1780>
-			177c: R_X86_64_PC32	.LC11-0x4
-    1780:	vmovaps xmm4,xmm2
-    1784:	vfmadd132ss xmm4,xmm0,DWORD PTR [rip+0x0]        # 178d <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x178d>
-			1789: R_X86_64_PC32	.LC49-0x4
-    178d:	vsubss xmm0,xmm4,xmm0
-    1791:	vfnmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 179a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x179a>
-			1796: R_X86_64_PC32	.LC15-0x4
-    179a:	vmovd  esi,xmm4
-    179e:	sub    esi,0x4b3fff81
-    17a4:	shl    esi,0x17
-    17a7:	vmovd  xmm4,esi
-    17ab:	vfmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 17b4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17b4>
-			17b0: R_X86_64_PC32	.LC17-0x4
-    17b4:	vmovss xmm0,DWORD PTR [rip+0x0]        # 17bc <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17bc>
-			17b8: R_X86_64_PC32	.LC19-0x4
-    17bc:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 17c5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17c5>
-			17c1: R_X86_64_PC32	.LC21-0x4
-    17c5:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 17ce <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17ce>
-			17ca: R_X86_64_PC32	.LC23-0x4
-    17ce:	vmulss xmm5,xmm2,xmm2
-    17d2:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 17db <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17db>
-			17d7: R_X86_64_PC32	.LC25-0x4
-    17db:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 17e4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17e4>
-			17e0: R_X86_64_PC32	.LC27-0x4
-    17e4:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 17ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17ed>
-			17e9: R_X86_64_PC32	.LC29-0x4
-    17ed:	vfmadd132ss xmm0,xmm2,xmm5
-    17f2:	vaddss xmm0,xmm0,DWORD PTR [rip+0x0]        # 17fa <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x17fa>
-			17f6: R_X86_64_PC32	.LC2-0x4
-    17fa:	vmulss xmm0,xmm0,xmm4
-    17fe:	jmp    ea2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xea2>
-    1803:	vmovss xmm0,DWORD PTR [rip+0x0]        # 180b <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x180b>
-			1807: R_X86_64_PC32	.LC11-0x4
-    180b:	vmovaps xmm3,xmm2
-    180f:	vfmadd132ss xmm3,xmm0,DWORD PTR [rip+0x0]        # 1818 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1818>
-			1814: R_X86_64_PC32	.LC49-0x4
-    1818:	vsubss xmm0,xmm3,xmm0
-    181c:	vfnmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 1825 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1825>
-			1821: R_X86_64_PC32	.LC15-0x4
-    1825:	vmovd  esi,xmm3
-    1829:	sub    esi,0x4b3fff81
-    182f:	shl    esi,0x17
-    1832:	vmovd  xmm3,esi
-    1836:	vfmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 183f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x183f>
-			183b: R_X86_64_PC32	.LC17-0x4
-    183f:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1847 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1847>
-			1843: R_X86_64_PC32	.LC19-0x4
-    1847:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1850 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1850>
-			184c: R_X86_64_PC32	.LC21-0x4
-    1850:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1859 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1859>
-			1855: R_X86_64_PC32	.LC23-0x4
-    1859:	vmulss xmm5,xmm2,xmm2
-    185d:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1866 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1866>
-			1862: R_X86_64_PC32	.LC25-0x4
-    1866:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 186f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x186f>
-			186b: R_X86_64_PC32	.LC27-0x4
-    186f:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1878 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1878>
-			1874: R_X86_64_PC32	.LC29-0x4
-    1878:	vfmadd132ss xmm0,xmm2,xmm5
-    187d:	vaddss xmm0,xmm0,DWORD PTR [rip+0x0]        # 1885 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1885>
-			1881: R_X86_64_PC32	.LC2-0x4
-    1885:	vmulss xmm0,xmm0,xmm3
-    1889:	jmp    e4f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe4f>
-    188e:	vmovss xmm0,DWORD PTR [rip+0x0]        # 1896 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1896>
-			1892: R_X86_64_PC32	.LC11-0x4
-    1896:	vmovaps xmm4,xmm2
-    189a:	vfmadd132ss xmm4,xmm0,DWORD PTR [rip+0x0]        # 18a3 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18a3>
-			189f: R_X86_64_PC32	.LC49-0x4
-    18a3:	vsubss xmm0,xmm4,xmm0
-    18a7:	vfnmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 18b0 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18b0>
-			18ac: R_X86_64_PC32	.LC15-0x4
-    18b0:	vmovd  esi,xmm4
-    18b4:	sub    esi,0x4b3fff81
-    18ba:	shl    esi,0x17
-    18bd:	vmovd  xmm4,esi
-    18c1:	vfmadd231ss xmm2,xmm0,DWORD PTR [rip+0x0]        # 18ca <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18ca>
-			18c6: R_X86_64_PC32	.LC17-0x4
-    18ca:	vmovss xmm0,DWORD PTR [rip+0x0]        # 18d2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18d2>
-			18ce: R_X86_64_PC32	.LC19-0x4
-    18d2:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 18db <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18db>
-			18d7: R_X86_64_PC32	.LC21-0x4
-    18db:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 18e4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18e4>
-			18e0: R_X86_64_PC32	.LC23-0x4
-    18e4:	vmulss xmm5,xmm2,xmm2
-    18e8:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 18f1 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18f1>
-			18ed: R_X86_64_PC32	.LC25-0x4
-    18f1:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 18fa <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x18fa>
-			18f6: R_X86_64_PC32	.LC27-0x4
-    18fa:	vfmadd213ss xmm0,xmm2,DWORD PTR [rip+0x0]        # 1903 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1903>
-			18ff: R_X86_64_PC32	.LC29-0x4
-    1903:	vfmadd132ss xmm0,xmm2,xmm5
-    1908:	vaddss xmm0,xmm0,DWORD PTR [rip+0x0]        # 1910 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x1910>
-			190c: R_X86_64_PC32	.LC2-0x4
-    1910:	vmulss xmm0,xmm0,xmm4
-    1914:	jmp    dfc <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xdfc>
+   0:	push   rbp
+   1:	mov    r10d,edi
+   4:	mov    rbp,rsp
+   7:	push   r15
+   9:	push   r14
+   b:	push   r13
+   d:	push   r12
+   f:	push   rbx
+  10:	lea    r13d,[r10+0xf]
+  14:	and    rsp,0xffffffffffffffc0
+  18:	sub    rsp,0x100
+  1f:	lea    rdi,[rsp+0x9c]
+  27:	lea    rbx,[rsp+0xa8]
+  2f:	mov    QWORD PTR [rsp+0x38],rsi
+  34:	lea    rsi,[rsp+0xb8]
+  3c:	vmovq  xmm6,rdi
+  41:	vmovq  xmm0,rbx
+  46:	lea    rdi,[rsp+0xb0]
+  4e:	mov    QWORD PTR [rsp+0x80],r9
+  56:	vpinsrq xmm0,xmm0,rdi,0x1
+  5c:	mov    edi,r13d
+  5f:	vpinsrq xmm5,xmm6,rsi,0x1
+  65:	lea    rsi,[rsp+0xa0]
+  6d:	sar    edi,0x1f
+  70:	vmovq  xmm1,rsi
+  75:	lea    rsi,[rsp+0xa4]
+  7d:	vmovdqa XMMWORD PTR [rsp+0x60],xmm5
+  83:	shr    edi,0x1c
+  86:	vpinsrq xmm1,xmm1,rsi,0x1
+  8c:	mov    r9,QWORD PTR [rbp+0x10]
+  90:	lea    esi,[r13+rdi*1+0x0]
+  95:	vinserti128 ymm5,ymm1,xmm0,0x1
+  9b:	and    esi,0xf
+  9e:	vmovdqa YMMWORD PTR [rsp+0x40],ymm5
+  a4:	sub    esi,edi
+  a6:	sub    r13d,esi
+  a9:	test   r10d,r10d
+  ac:	jle    cbe <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcbe>
+  b2:	lea    r11d,[r10-0x1]
+  b6:	mov    rax,rdx
+  b9:	cmp    r11d,0xf
+  bd:	jbe    cb5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcb5>
+  c3:	vmovdqa32 zmm0,ZMMWORD PTR [rip+0x0]        # cd <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcd>
+			c9: R_X86_64_PC32	.rodata+0x17c
+  cd:	mov    r12d,r11d
+  d0:	mov    rbx,r9
+  d3:	mov    rsi,rdx
+  d6:	shr    r12d,0x4
+  da:	mov    edi,r12d
+  dd:	shl    rdi,0x6
+  e1:	add    rdi,r9
+  e4:	vmovups zmm3,ZMMWORD PTR [rsi]
+  ea:	vmovups zmm5,ZMMWORD PTR [rsi+0x100]
+  f1:	add    rbx,0x40
+  f5:	add    rsi,0x400
+  fc:	vmovups zmm26,ZMMWORD PTR [rsi-0x3c0]
+ 103:	vmovups zmm11,ZMMWORD PTR [rsi-0x380]
+ 10a:	vmovups zmm24,ZMMWORD PTR [rsi-0x2c0]
+ 111:	vmovups zmm10,ZMMWORD PTR [rsi-0x280]
+ 118:	vmovups zmm25,ZMMWORD PTR [rsi-0x340]
+ 11f:	vmovups zmm23,ZMMWORD PTR [rsi-0x240]
+ 126:	vmovups zmm4,ZMMWORD PTR [rsi-0x200]
+ 12d:	vmovups zmm7,ZMMWORD PTR [rsi-0x100]
+ 134:	vmovups zmm22,ZMMWORD PTR [rsi-0x1c0]
+ 13b:	vmovups zmm9,ZMMWORD PTR [rsi-0x180]
+ 142:	vmovups zmm20,ZMMWORD PTR [rsi-0xc0]
+ 149:	vmovups zmm8,ZMMWORD PTR [rsi-0x80]
+ 150:	vmovups zmm21,ZMMWORD PTR [rsi-0x140]
+ 157:	vmovups zmm19,ZMMWORD PTR [rsi-0x40]
+ 15e:	vmovaps zmm2,zmm3
+ 164:	vmovaps zmm14,zmm5
+ 16a:	vpermt2ps zmm2,zmm0,zmm26
+ 170:	vmovaps zmm18,zmm11
+ 176:	vpermt2ps zmm14,zmm0,zmm24
+ 17c:	vmovaps zmm17,zmm10
+ 182:	vmovaps zmm1,zmm2
+ 188:	vpermt2ps zmm18,zmm0,zmm25
+ 18e:	vpermt2ps zmm17,zmm0,zmm23
+ 194:	vmovaps zmm12,zmm14
+ 19a:	vmovaps zmm6,zmm4
+ 1a0:	vmovaps zmm13,zmm7
+ 1a6:	vpermt2ps zmm12,zmm0,zmm17
+ 1ac:	vpermt2ps zmm1,zmm0,zmm18
+ 1b2:	vpermt2ps zmm6,zmm0,zmm22
+ 1b8:	vmovaps zmm16,zmm9
+ 1be:	vpermt2ps zmm1,zmm0,zmm12
+ 1c4:	vpermt2ps zmm13,zmm0,zmm20
+ 1ca:	vmovaps zmm15,zmm8
+ 1d0:	vmovaps zmm12,zmm6
+ 1d6:	vpermt2ps zmm16,zmm0,zmm21
+ 1dc:	vpermt2ps zmm15,zmm0,zmm19
+ 1e2:	vmovaps zmm27,zmm13
+ 1e8:	vpermt2ps zmm12,zmm0,zmm16
+ 1ee:	vpermt2ps zmm27,zmm0,zmm15
+ 1f4:	vpermt2ps zmm12,zmm0,zmm27
+ 1fa:	vpermt2ps zmm1,zmm0,zmm12
+ 200:	vmovups ZMMWORD PTR [rbx-0x40],zmm1
+ 207:	cmp    rbx,rdi
+ 20a:	jne    e4 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xe4>
+ 210:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 21a <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x21a>
+			216: R_X86_64_PC32	.rodata+0x1bc
+ 21a:	lea    esi,[r12-0x1]
+ 21f:	mov    edi,r11d
+ 222:	shl    rsi,0x6
+ 226:	and    edi,0xfffffff0
+ 229:	add    rsi,r9
+ 22c:	mov    ebx,edi
+ 22e:	vpermt2ps zmm3,zmm1,zmm26
+ 234:	vpermt2ps zmm5,zmm1,zmm24
+ 23a:	vpermt2ps zmm11,zmm1,zmm25
+ 240:	vpermt2ps zmm10,zmm1,zmm23
+ 246:	vpermt2ps zmm8,zmm1,zmm19
+ 24c:	vmovaps zmm12,zmm3
+ 252:	vmovaps zmm19,zmm5
+ 258:	vpermt2ps zmm2,zmm1,zmm18
+ 25e:	vpermt2ps zmm14,zmm1,zmm17
+ 264:	vpermt2ps zmm6,zmm1,zmm16
+ 26a:	vpermt2ps zmm13,zmm1,zmm15
+ 270:	vpermt2ps zmm4,zmm1,zmm22
+ 276:	vpermt2ps zmm9,zmm1,zmm21
+ 27c:	vpermt2ps zmm19,zmm0,zmm10
+ 282:	vpermt2ps zmm7,zmm1,zmm20
+ 288:	vpermt2ps zmm12,zmm0,zmm11
+ 28e:	vpermt2ps zmm2,zmm0,zmm14
+ 294:	vpermt2ps zmm6,zmm0,zmm13
+ 29a:	vpermt2ps zmm12,zmm0,zmm19
+ 2a0:	vpermt2ps zmm3,zmm1,zmm11
+ 2a6:	vpermt2ps zmm2,zmm0,zmm6
+ 2ac:	vmovaps zmm19,zmm4
+ 2b2:	vmovaps zmm20,zmm7
+ 2b8:	vpermt2ps zmm4,zmm1,zmm9
+ 2be:	vpermt2ps zmm19,zmm0,zmm9
+ 2c4:	vpermt2ps zmm20,zmm0,zmm8
+ 2ca:	vpermt2ps zmm5,zmm1,zmm10
+ 2d0:	vmovups ZMMWORD PTR [rsi+0x80],zmm2
+ 2d7:	vpermi2ps zmm1,zmm7,zmm8
+ 2dd:	vmovaps zmm2,zmm3
+ 2e3:	vmovaps zmm3,zmm4
+ 2e9:	vpermt2ps zmm19,zmm0,zmm20
+ 2ef:	vpermt2ps zmm2,zmm0,zmm5
+ 2f5:	vpermt2ps zmm3,zmm0,zmm1
+ 2fb:	vpermt2ps zmm12,zmm0,zmm19
+ 301:	vpermi2ps zmm0,zmm2,zmm3
+ 307:	vmovups ZMMWORD PTR [rsi+0x40],zmm12
+ 30e:	vmovups ZMMWORD PTR [rsi+0xc0],zmm0
+ 315:	mov    r12d,r11d
+ 318:	sub    r12d,edi
+ 31b:	cmp    r12d,0x7
+ 31f:	jbe    538 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x538>
+ 325:	mov    rsi,rdi
+ 328:	vmovdqa ymm0,YMMWORD PTR [rip+0x0]        # 330 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x330>
+			32c: R_X86_64_PC32	.rodata+0x17c
+ 330:	vmovdqa ymm1,YMMWORD PTR [rip+0x0]        # 338 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x338>
+			334: R_X86_64_PC32	.rodata+0x1bc
+ 338:	shl    rdi,0x2
+ 33c:	shl    rsi,0x6
+ 340:	and    r12d,0xfffffff8
+ 344:	add    rsi,rax
+ 347:	add    ebx,r12d
+ 34a:	vmovups ymm2,YMMWORD PTR [rsi]
+ 34e:	vmovups ymm12,YMMWORD PTR [rsi+0x40]
+ 353:	vmovups ymm18,YMMWORD PTR [rsi+0x20]
+ 35a:	vmovups ymm14,YMMWORD PTR [rsi+0x60]
+ 35f:	vmovups ymm5,YMMWORD PTR [rsi+0x80]
+ 367:	vmovups ymm11,YMMWORD PTR [rsi+0xc0]
+ 36f:	vmovups ymm17,YMMWORD PTR [rsi+0xa0]
+ 376:	vmovups ymm6,YMMWORD PTR [rsi+0xe0]
+ 37e:	vmovups ymm4,YMMWORD PTR [rsi+0x100]
+ 386:	vmovups ymm10,YMMWORD PTR [rsi+0x140]
+ 38e:	vmovups ymm16,YMMWORD PTR [rsi+0x120]
+ 395:	vmovups ymm13,YMMWORD PTR [rsi+0x160]
+ 39d:	vmovups ymm8,YMMWORD PTR [rsi+0x180]
+ 3a5:	vmovups ymm9,YMMWORD PTR [rsi+0x1c0]
+ 3ad:	vmovups ymm15,YMMWORD PTR [rsi+0x1a0]
+ 3b5:	vmovups ymm7,YMMWORD PTR [rsi+0x1e0]
+ 3bd:	vmovaps ymm3,ymm2
+ 3c1:	vmovaps ymm19,ymm12
+ 3c7:	vpermt2ps ymm3,ymm0,ymm18
+ 3cd:	vpermt2ps ymm2,ymm1,ymm18
+ 3d3:	vpermt2ps ymm19,ymm0,ymm14
+ 3d9:	vpermt2ps ymm12,ymm1,ymm14
+ 3df:	vmovaps ymm18,ymm11
+ 3e5:	vmovaps ymm14,ymm5
+ 3e9:	vpermt2ps ymm14,ymm0,ymm17
+ 3ef:	vpermt2ps ymm5,ymm1,ymm17
+ 3f5:	vpermt2ps ymm18,ymm0,ymm6
+ 3fb:	vpermt2ps ymm11,ymm1,ymm6
+ 401:	vmovaps ymm17,ymm10
+ 407:	vmovaps ymm6,ymm4
+ 40b:	vpermt2ps ymm6,ymm0,ymm16
+ 411:	vpermt2ps ymm4,ymm1,ymm16
+ 417:	vpermt2ps ymm17,ymm0,ymm13
+ 41d:	vpermt2ps ymm10,ymm1,ymm13
+ 423:	vmovaps ymm16,ymm9
+ 429:	vmovaps ymm13,ymm8
+ 42e:	vpermt2ps ymm13,ymm0,ymm15
+ 434:	vpermt2ps ymm16,ymm0,ymm7
+ 43a:	vpermt2ps ymm8,ymm1,ymm15
+ 440:	vpermt2ps ymm9,ymm1,ymm7
+ 446:	vmovaps ymm15,ymm14
+ 44b:	vmovaps ymm7,ymm3
+ 44f:	vmovaps ymm20,ymm13
+ 455:	vpermt2ps ymm3,ymm1,ymm19
+ 45b:	vpermt2ps ymm15,ymm0,ymm18
+ 461:	vpermt2ps ymm7,ymm0,ymm19
+ 467:	vpermt2ps ymm20,ymm0,ymm16
+ 46d:	vpermt2ps ymm14,ymm1,ymm18
+ 473:	vpermt2ps ymm7,ymm0,ymm15
+ 479:	vmovaps ymm15,ymm6
+ 47d:	vpermt2ps ymm13,ymm1,ymm16
+ 483:	vpermt2ps ymm6,ymm1,ymm17
+ 489:	vpermt2ps ymm15,ymm0,ymm17
+ 48f:	vpermt2ps ymm3,ymm0,ymm14
+ 495:	vpermt2ps ymm6,ymm0,ymm13
+ 49b:	vpermt2ps ymm15,ymm0,ymm20
+ 4a1:	vpermt2ps ymm3,ymm0,ymm6
+ 4a7:	vmovaps ymm20,ymm8
+ 4ad:	vpermt2ps ymm7,ymm0,ymm15
+ 4b3:	vmovaps ymm15,ymm5
+ 4b7:	vpermt2ps ymm20,ymm0,ymm9
+ 4bd:	vpermt2ps ymm5,ymm1,ymm11
+ 4c3:	vmovups YMMWORD PTR [r9+rdi*1],ymm7
+ 4c9:	vmovaps ymm7,ymm2
+ 4cd:	vpermt2ps ymm15,ymm0,ymm11
+ 4d3:	vpermt2ps ymm2,ymm1,ymm12
+ 4d9:	vpermt2ps ymm7,ymm0,ymm12
+ 4df:	vmovups YMMWORD PTR [r9+rdi*1+0x80],ymm3
+ 4e9:	vpermt2ps ymm2,ymm0,ymm5
+ 4ef:	vpermt2ps ymm7,ymm0,ymm15
+ 4f5:	vmovaps ymm15,ymm4
+ 4f9:	vpermt2ps ymm4,ymm1,ymm10
+ 4ff:	vpermi2ps ymm1,ymm8,ymm9
+ 505:	vpermt2ps ymm15,ymm0,ymm10
+ 50b:	vmovaps ymm3,ymm4
+ 50f:	vpermt2ps ymm15,ymm0,ymm20
+ 515:	vpermt2ps ymm3,ymm0,ymm1
+ 51b:	vpermt2ps ymm7,ymm0,ymm15
+ 521:	vpermi2ps ymm0,ymm2,ymm3
+ 527:	vmovups YMMWORD PTR [r9+rdi*1+0x40],ymm7
+ 52e:	vmovups YMMWORD PTR [r9+rdi*1+0xc0],ymm0
+ 538:	mov    edi,ebx
+ 53a:	movsxd rsi,ebx
+ 53d:	shl    edi,0x4
+ 540:	shl    rsi,0x2
+ 544:	movsxd r12,edi
+ 547:	lea    r15d,[rdi+0x1]
+ 54b:	shl    r12,0x2
+ 54f:	movsxd r15,r15d
+ 552:	vmovss xmm0,DWORD PTR [rax+r12*1]
+ 558:	shl    r15,0x2
+ 55c:	vmovss DWORD PTR [r9+rsi*1],xmm0
+ 562:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 568:	vmovss DWORD PTR [r9+rsi*1+0x40],xmm0
+ 56f:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 576:	vmovss DWORD PTR [r9+rsi*1+0x80],xmm0
+ 580:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 587:	lea    r15d,[rbx+0x1]
+ 58b:	vmovss DWORD PTR [r9+rsi*1+0xc0],xmm0
+ 595:	cmp    r10d,r15d
+ 598:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 59e:	vmovss xmm0,DWORD PTR [rax+r12*1+0x40]
+ 5a5:	lea    r15d,[rdi+0x11]
+ 5a9:	movsxd r15,r15d
+ 5ac:	shl    r15,0x2
+ 5b0:	vmovss DWORD PTR [r9+rsi*1+0x4],xmm0
+ 5b7:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 5bd:	vmovss DWORD PTR [r9+rsi*1+0x44],xmm0
+ 5c4:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 5cb:	vmovss DWORD PTR [r9+rsi*1+0x84],xmm0
+ 5d5:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 5dc:	lea    r15d,[rbx+0x2]
+ 5e0:	vmovss DWORD PTR [r9+rsi*1+0xc4],xmm0
+ 5ea:	cmp    r10d,r15d
+ 5ed:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 5f3:	vmovss xmm0,DWORD PTR [rax+r12*1+0x80]
+ 5fd:	lea    r15d,[rdi+0x21]
+ 601:	movsxd r15,r15d
+ 604:	shl    r15,0x2
+ 608:	vmovss DWORD PTR [r9+rsi*1+0x8],xmm0
+ 60f:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 615:	vmovss DWORD PTR [r9+rsi*1+0x48],xmm0
+ 61c:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 623:	vmovss DWORD PTR [r9+rsi*1+0x88],xmm0
+ 62d:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 634:	lea    r15d,[rbx+0x3]
+ 638:	vmovss DWORD PTR [r9+rsi*1+0xc8],xmm0
+ 642:	cmp    r10d,r15d
+ 645:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 64b:	vmovss xmm0,DWORD PTR [rax+r12*1+0xc0]
+ 655:	lea    r15d,[rdi+0x31]
+ 659:	movsxd r15,r15d
+ 65c:	shl    r15,0x2
+ 660:	vmovss DWORD PTR [r9+rsi*1+0xc],xmm0
+ 667:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 66d:	vmovss DWORD PTR [r9+rsi*1+0x4c],xmm0
+ 674:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 67b:	vmovss DWORD PTR [r9+rsi*1+0x8c],xmm0
+ 685:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 68c:	lea    r15d,[rbx+0x4]
+ 690:	vmovss DWORD PTR [r9+rsi*1+0xcc],xmm0
+ 69a:	cmp    r10d,r15d
+ 69d:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 6a3:	vmovss xmm0,DWORD PTR [rax+r12*1+0x100]
+ 6ad:	lea    r15d,[rdi+0x41]
+ 6b1:	movsxd r15,r15d
+ 6b4:	shl    r15,0x2
+ 6b8:	vmovss DWORD PTR [r9+rsi*1+0x10],xmm0
+ 6bf:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 6c5:	vmovss DWORD PTR [r9+rsi*1+0x50],xmm0
+ 6cc:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 6d3:	vmovss DWORD PTR [r9+rsi*1+0x90],xmm0
+ 6dd:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 6e4:	lea    r15d,[rbx+0x5]
+ 6e8:	vmovss DWORD PTR [r9+rsi*1+0xd0],xmm0
+ 6f2:	cmp    r10d,r15d
+ 6f5:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 6fb:	vmovss xmm0,DWORD PTR [rax+r12*1+0x140]
+ 705:	lea    r15d,[rdi+0x51]
+ 709:	movsxd r15,r15d
+ 70c:	shl    r15,0x2
+ 710:	vmovss DWORD PTR [r9+rsi*1+0x14],xmm0
+ 717:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 71d:	vmovss DWORD PTR [r9+rsi*1+0x54],xmm0
+ 724:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 72b:	vmovss DWORD PTR [r9+rsi*1+0x94],xmm0
+ 735:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 73c:	lea    r15d,[rbx+0x6]
+ 740:	vmovss DWORD PTR [r9+rsi*1+0xd4],xmm0
+ 74a:	cmp    r10d,r15d
+ 74d:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 753:	vmovss xmm0,DWORD PTR [rax+r12*1+0x180]
+ 75d:	lea    r15d,[rdi+0x61]
+ 761:	add    ebx,0x7
+ 764:	movsxd r15,r15d
+ 767:	shl    r15,0x2
+ 76b:	vmovss DWORD PTR [r9+rsi*1+0x18],xmm0
+ 772:	vmovss xmm0,DWORD PTR [rax+r15*1]
+ 778:	vmovss DWORD PTR [r9+rsi*1+0x58],xmm0
+ 77f:	vmovss xmm0,DWORD PTR [rax+r15*1+0x4]
+ 786:	vmovss DWORD PTR [r9+rsi*1+0x98],xmm0
+ 790:	vmovss xmm0,DWORD PTR [rax+r15*1+0x8]
+ 797:	vmovss DWORD PTR [r9+rsi*1+0xd8],xmm0
+ 7a1:	cmp    r10d,ebx
+ 7a4:	jle    7ed <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7ed>
+ 7a6:	vmovss xmm0,DWORD PTR [rax+r12*1+0x1c0]
+ 7b0:	add    edi,0x71
+ 7b3:	movsxd rdi,edi
+ 7b6:	shl    rdi,0x2
+ 7ba:	vmovss DWORD PTR [r9+rsi*1+0x1c],xmm0
+ 7c1:	vmovss xmm0,DWORD PTR [rax+rdi*1]
+ 7c6:	vmovss DWORD PTR [r9+rsi*1+0x5c],xmm0
+ 7cd:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x4]
+ 7d3:	vmovss DWORD PTR [r9+rsi*1+0x9c],xmm0
+ 7dd:	vmovss xmm0,DWORD PTR [rax+rdi*1+0x8]
+ 7e3:	vmovss DWORD PTR [r9+rsi*1+0xdc],xmm0
+ 7ed:	cmp    r10d,r13d
+ 7f0:	jge    85c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x85c>
+ 7f2:	movsxd rax,r10d
+ 7f5:	sub    r13d,r10d
+ 7f8:	mov    r14,rcx
+ 7fb:	mov    r15,r9
+ 7fe:	shl    rax,0x2
+ 802:	lea    rdi,[r9+rax*1]
+ 806:	lea    r12,[r9+rax*1+0x100]
+ 80e:	lea    eax,[r13-0x1]
+ 812:	mov    r13d,r10d
+ 815:	lea    rbx,[rax*4+0x4]
+ 81d:	vzeroupper
+ 820:	xor    esi,esi
+ 822:	mov    rdx,rbx
+ 825:	mov    QWORD PTR [rsp+0x88],r8
+ 82d:	call   832 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x832>
+			82e: R_X86_64_PLT32	memset-0x4
+ 832:	mov    rdi,rax
+ 835:	mov    r8,QWORD PTR [rsp+0x88]
+ 83d:	add    rdi,0x40
+ 841:	cmp    rdi,r12
+ 844:	jne    820 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x820>
+ 846:	mov    r10d,r13d
+ 849:	mov    rcx,r14
+ 84c:	mov    r9,r15
+ 84f:	test   r13d,r13d
+ 852:	jle    ab6 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xab6>
+ 858:	lea    r11d,[r13-0x1]
+ 85c:	shr    r11d,0x3
+ 860:	xor    r14d,r14d
+ 863:	mov    DWORD PTR [rsp+0x78],r10d
+ 868:	mov    QWORD PTR [rbp+0x10],r9
+ 86c:	inc    r11d
+ 86f:	mov    QWORD PTR [rsp+0x88],r14
+ 877:	mov    r14,rcx
+ 87a:	lea    rax,[r11*8+0x0]
+ 882:	mov    QWORD PTR [rsp+0x70],rax
+ 887:	lea    rax,[rsp+0xc0]
+ 88f:	mov    QWORD PTR [rsp+0x30],rax
+ 894:	vmovdqa ymm5,YMMWORD PTR [rsp+0x40]
+ 89a:	mov    QWORD PTR [rsp+0xb8],r8
+ 8a2:	mov    QWORD PTR [rsp+0x20],r8
+ 8a7:	mov    DWORD PTR [rsp+0x9c],0x3f000000
+ 8b2:	mov    DWORD PTR [rsp+0xa0],0x10
+ 8bd:	mov    DWORD PTR [rsp+0xa4],0x2
+ 8c8:	mov    r13,QWORD PTR [rsp+0x88]
+ 8d0:	mov    ebx,DWORD PTR [rsp+0x78]
+ 8d4:	mov    rdx,QWORD PTR [rsp+0x30]
+ 8d9:	mov    eax,r13d
+ 8dc:	mov    edi,r13d
+ 8df:	mov    DWORD PTR [rsp+0x2c],r13d
+ 8e4:	mov    r15d,r13d
+ 8e7:	add    eax,0x8
+ 8ea:	vmovdqa YMMWORD PTR [rsp+0xc0],ymm5
+ 8f3:	vmovdqa xmm5,XMMWORD PTR [rsp+0x60]
+ 8f9:	cmp    eax,ebx
+ 8fb:	mov    DWORD PTR [rsp+0x7c],eax
+ 8ff:	cmovle ebx,eax
+ 902:	mov    rax,QWORD PTR [rsp+0x38]
+ 907:	mov    esi,ebx
+ 909:	mov    QWORD PTR [rsp+0xa8],rax
+ 911:	mov    rax,QWORD PTR [rbp+0x10]
+ 915:	vmovdqa XMMWORD PTR [rsp+0xe0],xmm5
+ 91e:	mov    QWORD PTR [rsp+0xb0],rax
+ 926:	vzeroupper
+ 929:	call   92e <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x92e>
+			92a: R_X86_64_PLT32	void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)-0x4
+ 92e:	cmp    ebx,r13d
+ 931:	mov    ecx,DWORD PTR [rsp+0x2c]
+ 935:	mov    r8,QWORD PTR [rsp+0x20]
+ 93a:	jle    971 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x971>
+ 93c:	mov    edx,r13d
+ 93f:	shl    edx,0x4
+ 942:	lea    r13,[r8+rdx*4]
+ 946:	mov    rax,r13
+ 949:	mov    r13d,r15d
+ 94c:	mov    r12,rax
+ 94f:	inc    r13d
+ 952:	mov    rdi,r12
+ 955:	mov    edx,ebx
+ 957:	add    r12,0x40
+ 95b:	mov    esi,r13d
+ 95e:	call   963 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x963>
+			95f: R_X86_64_PLT32	void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)-0x4
+ 963:	cmp    r13d,ebx
+ 966:	jne    94f <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x94f>
+ 968:	mov    ecx,DWORD PTR [rsp+0x2c]
+ 96c:	mov    r8,QWORD PTR [rsp+0x20]
+ 971:	lea    edx,[rcx+0x7]
+ 974:	cmp    ebx,edx
+ 976:	jle    a92 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa92>
+ 97c:	mov    rsi,QWORD PTR [rsp+0x80]
+ 984:	mov    r11d,ecx
+ 987:	mov    eax,0xfffffff8
+ 98c:	movsxd rdx,ebx
+ 98f:	sub    eax,ecx
+ 991:	shl    r11d,0x4
+ 995:	mov    rcx,QWORD PTR [rsp+0x88]
+ 99d:	shl    r11,0x2
+ 9a1:	add    eax,ebx
+ 9a3:	shr    eax,0x3
+ 9a6:	lea    rdi,[rsi+r11*1]
+ 9aa:	add    r11,r8
+ 9ad:	lea    r9,[r11+rdx*4]
+ 9b1:	lea    edx,[rax*8+0x0]
+ 9b8:	add    rdx,rcx
+ 9bb:	shl    rdx,0x6
+ 9bf:	lea    r10,[rsi+rdx*1+0x200]
+ 9c7:	vxorps xmm1,xmm1,xmm1
+ 9cb:	mov    rcx,r14
+ 9ce:	mov    rdx,r11
+ 9d1:	vmovaps xmm2,xmm1
+ 9d5:	vmovaps xmm3,xmm1
+ 9d9:	vmovaps xmm4,xmm1
+ 9dd:	vmovaps xmm5,xmm1
+ 9e1:	vmovaps xmm6,xmm1
+ 9e5:	vmovaps xmm7,xmm1
+ 9e9:	vmovaps xmm8,xmm1
+ 9ed:	nop    DWORD PTR [rax]
+ 9f0:	vmovups xmm0,XMMWORD PTR [rcx]
+ 9f4:	add    rdx,0x4
+ 9f8:	add    rcx,0x40
+ 9fc:	vfmadd231ps xmm8,xmm0,DWORD BCST [rdx-0x4]
+ a03:	vfmadd231ps xmm7,xmm0,DWORD BCST [rdx+0x3c]
+ a0a:	vfmadd231ps xmm6,xmm0,DWORD BCST [rdx+0x7c]
+ a11:	vfmadd231ps xmm5,xmm0,DWORD BCST [rdx+0xbc]
+ a18:	vfmadd231ps xmm4,xmm0,DWORD BCST [rdx+0xfc]
+ a1f:	vfmadd231ps xmm3,xmm0,DWORD BCST [rdx+0x13c]
+ a26:	vfmadd231ps xmm2,xmm0,DWORD BCST [rdx+0x17c]
+ a2d:	vfmadd231ps xmm1,xmm0,DWORD BCST [rdx+0x1bc]
+ a34:	cmp    r9,rdx
+ a37:	jne    9f0 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x9f0>
+ a39:	vmovups XMMWORD PTR [rdi],xmm8
+ a3d:	vmovups XMMWORD PTR [rdi+0x40],xmm7
+ a42:	vmovups XMMWORD PTR [rdi+0x80],xmm6
+ a4a:	add    rdi,0x200
+ a51:	vmovups XMMWORD PTR [rdi-0x140],xmm5
+ a59:	vmovups XMMWORD PTR [rdi-0x100],xmm4
+ a61:	vmovups XMMWORD PTR [rdi-0xc0],xmm3
+ a69:	add    r11,0x200
+ a70:	vmovups XMMWORD PTR [rdi-0x80],xmm2
+ a75:	vmovups XMMWORD PTR [rdi-0x40],xmm1
+ a7a:	add    r9,0x200
+ a81:	cmp    rdi,r10
+ a84:	jne    9c7 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x9c7>
+ a8a:	mov    esi,DWORD PTR [rsp+0x7c]
+ a8e:	lea    r15d,[rsi+rax*8]
+ a92:	cmp    r15d,ebx
+ a95:	jl     ac5 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xac5>
+ a97:	add    QWORD PTR [rsp+0x88],0x8
+ aa0:	mov    rbx,QWORD PTR [rsp+0x70]
+ aa5:	mov    rax,QWORD PTR [rsp+0x88]
+ aad:	cmp    rax,rbx
+ ab0:	jne    894 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x894>
+ ab6:	lea    rsp,[rbp-0x28]
+ aba:	pop    rbx
+ abb:	pop    r12
+ abd:	pop    r13
+ abf:	pop    r14
+ ac1:	pop    r15
+ ac3:	pop    rbp
+ ac4:	ret
+ ac5:	lea    edx,[r15+0x3]
+ ac9:	cmp    edx,ebx
+ acb:	jge    cad <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xcad>
+ ad1:	lea    r11d,[rbx-0x4]
+ ad5:	movsxd rdi,r15d
+ ad8:	mov    rax,QWORD PTR [rsp+0x80]
+ ae0:	mov    r9d,r15d
+ ae3:	sub    r11d,r15d
+ ae6:	shl    r9d,0x4
+ aea:	shr    r11d,0x2
+ aee:	movsxd r9,r9d
+ af1:	lea    edx,[r11*4+0x0]
+ af9:	shl    r9,0x2
+ afd:	add    rdx,rdi
+ b00:	lea    r10,[rax+r9*1]
+ b04:	add    r9,r8
+ b07:	shl    rdx,0x6
+ b0b:	lea    r12,[r8+rdx*1+0x100]
+ b13:	movsxd rdx,ebx
+ b16:	mov    rdi,rdx
+ b19:	shl    rdi,0x6
+ b1d:	add    rdi,r14
+ b20:	vxorps xmm1,xmm1,xmm1
+ b24:	mov    rax,r9
+ b27:	mov    rcx,r14
+ b2a:	vmovaps xmm2,xmm1
+ b2e:	vmovaps xmm3,xmm1
+ b32:	vmovaps xmm4,xmm1
+ b36:	cs nop WORD PTR [rax+rax*1+0x0]
+ b40:	vmovups xmm0,XMMWORD PTR [rcx]
+ b44:	add    rcx,0x40
+ b48:	add    rax,0x4
+ b4c:	vfmadd231ps xmm4,xmm0,DWORD BCST [rax-0x4]
+ b53:	vfmadd231ps xmm3,xmm0,DWORD BCST [rax+0x3c]
+ b5a:	vfmadd231ps xmm2,xmm0,DWORD BCST [rax+0x7c]
+ b61:	vfmadd231ps xmm1,xmm0,DWORD BCST [rax+0xbc]
+ b68:	cmp    rcx,rdi
+ b6b:	jne    b40 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb40>
+ b6d:	add    r9,0x100
+ b74:	vmovups XMMWORD PTR [r10],xmm4
+ b79:	vmovups XMMWORD PTR [r10+0x40],xmm3
+ b7f:	vmovups XMMWORD PTR [r10+0x80],xmm2
+ b88:	vmovups XMMWORD PTR [r10+0xc0],xmm1
+ b91:	add    r10,0x100
+ b98:	cmp    r12,r9
+ b9b:	jne    b20 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xb20>
+ b9d:	lea    r15d,[r15+r11*4+0x4]
+ ba2:	cmp    r15d,ebx
+ ba5:	jge    a97 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa97>
+ bab:	lea    r10d,[r15+0x1]
+ baf:	cmp    ebx,r10d
+ bb2:	jle    c55 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc55>
+ bb8:	lea    edi,[rbx-0x2]
+ bbb:	mov    rax,QWORD PTR [rsp+0x80]
+ bc3:	movsxd r12,r15d
+ bc6:	mov    r9d,r15d
+ bc9:	sub    edi,r15d
+ bcc:	shl    r9d,0x4
+ bd0:	shr    edi,1
+ bd2:	movsxd r9,r9d
+ bd5:	lea    r10d,[rdi+rdi*1]
+ bd9:	shl    r9,0x2
+ bdd:	add    r10,r12
+ be0:	lea    r11,[rax+r9*1]
+ be4:	add    r9,r8
+ be7:	shl    r10,0x6
+ beb:	lea    r12,[rax+r10*1+0x80]
+ bf3:	mov    r10,rdx
+ bf6:	shl    r10,0x6
+ bfa:	add    r10,r14
+ bfd:	vxorps xmm1,xmm1,xmm1
+ c01:	lea    rcx,[r9+0x40]
+ c05:	mov    rax,r14
+ c08:	vmovaps xmm2,xmm1
+ c0c:	vmovups xmm0,XMMWORD PTR [rax]
+ c10:	add    rax,0x40
+ c14:	add    rcx,0x4
+ c18:	vfmadd231ps xmm2,xmm0,DWORD BCST [rcx-0x44]
+ c1f:	vfmadd231ps xmm1,xmm0,DWORD BCST [rcx-0x4]
+ c26:	cmp    rax,r10
+ c29:	jne    c0c <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc0c>
+ c2b:	vmovups XMMWORD PTR [r11],xmm2
+ c30:	vmovups XMMWORD PTR [r11+0x40],xmm1
+ c36:	sub    r11,0xffffffffffffff80
+ c3a:	sub    r9,0xffffffffffffff80
+ c3e:	cmp    r11,r12
+ c41:	jne    bfd <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xbfd>
+ c43:	lea    r15d,[r15+rdi*2+0x2]
+ c48:	cmp    r15d,ebx
+ c4b:	jge    a97 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa97>
+ c51:	lea    r10d,[r15+0x1]
+ c55:	mov    eax,r15d
+ c58:	shl    rdx,0x6
+ c5c:	shl    eax,0x4
+ c5f:	add    rdx,r14
+ c62:	cdqe
+ c64:	shl    rax,0x2
+ c68:	lea    rsi,[r8+rax*1]
+ c6c:	mov    rcx,r14
+ c6f:	vxorps xmm1,xmm1,xmm1
+ c73:	vbroadcastss xmm0,DWORD PTR [rsi]
+ c78:	add    rcx,0x40
+ c7c:	add    rsi,0x4
+ c80:	vmulps xmm0,xmm0,XMMWORD PTR [rcx-0x40]
+ c85:	vaddps xmm1,xmm1,xmm0
+ c89:	cmp    rcx,rdx
+ c8c:	jne    c73 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc73>
+ c8e:	mov    rsi,QWORD PTR [rsp+0x80]
+ c96:	vmovups XMMWORD PTR [rsi+rax*1],xmm1
+ c9b:	add    rax,0x40
+ c9f:	cmp    r10d,ebx
+ ca2:	jge    a97 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xa97>
+ ca8:	inc    r10d
+ cab:	jmp    c68 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xc68>
+ cad:	movsxd rdx,ebx
+ cb0:	jmp    bab <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xbab>
+ cb5:	xor    edi,edi
+ cb7:	xor    ebx,ebx
+ cb9:	jmp    315 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x315>
+ cbe:	cmp    r10d,r13d
+ cc1:	jl     7f2 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0x7f2>
+ cc7:	vzeroupper
+ cca:	jmp    ab6 <void gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)+0xab6>
 
 0000000000000000 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)>:
    0:	push   rbp
@@ -3848,9 +3144,9 @@
   11:	sub    rsp,0x440
   18:	vmovups zmm0,ZMMWORD PTR [rdi]
   1e:	vmovdqa32 zmm2,ZMMWORD PTR [rip+0x0]        # 28 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x28>
-			24: R_X86_64_PC32	.rodata+0x3c
+			24: R_X86_64_PC32	.rodata+0x7c
   28:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 32 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x32>
-			2e: R_X86_64_PC32	.rodata+0x7c
+			2e: R_X86_64_PC32	.rodata+0xbc
   32:	vmovups zmm3,ZMMWORD PTR [rdi+0x40]
   39:	lea    rax,[rsp+0x40]
   3e:	vmovups zmm5,ZMMWORD PTR [rdi+0x80]
@@ -3896,12 +3192,12 @@
  13f:	vshufps zmm18,zmm18,zmm2,0xee
  146:	vshufps zmm11,zmm9,zmm12,0x44
  14d:	vmovdqa32 zmm2,ZMMWORD PTR [rip+0x0]        # 157 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x157>
-			153: R_X86_64_PC32	.rodata+0xbc
+			153: R_X86_64_PC32	.rodata+0xfc
  157:	vshufps zmm9,zmm9,zmm12,0xee
  15e:	vshufps zmm12,zmm15,zmm1,0x44
  165:	vshufps zmm15,zmm15,zmm1,0xee
  16c:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 176 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x176>
-			172: R_X86_64_PC32	.rodata+0xfc
+			172: R_X86_64_PC32	.rodata+0x13c
  176:	vshufps zmm4,zmm17,zmm3,0x44
  17d:	vshufps zmm17,zmm17,zmm3,0xee
  184:	vshufps zmm3,zmm0,zmm5,0x44
@@ -4051,781 +3347,860 @@
   1f:	add    rsp,0x18
   23:	ret
 
-0000000000000000 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)>:
+0000000000000000 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)>:
+   0:	push   rbp
+   1:	vxorps xmm0,xmm0,xmm0
+   5:	mov    ecx,edx
+   7:	vmovdqa32 zmm21,ZMMWORD PTR [rip+0x0]        # 11 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x11>
+			d: R_X86_64_PC32	.rodata+0x3c
+  11:	mov    rbp,rsp
+  14:	push   r13
+  16:	push   r12
+  18:	lea    r12d,[rsi-0x1]
+  1c:	push   rbx
+  1d:	vaddss xmm0,xmm0,DWORD PTR [rdi]
+  21:	mov    edx,r12d
+  24:	mov    rbx,rdi
+  27:	sar    edx,0x1f
+  2a:	and    rsp,0xffffffffffffffc0
+  2e:	shr    edx,0x1c
+  31:	lea    eax,[r12+rdx*1]
+  35:	and    eax,0xf
+  38:	sub    eax,edx
+  3a:	sub    r12d,eax
+  3d:	sub    esi,r12d
+  40:	vpbroadcastd zmm1,esi
+  46:	vpcmpnled k1,zmm1,zmm21
+  4d:	vbroadcastss zmm0,xmm0
+  53:	test   r12d,r12d
+  56:	jle    85 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x85>
+  58:	lea    edx,[r12-0x1]
+  5d:	mov    rax,rdi
+  60:	shr    edx,0x4
+  63:	shl    rdx,0x6
+  67:	lea    rdx,[rdi+rdx*1+0x40]
+  6c:	nop    DWORD PTR [rax+0x0]
+  70:	vmovups zmm5,ZMMWORD PTR [rax]
+  76:	add    rax,0x40
+  7a:	vmaxps zmm0,zmm5,zmm0
+  80:	cmp    rdx,rax
+  83:	jne    70 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x70>
+  85:	movsxd rdx,r12d
+  88:	shl    rdx,0x2
+  8c:	vcmpltps k1{k1},zmm0,ZMMWORD PTR [rbx+rdx*1]
+  94:	vmovups zmm0{k1},ZMMWORD PTR [rbx+rdx*1]
+  9b:	vmovaps ymm2,ymm0
+  9f:	vshuff32x4 zmm0,zmm0,zmm0,0xee
+  a6:	vmaxps ymm0,ymm0,ymm2
+  aa:	vmovaps xmm2,xmm0
+  ae:	vperm2f128 ymm0,ymm0,ymm0,0x11
+  b4:	vmaxps xmm0,xmm0,xmm2
+  b8:	vmovdqa xmm2,xmm0
+  bc:	vpermilps xmm0,xmm0,0xee
+  c2:	vmaxps xmm0,xmm0,xmm2
+  c6:	vmovshdup xmm3,xmm0
+  ca:	vmaxss xmm3,xmm3,xmm0
+  ce:	test   r12d,r12d
+  d1:	js     345 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x345>
+  d7:	vbroadcastss zmm20,DWORD PTR [rip+0x0]        # e1 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xe1>
+			dd: R_X86_64_PC32	.LC57-0x4
+  e1:	vbroadcastss zmm19,DWORD PTR [rip+0x0]        # eb <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xeb>
+			e7: R_X86_64_PC32	.LC58-0x4
+  eb:	mov    esi,0xb4c0007f
+  f0:	xor    eax,eax
+  f2:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # fc <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xfc>
+			f8: R_X86_64_PC32	.LC49-0x4
+  fc:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # 106 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x106>
+			102: R_X86_64_PC32	.LC11-0x4
+ 106:	vxorps xmm2,xmm2,xmm2
+ 10a:	vbroadcastss zmm3,xmm3
+ 110:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 11a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x11a>
+			116: R_X86_64_PC32	.LC13-0x4
+ 11a:	vbroadcastss zmm15,DWORD PTR [rip+0x0]        # 124 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x124>
+			120: R_X86_64_PC32	.LC15-0x4
+ 124:	vpbroadcastd zmm4,esi
+ 12a:	vpcmpnled k4,zmm1,zmm21
+ 131:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 13b <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x13b>
+			137: R_X86_64_PC32	.LC17-0x4
+ 13b:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # 145 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x145>
+			141: R_X86_64_PC32	.LC19-0x4
+ 145:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # 14f <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x14f>
+			14b: R_X86_64_PC32	.LC21-0x4
+ 14f:	vbroadcastss zmm11,DWORD PTR [rip+0x0]        # 159 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x159>
+			155: R_X86_64_PC32	.LC23-0x4
+ 159:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # 163 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x163>
+			15f: R_X86_64_PC32	.LC25-0x4
+ 163:	vbroadcastss zmm9,DWORD PTR [rip+0x0]        # 16d <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x16d>
+			169: R_X86_64_PC32	.LC27-0x4
+ 16d:	vbroadcastss zmm8,DWORD PTR [rip+0x0]        # 177 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x177>
+			173: R_X86_64_PC32	.LC29-0x4
+ 177:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # 181 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x181>
+			17d: R_X86_64_PC32	.LC2-0x4
+ 181:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # 18b <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x18b>
+			187: R_X86_64_PC32	.LC56-0x4
+ 18b:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # 195 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x195>
+			191: R_X86_64_PC32	.LC55-0x4
+ 195:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 1a0:	vmovups zmm1,ZMMWORD PTR [rbx+rax*4]
+ 1a7:	vsubps zmm1,zmm1,zmm3
+ 1ad:	vcmpltps k2,zmm1,zmm20
+ 1b4:	vcmpgtps k1,zmm1,zmm19
+ 1bb:	kandnw k3,k2,k1
+ 1bf:	korw   k1,k1,k2
+ 1c3:	knotw  k1,k1
+ 1c7:	vmovaps zmm21,zmm1
+ 1cd:	vfmadd132ps zmm21{k1}{z},zmm17,zmm18
+ 1d3:	vaddps zmm0{k1}{z},zmm21,zmm16
+ 1d9:	vfnmadd231ps zmm1{k1}{z},zmm0,zmm15
+ 1df:	vfmadd132ps zmm0{k1}{z},zmm1,zmm14
+ 1e5:	vmulps zmm22{k1}{z},zmm0,zmm0
+ 1eb:	vmovaps zmm1,zmm0
+ 1f1:	vfmadd132ps zmm1{k1}{z},zmm12,zmm13
+ 1f7:	vfmadd132ps zmm1{k1}{z},zmm11,zmm0
+ 1fd:	vfmadd132ps zmm1{k1}{z},zmm10,zmm0
+ 203:	vfmadd132ps zmm1{k1}{z},zmm9,zmm0
+ 209:	vfmadd132ps zmm1{k1}{z},zmm8,zmm0
+ 20f:	vfmadd231ps zmm0{k1}{z},zmm22,zmm1
+ 215:	vaddps zmm22{k1}{z},zmm0,zmm7
+ 21b:	vpaddd zmm1,zmm21,zmm4
+ 221:	vpslld zmm1,zmm1,0x17
+ 228:	vmulps zmm0{k1}{z},zmm22,zmm1
+ 22e:	vmovaps zmm0{k3},zmm6
+ 234:	vmulps zmm0{k1},zmm22,zmm1
+ 23a:	vmovaps zmm0{k2},zmm5
+ 240:	vmovups ZMMWORD PTR [rbx+rax*4],zmm0
+ 247:	cmp    r12d,eax
+ 24a:	je     320 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x320>
+ 250:	add    rax,0x10
+ 254:	vaddps zmm2,zmm2,zmm0
+ 25a:	cmp    r12d,eax
+ 25d:	jge    1a0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x1a0>
+ 263:	vshuff32x4 zmm0,zmm2,zmm2,0xee
+ 26a:	lea    eax,[r12+0x10]
+ 26f:	vaddps ymm0,ymm0,ymm2
+ 273:	vperm2f128 ymm1,ymm0,ymm0,0x11
+ 279:	vaddps xmm1,xmm1,xmm0
+ 27d:	vpermilps xmm0,xmm1,0xee
+ 283:	vaddps xmm0,xmm0,xmm1
+ 287:	vhaddps xmm4,xmm0,xmm0
+ 28b:	vmovd  r13d,xmm4
+ 290:	cmp    eax,ecx
+ 292:	jge    357 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x357>
+ 298:	sub    ecx,0x11
+ 29b:	lea    rdi,[rbx+rdx*1+0x40]
+ 2a0:	xor    esi,esi
+ 2a2:	sub    ecx,r12d
+ 2a5:	lea    rax,[rcx*4+0x4]
+ 2ad:	vzeroupper
+ 2b0:	mov    rdx,rax
+ 2b3:	call   2b8 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2b8>
+			2b4: R_X86_64_PLT32	memset-0x4
+ 2b8:	vmovss xmm0,DWORD PTR [rip+0x0]        # 2c0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2c0>
+			2bc: R_X86_64_PC32	.LC2-0x4
+ 2c0:	vmovd  xmm6,r13d
+ 2c5:	vdivss xmm1,xmm0,xmm6
+ 2c9:	vxorps xmm0,xmm0,xmm0
+ 2cd:	vaddss xmm1,xmm1,xmm0
+ 2d1:	vbroadcastss zmm1,xmm1
+ 2d7:	test   r12d,r12d
+ 2da:	js     306 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x306>
+ 2dc:	shr    r12d,0x4
+ 2e0:	mov    rax,rbx
+ 2e3:	shl    r12,0x6
+ 2e7:	lea    rdx,[rbx+r12*1+0x40]
+ 2ec:	nop    DWORD PTR [rax+0x0]
+ 2f0:	vmulps zmm0,zmm1,ZMMWORD PTR [rax]
+ 2f6:	add    rax,0x40
+ 2fa:	vmovups ZMMWORD PTR [rax-0x40],zmm0
+ 301:	cmp    rax,rdx
+ 304:	jne    2f0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2f0>
+ 306:	vzeroupper
+ 309:	lea    rsp,[rbp-0x18]
+ 30d:	pop    rbx
+ 30e:	pop    r12
+ 310:	pop    r13
+ 312:	pop    rbp
+ 313:	ret
+ 314:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 31f:	nop
+ 320:	vmovaps zmm1{k4}{z},zmm0
+ 326:	vmovups ZMMWORD PTR [rbx+rax*4],zmm1
+ 32d:	add    rax,0x10
+ 331:	vaddps zmm2,zmm2,zmm1
+ 337:	cmp    r12d,eax
+ 33a:	jge    1a0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x1a0>
+ 340:	jmp    263 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x263>
+ 345:	lea    eax,[r12+0x10]
+ 34a:	xor    r13d,r13d
+ 34d:	cmp    ecx,eax
+ 34f:	jg     298 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x298>
+ 355:	jmp    306 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x306>
+ 357:	vmovss xmm0,DWORD PTR [rip+0x0]        # 35f <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x35f>
+			35b: R_X86_64_PC32	.LC2-0x4
+ 35f:	vdivss xmm1,xmm0,xmm4
+ 363:	vxorps xmm0,xmm0,xmm0
+ 367:	vaddss xmm1,xmm1,xmm0
+ 36b:	vbroadcastss zmm1,xmm1
+ 371:	jmp    2dc <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2dc>
+
+0000000000000000 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)>:
    0:	lea    r10,[rsp+0x8]
    5:	and    rsp,0xffffffffffffffc0
-   9:	lea    eax,[rdi+0x3]
-   c:	push   QWORD PTR [r10-0x8]
-  10:	push   rbp
-  11:	mov    rbp,rsp
-  14:	push   r15
+   9:	push   QWORD PTR [r10-0x8]
+   d:	push   rbp
+   e:	mov    rbp,rsp
+  11:	push   r15
+  13:	mov    r15,rdx
   16:	push   r14
-  18:	push   r13
-  1a:	push   r12
-  1c:	push   r10
-  1e:	push   rbx
-  1f:	mov    r13d,edi
-  22:	sub    rsp,0x40
-  26:	mov    r14d,esi
-  29:	mov    rbx,rdx
-  2c:	cmp    esi,eax
-  2e:	jle    1c5 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c5>
-  34:	cmp    edi,0x2c
-  37:	jg     e4c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe4c>
-  3d:	mov    edx,esi
-  3f:	mov    r15d,edi
-  42:	vxorps xmm5,xmm5,xmm5
-  46:	sub    edx,eax
-  48:	mov    eax,0x2c
-  4d:	lea    r12d,[rdi+rdx*1-0x1]
-  52:	cmp    r12d,eax
-  55:	cmovg  r12d,eax
-  59:	lea    eax,[r15+0x13]
-  5d:	cmp    eax,0xf
-  60:	jle    19e <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x19e>
-  66:	mov    r9d,r15d
-  69:	lea    r8d,[r15+0x22]
-  6d:	shl    r9d,0x4
-  71:	movsxd r9,r9d
-  74:	shl    r9,0x2
-  78:	test   eax,eax
-  7a:	cmovns r8d,eax
-  7e:	xor    edx,edx
-  80:	sar    r8d,0x4
-  84:	movsxd r8,r8d
-  87:	shl    r8,0x6
-  8b:	mov    rax,QWORD PTR [rbx+0x28]
-  8f:	mov    rcx,QWORD PTR [rax]
-  92:	mov    rax,QWORD PTR [rbx+0x18]
-  96:	mov    rsi,QWORD PTR [rax]
-  99:	mov    rax,QWORD PTR [rbx+0x10]
-  9d:	add    rcx,r9
-  a0:	vmovups zmm3,ZMMWORD PTR [rsi+rdx*1]
-  a7:	mov    rdi,QWORD PTR [rax]
-  aa:	add    rdi,r9
-  ad:	mov    rax,rdi
-  b0:	mov    rdi,rdx
-  b3:	add    rdx,0x40
-  b7:	vmovaps zmm2,zmm3
-  bd:	vmovaps zmm1,zmm3
-  c3:	vmovaps zmm0,zmm3
-  c9:	vmovaps zmm4,zmm3
-  cf:	vmovups zmm3,ZMMWORD PTR [rsi+rdx*1]
-  d6:	vfmadd132ps zmm2,zmm5,DWORD BCST [rax]
-  dc:	vfmadd132ps zmm1,zmm5,DWORD BCST [rax+0x40]
-  e3:	vfmadd132ps zmm0,zmm5,DWORD BCST [rax+0x80]
-  ea:	vfmadd132ps zmm4,zmm5,DWORD BCST [rax+0xc0]
-  f1:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0x4]
-  f8:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x44]
-  ff:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x84]
- 106:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xc4]
- 10d:	vmovups zmm3,ZMMWORD PTR [rsi+rdi*1+0x80]
- 115:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0x8]
- 11c:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x48]
- 123:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x88]
- 12a:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xc8]
- 131:	vmovups zmm3,ZMMWORD PTR [rsi+rdi*1+0xc0]
- 139:	vfmadd231ps zmm2,zmm3,DWORD BCST [rax+0xc]
- 140:	vfmadd231ps zmm1,zmm3,DWORD BCST [rax+0x4c]
- 147:	vfmadd231ps zmm0,zmm3,DWORD BCST [rax+0x8c]
- 14e:	vfmadd231ps zmm4,zmm3,DWORD BCST [rax+0xcc]
- 155:	mov    rax,QWORD PTR [rbx+0x20]
- 159:	vbroadcastss zmm3,DWORD PTR [rax]
- 15f:	vmulps zmm2,zmm3,zmm2
- 165:	vmulps zmm1,zmm3,zmm1
- 16b:	vmulps zmm0,zmm3,zmm0
- 171:	vmulps zmm3,zmm3,zmm4
- 177:	vmovups ZMMWORD PTR [rcx+rdi*1],zmm2
- 17e:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm1
- 185:	vmovups ZMMWORD PTR [rcx+rdi*1+0x80],zmm0
- 18d:	vmovups ZMMWORD PTR [rcx+rdi*1+0xc0],zmm3
- 195:	cmp    rdx,r8
- 198:	jne    8b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8b>
- 19e:	lea    esi,[r15+0x4]
- 1a2:	cmp    esi,r12d
- 1a5:	jg     1e6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1e6>
- 1a7:	mov    r15d,esi
- 1aa:	jmp    59 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x59>
- 1af:	mov    r14d,DWORD PTR [rbp-0x34]
- 1b3:	mov    r13d,edx
- 1b6:	lea    eax,[r14-0x4]
- 1ba:	sub    eax,r13d
- 1bd:	and    eax,0xfffffffc
- 1c0:	lea    r13d,[r13+rax*1+0x4]
- 1c5:	cmp    r14d,r13d
- 1c8:	jg     3f3 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3f3>
- 1ce:	vzeroupper
- 1d1:	add    rsp,0x40
- 1d5:	pop    rbx
- 1d6:	pop    r10
- 1d8:	pop    r12
- 1da:	pop    r13
- 1dc:	pop    r14
- 1de:	pop    r15
- 1e0:	pop    rbp
- 1e1:	lea    rsp,[r10-0x8]
- 1e5:	ret
- 1e6:	add    r15d,0x7
- 1ea:	cmp    r15d,r14d
- 1ed:	jge    1b6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1b6>
- 1ef:	vzeroupper
- 1f2:	lea    eax,[rsi+0x13]
- 1f5:	shl    esi,0x4
- 1f8:	mov    edx,r13d
- 1fb:	mov    DWORD PTR [rbp-0x34],r14d
- 1ff:	movsxd r15,esi
- 202:	mov    r13d,eax
- 205:	mov    r14d,esi
- 208:	shl    r15,0x2
- 20c:	test   r13d,r13d
- 20f:	lea    r12d,[r13+0xf]
- 213:	mov    DWORD PTR [rbp-0x38],r13d
- 217:	mov    DWORD PTR [rbp-0x3c],edx
- 21a:	cmovns r12d,r13d
- 21e:	xor    r8d,r8d
- 221:	mov    r13,rbx
- 224:	sar    r12d,0x4
- 228:	mov    ebx,r8d
- 22b:	mov    rdx,QWORD PTR [r13+0x28]
- 22f:	mov    rdi,QWORD PTR [r13+0x10]
- 233:	mov    rsi,QWORD PTR [r13+0x18]
- 237:	mov    rcx,QWORD PTR [rdx]
- 23a:	mov    rdx,QWORD PTR [r13+0x20]
- 23e:	mov    rax,QWORD PTR [rdi]
- 241:	mov    rsi,QWORD PTR [rsi]
- 244:	vmovss xmm0,DWORD PTR [rdx]
- 248:	mov    edx,ebx
- 24a:	add    rcx,r15
- 24d:	add    rax,r15
- 250:	shl    edx,0x4
- 253:	mov    rdi,rax
- 256:	call   25b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x25b>
-			257: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<4, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- 25b:	mov    edx,ebx
- 25d:	add    ebx,0x4
- 260:	add    edx,0x7
- 263:	cmp    r12d,edx
- 266:	jg     22b <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x22b>
- 268:	mov    rbx,r13
- 26b:	mov    r13d,DWORD PTR [rbp-0x38]
- 26f:	lea    ecx,[r12-0x4]
- 274:	mov    eax,0x4
- 279:	shr    ecx,0x2
- 27c:	mov    edx,DWORD PTR [rbp-0x3c]
- 27f:	lea    esi,[rcx*4+0x4]
- 286:	cmp    r13d,0x3f
- 28a:	cmovle esi,eax
- 28d:	cmp    esi,r12d
- 290:	jge    3cb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3cb>
- 296:	mov    ecx,esi
- 298:	sub    r12d,esi
- 29b:	movsxd rsi,esi
- 29e:	movsxd r11,r14d
- 2a1:	shl    ecx,0x4
- 2a4:	lea    r10,[r12+rsi*1]
- 2a8:	shl    r11,0x2
- 2ac:	vxorps xmm5,xmm5,xmm5
- 2b0:	movsxd rcx,ecx
- 2b3:	shl    r10,0x6
- 2b7:	shl    rcx,0x2
- 2bb:	mov    rax,QWORD PTR [rbx+0x28]
- 2bf:	mov    r9,rcx
- 2c2:	mov    rdi,QWORD PTR [rax]
- 2c5:	mov    rax,QWORD PTR [rbx+0x18]
- 2c9:	mov    r8,QWORD PTR [rax]
- 2cc:	mov    rax,QWORD PTR [rbx+0x10]
- 2d0:	add    rdi,r11
- 2d3:	vmovups zmm3,ZMMWORD PTR [r8+rcx*1]
- 2da:	add    rcx,0x40
- 2de:	mov    rsi,QWORD PTR [rax]
- 2e1:	add    rsi,r11
- 2e4:	vmovaps zmm2,zmm3
- 2ea:	vmovaps zmm1,zmm3
- 2f0:	vmovaps zmm0,zmm3
- 2f6:	vmovaps zmm4,zmm3
- 2fc:	vmovups zmm3,ZMMWORD PTR [r8+rcx*1]
- 303:	vfmadd132ps zmm2,zmm5,DWORD BCST [rsi]
- 309:	vfmadd132ps zmm1,zmm5,DWORD BCST [rsi+0x40]
- 310:	vfmadd132ps zmm0,zmm5,DWORD BCST [rsi+0x80]
- 317:	vfmadd132ps zmm4,zmm5,DWORD BCST [rsi+0xc0]
- 31e:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0x4]
- 325:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x44]
- 32c:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x84]
- 333:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xc4]
- 33a:	vmovups zmm3,ZMMWORD PTR [r8+r9*1+0x80]
- 342:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0x8]
- 349:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x48]
- 350:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x88]
- 357:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xc8]
- 35e:	vmovups zmm3,ZMMWORD PTR [r8+r9*1+0xc0]
- 366:	vfmadd231ps zmm2,zmm3,DWORD BCST [rsi+0xc]
- 36d:	vfmadd231ps zmm1,zmm3,DWORD BCST [rsi+0x4c]
- 374:	vfmadd231ps zmm0,zmm3,DWORD BCST [rsi+0x8c]
- 37b:	vfmadd231ps zmm4,zmm3,DWORD BCST [rsi+0xcc]
- 382:	mov    rsi,QWORD PTR [rbx+0x20]
- 386:	vbroadcastss zmm3,DWORD PTR [rsi]
- 38c:	vmulps zmm2,zmm3,zmm2
- 392:	vmulps zmm1,zmm3,zmm1
- 398:	vmulps zmm0,zmm3,zmm0
- 39e:	vmulps zmm3,zmm3,zmm4
- 3a4:	vmovups ZMMWORD PTR [rdi+r9*1],zmm2
- 3ab:	vmovups ZMMWORD PTR [rdi+rcx*1],zmm1
- 3b2:	vmovups ZMMWORD PTR [rdi+r9*1+0x80],zmm0
- 3ba:	vmovups ZMMWORD PTR [rdi+r9*1+0xc0],zmm3
- 3c2:	cmp    rcx,r10
- 3c5:	jne    2bb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x2bb>
- 3cb:	lea    ecx,[r13+0x4]
- 3cf:	add    r14d,0x40
- 3d3:	add    r15,0x100
- 3da:	sub    r13d,0xc
- 3de:	cmp    DWORD PTR [rbp-0x34],r13d
- 3e2:	jle    1af <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1af>
- 3e8:	mov    r13d,ecx
- 3eb:	vzeroupper
- 3ee:	jmp    20c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x20c>
- 3f3:	lea    r12d,[r13+0x1]
- 3f7:	cmp    r14d,r12d
- 3fa:	jle    a2c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa2c>
- 400:	cmp    r13d,0x2e
- 404:	jg     e53 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe53>
- 40a:	mov    eax,r14d
- 40d:	mov    esi,r13d
- 410:	vxorps xmm3,xmm3,xmm3
- 414:	sub    eax,r12d
- 417:	lea    edi,[r13+rax*1-0x1]
- 41c:	mov    eax,0x2e
- 421:	cmp    edi,eax
- 423:	cmovg  edi,eax
- 426:	lea    eax,[rsi+0x11]
- 429:	cmp    eax,0xf
- 42c:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 432:	mov    rdx,QWORD PTR [rbx+0x28]
- 436:	mov    eax,esi
- 438:	mov    r9,QWORD PTR [rbx+0x20]
- 43c:	shl    eax,0x4
- 43f:	cdqe
- 441:	shl    rax,0x2
- 445:	mov    r8,QWORD PTR [rdx]
- 448:	mov    rdx,QWORD PTR [rbx+0x18]
- 44c:	mov    rcx,QWORD PTR [rdx]
- 44f:	mov    rdx,QWORD PTR [rbx+0x10]
- 453:	add    r8,rax
- 456:	mov    r15,QWORD PTR [rdx]
- 459:	add    r15,rax
- 45c:	vbroadcastss zmm1,DWORD PTR [r15+0x40]
- 463:	vbroadcastss zmm7,DWORD PTR [r15+0x44]
- 46a:	mov    rdx,r15
- 46d:	vbroadcastss zmm2,DWORD PTR [r15+0x48]
- 474:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx]
- 47a:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rcx+0x40]
- 481:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- 488:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+0x80]
- 48f:	vmovups zmm1,ZMMWORD PTR [rcx+0xc0]
- 496:	vbroadcastss zmm0,DWORD PTR [r15]
- 49c:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx]
- 4a2:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x40]
- 4a9:	vbroadcastss zmm6,DWORD PTR [r15+0x8]
- 4b0:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x80]
- 4b7:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 4be:	vfmadd132ps zmm1,zmm2,DWORD BCST [rdx+0x4c]
- 4c5:	vbroadcastss zmm2,DWORD PTR [r9]
- 4cb:	vmulps zmm0,zmm0,zmm2
- 4d1:	vmovups ZMMWORD PTR [r8],zmm0
- 4d7:	vmulps zmm0,zmm1,zmm2
- 4dd:	vmovups ZMMWORD PTR [r8+0x40],zmm0
- 4e4:	cmp    esi,0xe
- 4e7:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 4ed:	mov    rdx,QWORD PTR [rbx+0x28]
- 4f1:	mov    r9,QWORD PTR [rbx+0x20]
- 4f5:	mov    r8,QWORD PTR [rdx]
- 4f8:	mov    rdx,QWORD PTR [rbx+0x18]
- 4fc:	mov    rcx,QWORD PTR [rdx]
- 4ff:	mov    rdx,QWORD PTR [rbx+0x10]
- 503:	add    r8,rax
- 506:	mov    r10,QWORD PTR [rdx]
- 509:	add    r10,rax
- 50c:	vbroadcastss zmm1,DWORD PTR [r10+0x40]
- 513:	vbroadcastss zmm7,DWORD PTR [r10+0x44]
- 51a:	mov    rdx,r10
- 51d:	vbroadcastss zmm2,DWORD PTR [r10+0x48]
- 524:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx+0x40]
- 52b:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rcx+0x80]
- 532:	vbroadcastss zmm6,DWORD PTR [r10+0x4]
- 539:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+0xc0]
- 540:	vmovups zmm1,ZMMWORD PTR [rcx+0x100]
- 547:	vbroadcastss zmm0,DWORD PTR [r10]
- 54d:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx+0x40]
- 554:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0x80]
- 55b:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- 562:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rcx+0xc0]
- 569:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 570:	vfmadd132ps zmm1,zmm2,DWORD BCST [rdx+0x4c]
- 577:	vbroadcastss zmm2,DWORD PTR [r9]
- 57d:	vmulps zmm0,zmm0,zmm2
- 583:	vmovups ZMMWORD PTR [r8+0x40],zmm0
- 58a:	vmulps zmm0,zmm1,zmm2
- 590:	vmovups ZMMWORD PTR [r8+0x80],zmm0
- 597:	cmp    esi,0x1e
- 59a:	jle    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 5a0:	mov    rdx,QWORD PTR [rbx+0x28]
- 5a4:	mov    r9,QWORD PTR [rbx+0x10]
- 5a8:	mov    r8,QWORD PTR [rbx+0x20]
- 5ac:	mov    rcx,QWORD PTR [rdx]
- 5af:	mov    rdx,QWORD PTR [rbx+0x18]
- 5b3:	add    rcx,rax
- 5b6:	add    rax,QWORD PTR [r9]
- 5b9:	mov    rdx,QWORD PTR [rdx]
- 5bc:	vbroadcastss zmm1,DWORD PTR [rax+0x40]
- 5c3:	vbroadcastss zmm6,DWORD PTR [rax+0x44]
- 5ca:	vbroadcastss zmm2,DWORD PTR [rax+0x48]
- 5d1:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rdx+0x80]
- 5d8:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [rdx+0xc0]
- 5df:	vbroadcastss zmm7,DWORD PTR [rax+0x4]
- 5e6:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rdx+0x100]
- 5ed:	vmovups zmm1,ZMMWORD PTR [rdx+0x140]
- 5f4:	vbroadcastss zmm0,DWORD PTR [rax]
- 5fa:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rdx+0x80]
- 601:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0xc0]
- 608:	vbroadcastss zmm7,DWORD PTR [rax+0x8]
- 60f:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- 616:	vfmadd231ps zmm0,zmm1,DWORD BCST [rax+0xc]
- 61d:	vfmadd132ps zmm1,zmm2,DWORD BCST [rax+0x4c]
- 624:	vbroadcastss zmm2,DWORD PTR [r8]
- 62a:	vmulps zmm0,zmm0,zmm2
- 630:	vmovups ZMMWORD PTR [rcx+0x80],zmm0
- 637:	vmulps zmm0,zmm1,zmm2
- 63d:	vmovups ZMMWORD PTR [rcx+0xc0],zmm0
- 644:	lea    r12d,[rsi+0x2]
- 648:	cmp    r12d,edi
- 64b:	jg     65e <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x65e>
- 64d:	mov    esi,r12d
- 650:	lea    eax,[rsi+0x11]
- 653:	cmp    eax,0xf
- 656:	jg     432 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x432>
- 65c:	jmp    644 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x644>
- 65e:	add    esi,0x3
- 661:	cmp    r14d,esi
- 664:	jle    a10 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa10>
- 66a:	lea    ecx,[r12+0x11]
- 66f:	shl    r12d,0x4
- 673:	mov    DWORD PTR [rbp-0x38],r13d
- 677:	mov    esi,r14d
- 67a:	movsxd r12,r12d
- 67d:	mov    r15d,ecx
- 680:	shl    r12,0x2
- 684:	test   r15d,r15d
- 687:	lea    r13d,[r15+0xf]
- 68b:	mov    DWORD PTR [rbp-0x34],esi
- 68e:	cmovns r13d,r15d
- 692:	xor    r14d,r14d
- 695:	sar    r13d,0x4
- 699:	vzeroupper
- 69c:	mov    rax,QWORD PTR [rbx+0x28]
- 6a0:	mov    edx,r14d
- 6a3:	shl    edx,0x4
- 6a6:	mov    rcx,QWORD PTR [rax]
- 6a9:	mov    rax,QWORD PTR [rbx+0x20]
- 6ad:	vmovss xmm0,DWORD PTR [rax]
- 6b1:	mov    rax,QWORD PTR [rbx+0x18]
- 6b5:	add    rcx,r12
- 6b8:	mov    rsi,QWORD PTR [rax]
- 6bb:	mov    rax,QWORD PTR [rbx+0x10]
- 6bf:	mov    rdi,QWORD PTR [rax]
- 6c2:	add    rdi,r12
- 6c5:	call   6ca <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6ca>
-			6c6: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<2, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- 6ca:	mov    eax,r14d
- 6cd:	add    r14d,0x4
- 6d1:	add    eax,0x7
- 6d4:	cmp    r13d,eax
- 6d7:	jg     69c <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x69c>
- 6d9:	lea    eax,[r13-0x4]
- 6dd:	mov    esi,DWORD PTR [rbp-0x34]
- 6e0:	shr    eax,0x2
- 6e3:	cmp    r15d,0x3f
- 6e7:	lea    edx,[rax*4+0x4]
- 6ee:	mov    eax,0x4
- 6f3:	cmovle edx,eax
- 6f6:	cmp    edx,r13d
- 6f9:	jge    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 6ff:	mov    rax,QWORD PTR [rbx+0x28]
- 703:	vxorps xmm3,xmm3,xmm3
- 707:	mov    r10,QWORD PTR [rbx+0x20]
- 70b:	mov    rdi,QWORD PTR [rax]
- 70e:	mov    rax,QWORD PTR [rbx+0x18]
- 712:	mov    r8,QWORD PTR [rax]
- 715:	mov    rax,QWORD PTR [rbx+0x10]
- 719:	add    rdi,r12
- 71c:	mov    rcx,QWORD PTR [rax]
- 71f:	mov    eax,edx
- 721:	shl    eax,0x4
- 724:	cdqe
- 726:	shl    rax,0x2
- 72a:	add    rcx,r12
- 72d:	vbroadcastss zmm1,DWORD PTR [rcx+0x40]
- 734:	vbroadcastss zmm6,DWORD PTR [rcx+0x44]
- 73b:	vbroadcastss zmm2,DWORD PTR [rcx+0x48]
- 742:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [r8+rax*1]
- 749:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r8+rax*1+0x40]
- 751:	vbroadcastss zmm7,DWORD PTR [rcx+0x4]
- 758:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [r8+rax*1+0x80]
- 760:	vmovups zmm1,ZMMWORD PTR [r8+rax*1+0xc0]
- 768:	vbroadcastss zmm0,DWORD PTR [rcx]
- 76e:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r8+rax*1]
- 775:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r8+rax*1+0x40]
- 77d:	vbroadcastss zmm7,DWORD PTR [rcx+0x8]
- 784:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r8+rax*1+0x80]
- 78c:	vfmadd231ps zmm2,zmm1,DWORD BCST [rcx+0x4c]
- 793:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 79a:	vbroadcastss zmm1,DWORD PTR [r10]
- 7a0:	lea    ecx,[rdx+0x1]
- 7a3:	vmulps zmm0,zmm1,zmm0
- 7a9:	vmulps zmm1,zmm1,zmm2
- 7af:	vmovups ZMMWORD PTR [rdi+rax*1],zmm0
- 7b6:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm1
- 7be:	cmp    ecx,r13d
- 7c1:	jge    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 7c7:	mov    rcx,QWORD PTR [rbx+0x28]
- 7cb:	mov    rdi,QWORD PTR [rcx]
- 7ce:	mov    rcx,QWORD PTR [rbx+0x18]
- 7d2:	mov    r10,QWORD PTR [rcx]
- 7d5:	mov    rcx,QWORD PTR [rbx+0x10]
- 7d9:	add    rdi,r12
- 7dc:	vmovups zmm1,ZMMWORD PTR [r10+rax*1+0x100]
- 7e4:	mov    r8,QWORD PTR [rcx]
- 7e7:	add    r8,r12
- 7ea:	vbroadcastss zmm6,DWORD PTR [r8+0x4]
- 7f1:	vbroadcastss zmm7,DWORD PTR [r8+0x44]
- 7f8:	mov    rcx,r8
- 7fb:	vbroadcastss zmm0,DWORD PTR [r8]
- 801:	vbroadcastss zmm2,DWORD PTR [r8+0x40]
- 808:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r10+rax*1+0x40]
- 810:	vfmadd132ps zmm2,zmm3,ZMMWORD PTR [r10+rax*1+0x40]
- 818:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0x80]
- 820:	vfmadd231ps zmm2,zmm7,ZMMWORD PTR [r10+rax*1+0x80]
- 828:	vbroadcastss zmm6,DWORD PTR [r8+0x8]
- 82f:	vbroadcastss zmm7,DWORD PTR [r8+0x48]
- 836:	vfmadd231ps zmm2,zmm7,ZMMWORD PTR [r10+rax*1+0xc0]
- 83e:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0xc0]
- 846:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 84d:	vfmadd132ps zmm1,zmm2,DWORD BCST [rcx+0x4c]
- 854:	mov    rcx,QWORD PTR [rbx+0x20]
- 858:	vbroadcastss zmm2,DWORD PTR [rcx]
- 85e:	lea    ecx,[rdx+0x2]
- 861:	vmulps zmm0,zmm0,zmm2
- 867:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm0
- 86f:	vmulps zmm0,zmm1,zmm2
- 875:	vmovups ZMMWORD PTR [rdi+rax*1+0x80],zmm0
- 87d:	cmp    r13d,ecx
- 880:	jle    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 886:	mov    rcx,QWORD PTR [rbx+0x28]
- 88a:	add    edx,0x3
- 88d:	mov    r14,QWORD PTR [rcx]
- 890:	mov    rcx,QWORD PTR [rbx+0x18]
- 894:	mov    r10,QWORD PTR [rcx]
- 897:	mov    rcx,QWORD PTR [rbx+0x10]
- 89b:	add    r14,r12
- 89e:	mov    rdi,QWORD PTR [rcx]
- 8a1:	add    rdi,r12
- 8a4:	vbroadcastss zmm1,DWORD PTR [rdi+0x40]
- 8ab:	vbroadcastss zmm7,DWORD PTR [rdi+0x44]
- 8b2:	mov    rcx,rdi
- 8b5:	vbroadcastss zmm2,DWORD PTR [rdi+0x48]
- 8bc:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [r10+rax*1+0x80]
- 8c4:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r10+rax*1+0xc0]
- 8cc:	vbroadcastss zmm6,DWORD PTR [rdi+0x4]
- 8d3:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [r10+rax*1+0x100]
- 8db:	vmovups zmm1,ZMMWORD PTR [r10+rax*1+0x140]
- 8e3:	vbroadcastss zmm0,DWORD PTR [rdi]
- 8e9:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [r10+rax*1+0x80]
- 8f1:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0xc0]
- 8f9:	vbroadcastss zmm6,DWORD PTR [rdi+0x8]
- 900:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [r10+rax*1+0x100]
- 908:	vfmadd231ps zmm0,zmm1,DWORD BCST [rcx+0xc]
- 90f:	vfmadd132ps zmm1,zmm2,DWORD BCST [rcx+0x4c]
- 916:	mov    rcx,QWORD PTR [rbx+0x20]
- 91a:	vbroadcastss zmm2,DWORD PTR [rcx]
- 920:	vmulps zmm0,zmm0,zmm2
- 926:	vmovups ZMMWORD PTR [r14+rax*1+0x80],zmm0
- 92e:	vmulps zmm0,zmm1,zmm2
- 934:	vmovups ZMMWORD PTR [r14+rax*1+0xc0],zmm0
- 93c:	cmp    r13d,edx
- 93f:	jle    9f0 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9f0>
- 945:	mov    rdx,QWORD PTR [rbx+0x28]
- 949:	mov    r11,QWORD PTR [rbx+0x20]
- 94d:	mov    r10,QWORD PTR [rdx]
- 950:	mov    rdx,QWORD PTR [rbx+0x18]
- 954:	mov    rcx,QWORD PTR [rdx]
- 957:	mov    rdx,QWORD PTR [rbx+0x10]
- 95b:	add    r10,r12
- 95e:	mov    r14,QWORD PTR [rdx]
- 961:	add    r14,r12
- 964:	vbroadcastss zmm1,DWORD PTR [r14+0x40]
- 96b:	vbroadcastss zmm2,DWORD PTR [r14+0x44]
- 972:	mov    rdx,r14
- 975:	vfmadd132ps zmm1,zmm3,ZMMWORD PTR [rcx+rax*1+0xc0]
- 97d:	vfmadd132ps zmm2,zmm1,ZMMWORD PTR [rcx+rax*1+0x100]
- 985:	vmovups zmm1,ZMMWORD PTR [rcx+rax*1+0x140]
- 98d:	vbroadcastss zmm0,DWORD PTR [r14]
- 993:	vbroadcastss zmm7,DWORD PTR [r14+0x4]
- 99a:	vfmadd132ps zmm0,zmm3,ZMMWORD PTR [rcx+rax*1+0xc0]
- 9a2:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rcx+rax*1+0x100]
- 9aa:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdx+0x48]
- 9b1:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0x8]
- 9b8:	vmovups zmm1,ZMMWORD PTR [rcx+rax*1+0x180]
- 9c0:	vfmadd231ps zmm0,zmm1,DWORD BCST [rdx+0xc]
- 9c7:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdx+0x4c]
- 9ce:	vbroadcastss zmm1,DWORD PTR [r11]
- 9d4:	vmulps zmm0,zmm1,zmm0
- 9da:	vmulps zmm1,zmm1,zmm2
- 9e0:	vmovups ZMMWORD PTR [r10+rax*1+0xc0],zmm0
- 9e8:	vmovups ZMMWORD PTR [r10+rax*1+0x100],zmm1
- 9f0:	lea    eax,[r15+0x2]
- 9f4:	sub    r15d,0xe
- 9f8:	sub    r12,0xffffffffffffff80
- 9fc:	cmp    esi,r15d
- 9ff:	jle    a09 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa09>
- a01:	mov    r15d,eax
- a04:	jmp    684 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x684>
- a09:	mov    r13d,DWORD PTR [rbp-0x38]
- a0d:	mov    r14d,esi
- a10:	lea    eax,[r14-0x2]
- a14:	sub    eax,r13d
- a17:	and    eax,0xfffffffe
- a1a:	lea    r13d,[r13+rax*1+0x2]
- a1f:	cmp    r13d,r14d
- a22:	jge    1ce <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1ce>
- a28:	lea    r12d,[r13+0x1]
- a2c:	cmp    r13d,0x2f
- a30:	jg     bb6 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbb6>
- a36:	mov    eax,0x2f
- a3b:	lea    ecx,[r14-0x1]
- a3f:	vxorps xmm1,xmm1,xmm1
- a43:	cmp    ecx,eax
- a45:	cmovg  ecx,eax
- a48:	lea    eax,[r13+0x10]
- a4c:	cmp    eax,0xf
- a4f:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- a55:	mov    rdx,QWORD PTR [rbx+0x28]
- a59:	mov    rsi,QWORD PTR [rbx+0x10]
- a5d:	mov    eax,r13d
- a60:	shl    eax,0x4
- a63:	mov    r8,QWORD PTR [rbx+0x20]
- a67:	shl    rax,0x2
- a6b:	mov    rdi,QWORD PTR [rdx]
- a6e:	mov    rdx,QWORD PTR [rbx+0x18]
- a72:	mov    r15,QWORD PTR [rsi]
- a75:	mov    rdx,QWORD PTR [rdx]
- a78:	add    r15,rax
- a7b:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- a82:	vbroadcastss zmm0,DWORD PTR [r15]
- a88:	vbroadcastss zmm7,DWORD PTR [r15+0x8]
- a8f:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx]
- a95:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0x40]
- a9c:	vbroadcastss zmm6,DWORD PTR [r15+0xc]
- aa3:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x80]
- aaa:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- ab1:	vmulps zmm0,zmm0,DWORD BCST [r8]
- ab7:	vmovups ZMMWORD PTR [rdi+rax*1],zmm0
- abe:	cmp    r13d,0xf
- ac2:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- ac8:	mov    rdx,QWORD PTR [rbx+0x28]
- acc:	mov    rsi,QWORD PTR [rbx+0x10]
- ad0:	mov    r8,QWORD PTR [rbx+0x20]
- ad4:	mov    rdi,QWORD PTR [rdx]
- ad7:	mov    rdx,QWORD PTR [rbx+0x18]
- adb:	mov    r10,QWORD PTR [rsi]
- ade:	mov    rdx,QWORD PTR [rdx]
- ae1:	add    r10,rax
- ae4:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- aeb:	vbroadcastss zmm0,DWORD PTR [r10]
- af1:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- af8:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx+0x40]
- aff:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x80]
- b06:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- b0d:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- b14:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- b1b:	vmulps zmm0,zmm0,DWORD BCST [r8]
- b21:	vmovups ZMMWORD PTR [rdi+rax*1+0x40],zmm0
- b29:	cmp    r13d,0x1f
- b2d:	jle    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- b2f:	mov    rdx,QWORD PTR [rbx+0x28]
- b33:	mov    rsi,QWORD PTR [rbx+0x10]
- b37:	mov    r8,QWORD PTR [rbx+0x20]
- b3b:	mov    rdi,QWORD PTR [rdx]
- b3e:	mov    rdx,QWORD PTR [rbx+0x18]
- b42:	mov    r15,QWORD PTR [rsi]
- b45:	mov    rdx,QWORD PTR [rdx]
- b48:	add    r15,rax
- b4b:	vbroadcastss zmm6,DWORD PTR [r15+0x4]
- b52:	vbroadcastss zmm0,DWORD PTR [r15]
- b58:	vbroadcastss zmm7,DWORD PTR [r15+0x8]
- b5f:	vfmadd132ps zmm0,zmm1,ZMMWORD PTR [rdx+0x80]
- b66:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0xc0]
- b6d:	vbroadcastss zmm6,DWORD PTR [r15+0xc]
- b74:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0x100]
- b7b:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+0x140]
- b82:	vmulps zmm0,zmm0,DWORD BCST [r8]
- b88:	vmovups ZMMWORD PTR [rdi+rax*1+0x80],zmm0
- b90:	mov    r13d,r12d
- b93:	cmp    r12d,ecx
- b96:	jg     baa <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbaa>
- b98:	lea    eax,[r13+0x10]
- b9c:	inc    r12d
- b9f:	cmp    eax,0xf
- ba2:	jg     a55 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xa55>
- ba8:	jmp    b90 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb90>
- baa:	cmp    r14d,r12d
- bad:	jle    1ce <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1ce>
- bb3:	inc    r12d
- bb6:	mov    r15d,r13d
- bb9:	mov    eax,r13d
- bbc:	mov    edi,r14d
- bbf:	shl    r15d,0x4
- bc3:	movsxd r15,r15d
- bc6:	shl    r15,0x2
- bca:	vzeroupper
- bcd:	lea    r13d,[rax+0x1f]
- bd1:	add    eax,0x10
- bd4:	mov    DWORD PTR [rbp-0x38],edi
- bd7:	mov    r14d,eax
- bda:	cmovns r13d,eax
- bde:	xor    eax,eax
- be0:	mov    DWORD PTR [rbp-0x34],r14d
- be4:	sar    r13d,0x4
- be8:	mov    r14d,eax
- beb:	mov    rax,QWORD PTR [rbx+0x28]
- bef:	mov    edx,r14d
- bf2:	shl    edx,0x4
- bf5:	mov    rcx,QWORD PTR [rax]
- bf8:	mov    rax,QWORD PTR [rbx+0x20]
- bfc:	vmovss xmm0,DWORD PTR [rax]
- c00:	mov    rax,QWORD PTR [rbx+0x18]
- c04:	add    rcx,r15
- c07:	mov    rsi,QWORD PTR [rax]
- c0a:	mov    rax,QWORD PTR [rbx+0x10]
- c0e:	mov    rdi,QWORD PTR [rax]
- c11:	add    rdi,r15
- c14:	call   c19 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xc19>
-			c15: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<1, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
- c19:	mov    eax,r14d
- c1c:	add    r14d,0x4
- c20:	add    eax,0x7
- c23:	cmp    r13d,eax
- c26:	jg     beb <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbeb>
- c28:	mov    r14d,DWORD PTR [rbp-0x34]
- c2c:	lea    eax,[r13-0x4]
- c30:	mov    edi,DWORD PTR [rbp-0x38]
- c33:	shr    eax,0x2
- c36:	lea    edx,[rax*4+0x4]
- c3d:	mov    eax,0x4
- c42:	cmp    r14d,0x3f
- c46:	cmovle edx,eax
- c49:	cmp    edx,r13d
- c4c:	jge    e2f <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe2f>
- c52:	mov    rax,QWORD PTR [rbx+0x18]
- c56:	mov    ecx,edx
- c58:	mov    r14,QWORD PTR [rbx+0x28]
- c5c:	vxorps xmm0,xmm0,xmm0
- c60:	shl    ecx,0x4
- c63:	mov    r11,QWORD PTR [rbx+0x20]
- c67:	movsxd rcx,ecx
- c6a:	mov    r9,QWORD PTR [rax]
- c6d:	mov    rax,QWORD PTR [rbx+0x10]
- c71:	mov    r10,QWORD PTR [rax]
- c74:	lea    rax,[rcx*4+0x0]
- c7c:	lea    r8,[rax+0x40]
- c80:	lea    rsi,[rax+0x80]
- c87:	add    r10,r15
- c8a:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- c91:	vbroadcastss zmm1,DWORD PTR [r10]
- c97:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r9+rcx*4]
- c9e:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- ca5:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0x40]
- cad:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- cb4:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x80]
- cbc:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0xc0]
- cc4:	mov    r9,QWORD PTR [r14]
- cc7:	lea    rcx,[rax+0xc0]
- cce:	vmulps zmm1,zmm1,DWORD BCST [r11]
- cd4:	add    r9,rax
- cd7:	vmovups ZMMWORD PTR [r9+r15*1],zmm1
- cde:	lea    r9d,[rdx+0x1]
- ce2:	cmp    r9d,r13d
- ce5:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- ceb:	mov    r10,QWORD PTR [rbx+0x10]
- cef:	mov    r9,QWORD PTR [rbx+0x18]
- cf3:	mov    r14,QWORD PTR [rbx+0x28]
- cf7:	mov    r11,QWORD PTR [r10]
- cfa:	mov    r9,QWORD PTR [r9]
- cfd:	add    r8,QWORD PTR [r14]
- d00:	mov    r14,QWORD PTR [rbx+0x20]
- d04:	add    r11,r15
- d07:	vbroadcastss zmm6,DWORD PTR [r11+0x4]
- d0e:	vbroadcastss zmm1,DWORD PTR [r11]
- d14:	vbroadcastss zmm7,DWORD PTR [r11+0x8]
- d1b:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r9+rax*1+0x40]
- d23:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x80]
- d2b:	vbroadcastss zmm6,DWORD PTR [r11+0xc]
- d32:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r9+rax*1+0xc0]
- d3a:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r9+rax*1+0x100]
- d42:	vmulps zmm1,zmm1,DWORD BCST [r14]
- d48:	vmovups ZMMWORD PTR [r8+r15*1],zmm1
- d4f:	lea    r8d,[rdx+0x2]
- d53:	cmp    r8d,r13d
- d56:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- d5c:	mov    r9,QWORD PTR [rbx+0x10]
- d60:	mov    r8,QWORD PTR [rbx+0x18]
- d64:	add    edx,0x3
- d67:	mov    r14,QWORD PTR [rbx+0x28]
- d6b:	mov    r10,QWORD PTR [r9]
- d6e:	mov    r8,QWORD PTR [r8]
- d71:	add    rsi,QWORD PTR [r14]
- d74:	mov    r14,QWORD PTR [rbx+0x20]
- d78:	add    r10,r15
- d7b:	vbroadcastss zmm7,DWORD PTR [r10+0x4]
- d82:	vbroadcastss zmm1,DWORD PTR [r10]
- d88:	vbroadcastss zmm6,DWORD PTR [r10+0x8]
- d8f:	vfmadd132ps zmm1,zmm0,ZMMWORD PTR [r8+rax*1+0x80]
- d97:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r8+rax*1+0xc0]
- d9f:	vbroadcastss zmm7,DWORD PTR [r10+0xc]
- da6:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r8+rax*1+0x100]
- dae:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [r8+rax*1+0x140]
- db6:	vmulps zmm1,zmm1,DWORD BCST [r14]
- dbc:	vmovups ZMMWORD PTR [rsi+r15*1],zmm1
- dc3:	cmp    edx,r13d
- dc6:	jge    e47 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe47>
- dc8:	mov    rsi,QWORD PTR [rbx+0x10]
- dcc:	mov    rdx,QWORD PTR [rbx+0x18]
- dd0:	mov    r9,QWORD PTR [rbx+0x28]
- dd4:	mov    r8,QWORD PTR [rbx+0x20]
- dd8:	mov    r14,QWORD PTR [rsi]
- ddb:	mov    rdx,QWORD PTR [rdx]
- dde:	add    rcx,QWORD PTR [r9]
- de1:	add    r14,r15
- de4:	vbroadcastss zmm6,DWORD PTR [r14]
- dea:	vbroadcastss zmm7,DWORD PTR [r14+0x4]
- df1:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+rax*1+0xc0]
- df9:	vbroadcastss zmm6,DWORD PTR [r14+0x8]
- e00:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+rax*1+0x100]
- e08:	vbroadcastss zmm7,DWORD PTR [r14+0xc]
- e0f:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx+rax*1+0x140]
- e17:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+rax*1+0x180]
- e1f:	vmulps zmm0,zmm0,DWORD BCST [r8]
- e25:	vmovups ZMMWORD PTR [rcx+r15*1],zmm0
- e2c:	vzeroupper
- e2f:	mov    eax,r12d
- e32:	add    r15,0x40
- e36:	cmp    edi,r12d
- e39:	jle    1d1 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1d1>
- e3f:	inc    r12d
- e42:	jmp    bcd <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbcd>
- e47:	vzeroupper
- e4a:	jmp    e2f <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe2f>
- e4c:	mov    esi,edi
- e4e:	jmp    1f2 <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1f2>
- e53:	mov    r12d,r13d
- e56:	jmp    66a <void gflow::kernels::detail::for_blocks<4, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x66a>
+  18:	lea    edx,[rdi+0x7]
+  1b:	push   r13
+  1d:	push   r12
+  1f:	push   r10
+  21:	push   rbx
+  22:	mov    r12d,edi
+  25:	sub    rsp,0x40
+  29:	mov    DWORD PTR [rbp-0x34],esi
+  2c:	cmp    esi,edx
+  2e:	jle    1d5 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1d5>
+  34:	cmp    edi,0x8
+  37:	jg     5d8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5d8>
+  3d:	mov    eax,esi
+  3f:	mov    ebx,edi
+  41:	sub    eax,edx
+  43:	mov    edx,0x8
+  48:	lea    r14d,[rdi+rax*1-0x1]
+  4d:	lea    eax,[rbx+0x7]
+  50:	cmp    r14d,edx
+  53:	cmovg  r14d,edx
+  57:	cmp    eax,0xf
+  5a:	ja     93 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x93>
+  5c:	nop    DWORD PTR [rax+0x0]
+  60:	mov    rax,QWORD PTR [r15+0x28]
+  64:	mov    edi,ebx
+  66:	xor    edx,edx
+  68:	shl    edi,0x4
+  6b:	movsxd rdi,edi
+  6e:	shl    rdi,0x2
+  72:	mov    rcx,QWORD PTR [rax]
+  75:	mov    rax,QWORD PTR [r15+0x20]
+  79:	vmovss xmm0,DWORD PTR [rax]
+  7d:	mov    rax,QWORD PTR [r15+0x18]
+  81:	add    rcx,rdi
+  84:	mov    rsi,QWORD PTR [rax]
+  87:	mov    rax,QWORD PTR [r15+0x10]
+  8b:	add    rdi,QWORD PTR [rax]
+  8e:	call   93 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x93>
+			8f: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+  93:	lea    r13d,[rbx+0x8]
+  97:	cmp    r13d,r14d
+  9a:	jg     b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xb0>
+  9c:	mov    ebx,r13d
+  9f:	lea    eax,[rbx+0x7]
+  a2:	cmp    eax,0xf
+  a5:	jbe    60 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x60>
+  a7:	lea    r13d,[rbx+0x8]
+  ab:	cmp    r13d,r14d
+  ae:	jle    9c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9c>
+  b0:	mov    eax,DWORD PTR [rbp-0x34]
+  b3:	add    ebx,0xf
+  b6:	cmp    ebx,eax
+  b8:	jge    1c4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c4>
+  be:	lea    ebx,[r13+0x17]
+  c2:	shl    r13d,0x4
+  c6:	mov    DWORD PTR [rbp-0x44],r12d
+  ca:	movsxd r14,r13d
+  cd:	shl    r14,0x2
+  d1:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+  dc:	nop    DWORD PTR [rax+0x0]
+  e0:	test   ebx,ebx
+  e2:	lea    r12d,[rbx+0xf]
+  e6:	cmovns r12d,ebx
+  ea:	xor    eax,eax
+  ec:	sar    r12d,0x4
+  f0:	mov    rdx,QWORD PTR [r15+0x28]
+  f4:	mov    rdi,QWORD PTR [r15+0x10]
+  f8:	mov    DWORD PTR [rbp-0x38],eax
+  fb:	mov    rsi,QWORD PTR [r15+0x18]
+  ff:	mov    rcx,QWORD PTR [rdx]
+ 102:	mov    rdx,QWORD PTR [r15+0x20]
+ 106:	mov    rsi,QWORD PTR [rsi]
+ 109:	vmovss xmm0,DWORD PTR [rdx]
+ 10d:	mov    edx,eax
+ 10f:	mov    rax,QWORD PTR [rdi]
+ 112:	add    rcx,r14
+ 115:	shl    edx,0x4
+ 118:	add    rax,r14
+ 11b:	mov    rdi,rax
+ 11e:	call   123 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x123>
+			11f: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 123:	mov    eax,DWORD PTR [rbp-0x38]
+ 126:	mov    edx,eax
+ 128:	add    eax,0x2
+ 12b:	add    edx,0x3
+ 12e:	cmp    edx,r12d
+ 131:	jl     f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xf0>
+ 133:	lea    eax,[r12-0x2]
+ 138:	mov    esi,0x2
+ 13d:	shr    eax,1
+ 13f:	cmp    ebx,0x1f
+ 142:	lea    eax,[rax+rax*1+0x2]
+ 146:	cmovle eax,esi
+ 149:	cmp    eax,r12d
+ 14c:	jge    19c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x19c>
+ 14e:	movsxd r9,r13d
+ 151:	shl    eax,0x4
+ 154:	shl    r12d,0x4
+ 158:	shl    r9,0x2
+ 15c:	mov    rdx,QWORD PTR [r15+0x28]
+ 160:	mov    rdi,r9
+ 163:	mov    QWORD PTR [rbp-0x40],r9
+ 167:	mov    DWORD PTR [rbp-0x38],eax
+ 16a:	mov    rcx,QWORD PTR [rdx]
+ 16d:	mov    rdx,QWORD PTR [r15+0x20]
+ 171:	vmovss xmm0,DWORD PTR [rdx]
+ 175:	mov    rdx,QWORD PTR [r15+0x18]
+ 179:	add    rcx,r9
+ 17c:	mov    rsi,QWORD PTR [rdx]
+ 17f:	mov    rdx,QWORD PTR [r15+0x10]
+ 183:	add    rdi,QWORD PTR [rdx]
+ 186:	mov    edx,eax
+ 188:	call   18d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x18d>
+			189: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 18d:	mov    eax,DWORD PTR [rbp-0x38]
+ 190:	mov    r9,QWORD PTR [rbp-0x40]
+ 194:	add    eax,0x10
+ 197:	cmp    eax,r12d
+ 19a:	jne    15c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x15c>
+ 19c:	lea    eax,[rbx+0x8]
+ 19f:	sub    r13d,0xffffff80
+ 1a3:	add    r14,0x200
+ 1aa:	sub    ebx,0x8
+ 1ad:	cmp    DWORD PTR [rbp-0x34],ebx
+ 1b0:	jle    1c0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1c0>
+ 1b2:	mov    ebx,eax
+ 1b4:	jmp    e0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xe0>
+ 1b9:	nop    DWORD PTR [rax+0x0]
+ 1c0:	mov    r12d,DWORD PTR [rbp-0x44]
+ 1c4:	mov    eax,DWORD PTR [rbp-0x34]
+ 1c7:	lea    edx,[rax-0x8]
+ 1ca:	sub    edx,r12d
+ 1cd:	and    edx,0xfffffff8
+ 1d0:	lea    r12d,[r12+rdx*1+0x8]
+ 1d5:	cmp    DWORD PTR [rbp-0x34],r12d
+ 1d9:	jg     1f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1f0>
+ 1db:	add    rsp,0x40
+ 1df:	pop    rbx
+ 1e0:	pop    r10
+ 1e2:	pop    r12
+ 1e4:	pop    r13
+ 1e6:	pop    r14
+ 1e8:	pop    r15
+ 1ea:	pop    rbp
+ 1eb:	lea    rsp,[r10-0x8]
+ 1ef:	ret
+ 1f0:	mov    eax,DWORD PTR [rbp-0x34]
+ 1f3:	lea    edx,[r12+0x3]
+ 1f8:	cmp    eax,edx
+ 1fa:	jle    4f6 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4f6>
+ 200:	cmp    r12d,0xc
+ 204:	jg     9dd <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9dd>
+ 20a:	mov    esi,eax
+ 20c:	mov    r9d,r12d
+ 20f:	sub    esi,edx
+ 211:	mov    edx,0xc
+ 216:	lea    r10d,[r12+rsi*1-0x1]
+ 21b:	cmp    r10d,edx
+ 21e:	cmovg  r10d,edx
+ 222:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 22d:	nop    DWORD PTR [rax]
+ 230:	lea    eax,[r9+0x3]
+ 234:	cmp    eax,0xf
+ 237:	ja     2f8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x2f8>
+ 23d:	mov    rdx,QWORD PTR [r15+0x28]
+ 241:	mov    rcx,QWORD PTR [r15+0x10]
+ 245:	mov    eax,r9d
+ 248:	vxorps xmm4,xmm4,xmm4
+ 24c:	shl    eax,0x4
+ 24f:	vmovaps zmm1,zmm4
+ 255:	vmovaps zmm2,zmm4
+ 25b:	vmovaps zmm3,zmm4
+ 261:	cdqe
+ 263:	shl    rax,0x2
+ 267:	mov    rsi,QWORD PTR [rdx]
+ 26a:	mov    rdx,QWORD PTR [r15+0x20]
+ 26e:	vmovss xmm5,DWORD PTR [rdx]
+ 272:	mov    rdx,QWORD PTR [r15+0x18]
+ 276:	add    rsi,rax
+ 279:	add    rax,QWORD PTR [rcx]
+ 27c:	mov    rdx,QWORD PTR [rdx]
+ 27f:	lea    rcx,[rax+0x10]
+ 283:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 28e:	xchg   ax,ax
+ 290:	vmovups zmm0,ZMMWORD PTR [rdx]
+ 296:	add    rax,0x4
+ 29a:	add    rdx,0x40
+ 29e:	vfmadd231ps zmm3,zmm0,DWORD BCST [rax-0x4]
+ 2a5:	vfmadd231ps zmm2,zmm0,DWORD BCST [rax+0x3c]
+ 2ac:	vfmadd231ps zmm1,zmm0,DWORD BCST [rax+0x7c]
+ 2b3:	vfmadd231ps zmm4,zmm0,DWORD BCST [rax+0xbc]
+ 2ba:	cmp    rax,rcx
+ 2bd:	jne    290 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x290>
+ 2bf:	vbroadcastss zmm0,xmm5
+ 2c5:	vmulps zmm3,zmm0,zmm3
+ 2cb:	vmulps zmm2,zmm0,zmm2
+ 2d1:	vmulps zmm1,zmm0,zmm1
+ 2d7:	vmulps zmm0,zmm0,zmm4
+ 2dd:	vmovups ZMMWORD PTR [rsi],zmm3
+ 2e3:	vmovups ZMMWORD PTR [rsi+0x40],zmm2
+ 2ea:	vmovups ZMMWORD PTR [rsi+0x80],zmm1
+ 2f1:	vmovups ZMMWORD PTR [rsi+0xc0],zmm0
+ 2f8:	lea    r14d,[r9+0x4]
+ 2fc:	cmp    r14d,r10d
+ 2ff:	jg     309 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x309>
+ 301:	mov    r9d,r14d
+ 304:	jmp    230 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x230>
+ 309:	add    r9d,0x7
+ 30d:	cmp    DWORD PTR [rbp-0x34],r9d
+ 311:	jle    4d8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4d8>
+ 317:	vzeroupper
+ 31a:	lea    r13d,[r14+0x13]
+ 31e:	shl    r14d,0x4
+ 322:	mov    DWORD PTR [rbp-0x40],r12d
+ 326:	movsxd rax,r14d
+ 329:	mov    r12d,r14d
+ 32c:	mov    r14d,r13d
+ 32f:	lea    rbx,[rax*4+0x0]
+ 337:	nop    WORD PTR [rax+rax*1+0x0]
+ 340:	test   r14d,r14d
+ 343:	lea    r13d,[r14+0xf]
+ 347:	cmovns r13d,r14d
+ 34b:	xor    r9d,r9d
+ 34e:	sar    r13d,0x4
+ 352:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 35d:	nop    DWORD PTR [rax]
+ 360:	mov    rdx,QWORD PTR [r15+0x28]
+ 364:	mov    rdi,QWORD PTR [r15+0x10]
+ 368:	mov    DWORD PTR [rbp-0x38],r9d
+ 36c:	mov    rsi,QWORD PTR [r15+0x18]
+ 370:	mov    rcx,QWORD PTR [rdx]
+ 373:	mov    rdx,QWORD PTR [r15+0x20]
+ 377:	mov    rax,QWORD PTR [rdi]
+ 37a:	mov    rsi,QWORD PTR [rsi]
+ 37d:	vmovss xmm0,DWORD PTR [rdx]
+ 381:	mov    edx,r9d
+ 384:	add    rcx,rbx
+ 387:	add    rax,rbx
+ 38a:	shl    edx,0x4
+ 38d:	mov    rdi,rax
+ 390:	call   395 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x395>
+			391: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 395:	mov    r9d,DWORD PTR [rbp-0x38]
+ 399:	mov    edx,r9d
+ 39c:	add    r9d,0x2
+ 3a0:	add    edx,0x3
+ 3a3:	cmp    edx,r13d
+ 3a6:	jl     360 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x360>
+ 3a8:	lea    edx,[r13-0x2]
+ 3ac:	mov    eax,0x2
+ 3b1:	shr    edx,1
+ 3b3:	cmp    r14d,0x1f
+ 3b7:	lea    edx,[rdx+rdx*1+0x2]
+ 3bb:	cmovle edx,eax
+ 3be:	cmp    edx,r13d
+ 3c1:	jge    4b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4b0>
+ 3c7:	mov    ecx,edx
+ 3c9:	mov    eax,r13d
+ 3cc:	movsxd r10,r12d
+ 3cf:	sub    eax,edx
+ 3d1:	shl    ecx,0x4
+ 3d4:	movsxd rdx,edx
+ 3d7:	shl    r10,0x2
+ 3db:	movsxd rcx,ecx
+ 3de:	lea    rsi,[rax+rdx*1]
+ 3e2:	shl    rcx,0x2
+ 3e6:	shl    rsi,0x6
+ 3ea:	mov    rax,QWORD PTR [r15+0x28]
+ 3ee:	vxorps xmm4,xmm4,xmm4
+ 3f2:	vmovaps zmm1,zmm4
+ 3f8:	vmovaps zmm2,zmm4
+ 3fe:	vmovaps zmm3,zmm4
+ 404:	mov    r9,QWORD PTR [rax]
+ 407:	mov    rax,QWORD PTR [r15+0x20]
+ 40b:	vmovss xmm0,DWORD PTR [rax]
+ 40f:	mov    rax,QWORD PTR [r15+0x18]
+ 413:	add    r9,r10
+ 416:	mov    rdx,QWORD PTR [rax]
+ 419:	mov    rax,QWORD PTR [r15+0x10]
+ 41d:	mov    rdi,QWORD PTR [rax]
+ 420:	add    rdx,rcx
+ 423:	add    rdi,r10
+ 426:	mov    rax,rdi
+ 429:	lea    rdi,[rdi+0x10]
+ 42d:	vmovups zmm5,ZMMWORD PTR [rdx]
+ 433:	add    rax,0x4
+ 437:	add    rdx,0x40
+ 43b:	vfmadd231ps zmm3,zmm5,DWORD BCST [rax-0x4]
+ 442:	vfmadd231ps zmm2,zmm5,DWORD BCST [rax+0x3c]
+ 449:	vfmadd231ps zmm1,zmm5,DWORD BCST [rax+0x7c]
+ 450:	vfmadd231ps zmm4,zmm5,DWORD BCST [rax+0xbc]
+ 457:	cmp    rax,rdi
+ 45a:	jne    42d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x42d>
+ 45c:	vbroadcastss zmm0,xmm0
+ 462:	lea    rax,[rcx+0x40]
+ 466:	vmulps zmm3,zmm0,zmm3
+ 46c:	vmulps zmm2,zmm0,zmm2
+ 472:	vmulps zmm1,zmm0,zmm1
+ 478:	vmulps zmm0,zmm0,zmm4
+ 47e:	vmovups ZMMWORD PTR [r9+rcx*1],zmm3
+ 485:	vmovups ZMMWORD PTR [r9+rax*1],zmm2
+ 48c:	vmovups ZMMWORD PTR [r9+rcx*1+0x80],zmm1
+ 494:	vmovups ZMMWORD PTR [r9+rcx*1+0xc0],zmm0
+ 49c:	cmp    rsi,rax
+ 49f:	je     4b0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4b0>
+ 4a1:	mov    rcx,rax
+ 4a4:	jmp    3ea <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x3ea>
+ 4a9:	nop    DWORD PTR [rax+0x0]
+ 4b0:	lea    eax,[r14+0x4]
+ 4b4:	add    r12d,0x40
+ 4b8:	add    rbx,0x100
+ 4bf:	sub    r14d,0xc
+ 4c3:	cmp    DWORD PTR [rbp-0x34],r14d
+ 4c7:	jle    4d4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4d4>
+ 4c9:	mov    r14d,eax
+ 4cc:	vzeroupper
+ 4cf:	jmp    340 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x340>
+ 4d4:	mov    r12d,DWORD PTR [rbp-0x40]
+ 4d8:	mov    eax,DWORD PTR [rbp-0x34]
+ 4db:	lea    edx,[rax-0x4]
+ 4de:	sub    edx,r12d
+ 4e1:	and    edx,0xfffffffc
+ 4e4:	lea    r12d,[r12+rdx*1+0x4]
+ 4e9:	cmp    eax,r12d
+ 4ec:	jg     4f6 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4f6>
+ 4ee:	vzeroupper
+ 4f1:	jmp    1db <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x1db>
+ 4f6:	mov    eax,DWORD PTR [rbp-0x34]
+ 4f9:	lea    edi,[r12+0x1]
+ 4fe:	cmp    eax,edi
+ 500:	jle    790 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x790>
+ 506:	cmp    r12d,0xe
+ 50a:	jg     9e5 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9e5>
+ 510:	sub    eax,edi
+ 512:	mov    edx,0xe
+ 517:	mov    r8d,r12d
+ 51a:	lea    r10d,[r12+rax*1-0x1]
+ 51f:	cmp    r10d,edx
+ 522:	cmovg  r10d,edx
+ 526:	lea    eax,[r8+0x1]
+ 52a:	cmp    eax,0xf
+ 52d:	ja     5c7 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5c7>
+ 533:	mov    rax,QWORD PTR [r15+0x28]
+ 537:	mov    ecx,r8d
+ 53a:	vxorps xmm1,xmm1,xmm1
+ 53e:	shl    ecx,0x4
+ 541:	vmovaps zmm0,zmm1
+ 547:	movsxd rcx,ecx
+ 54a:	shl    rcx,0x2
+ 54e:	mov    rsi,QWORD PTR [rax]
+ 551:	mov    rax,QWORD PTR [r15+0x20]
+ 555:	vmovss xmm2,DWORD PTR [rax]
+ 559:	mov    rax,QWORD PTR [r15+0x10]
+ 55d:	add    rsi,rcx
+ 560:	add    rcx,QWORD PTR [rax]
+ 563:	mov    rax,QWORD PTR [r15+0x18]
+ 567:	mov    rdx,QWORD PTR [rax]
+ 56a:	lea    rax,[rcx+0x40]
+ 56e:	add    rcx,0x50
+ 572:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+ 57d:	nop    DWORD PTR [rax]
+ 580:	vbroadcastss zmm6,DWORD PTR [rax-0x40]
+ 587:	vbroadcastss zmm7,DWORD PTR [rax]
+ 58d:	add    rax,0x4
+ 591:	add    rdx,0x40
+ 595:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rdx-0x40]
+ 59c:	vfmadd231ps zmm1,zmm7,ZMMWORD PTR [rdx-0x40]
+ 5a3:	cmp    rax,rcx
+ 5a6:	jne    580 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x580>
+ 5a8:	vbroadcastss zmm2,xmm2
+ 5ae:	vmulps zmm0,zmm2,zmm0
+ 5b4:	vmulps zmm2,zmm2,zmm1
+ 5ba:	vmovups ZMMWORD PTR [rsi],zmm0
+ 5c0:	vmovups ZMMWORD PTR [rsi+0x40],zmm2
+ 5c7:	lea    edx,[r8+0x2]
+ 5cb:	cmp    edx,r10d
+ 5ce:	jg     5e0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5e0>
+ 5d0:	mov    r8d,edx
+ 5d3:	jmp    526 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x526>
+ 5d8:	mov    r13d,edi
+ 5db:	jmp    be <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0xbe>
+ 5e0:	add    r8d,0x3
+ 5e4:	cmp    DWORD PTR [rbp-0x34],r8d
+ 5e8:	jle    771 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x771>
+ 5ee:	lea    eax,[rdx+0x11]
+ 5f1:	shl    edx,0x4
+ 5f4:	mov    ebx,0x2
+ 5f9:	movsxd r14,edx
+ 5fc:	mov    edi,r12d
+ 5ff:	shl    r14,0x2
+ 603:	test   eax,eax
+ 605:	lea    r13d,[rax+0xf]
+ 609:	mov    DWORD PTR [rbp-0x38],eax
+ 60c:	mov    DWORD PTR [rbp-0x40],edx
+ 60f:	cmovns r13d,eax
+ 613:	mov    DWORD PTR [rbp-0x44],edi
+ 616:	xor    r12d,r12d
+ 619:	mov    rax,r15
+ 61c:	sar    r13d,0x4
+ 620:	mov    r15d,r12d
+ 623:	mov    r12,rax
+ 626:	vzeroupper
+ 629:	mov    rdx,QWORD PTR [r12+0x28]
+ 62e:	mov    rdi,QWORD PTR [r12+0x10]
+ 633:	mov    rsi,QWORD PTR [r12+0x18]
+ 638:	mov    rcx,QWORD PTR [rdx]
+ 63b:	mov    rdx,QWORD PTR [r12+0x20]
+ 640:	mov    rax,QWORD PTR [rdi]
+ 643:	mov    rsi,QWORD PTR [rsi]
+ 646:	vmovss xmm0,DWORD PTR [rdx]
+ 64a:	mov    edx,r15d
+ 64d:	add    rcx,r14
+ 650:	add    rax,r14
+ 653:	shl    edx,0x4
+ 656:	mov    rdi,rax
+ 659:	call   65e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x65e>
+			65a: R_X86_64_PLT32	void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)-0x4
+ 65e:	mov    edx,r15d
+ 661:	add    r15d,0x2
+ 665:	add    edx,0x3
+ 668:	cmp    edx,r13d
+ 66b:	jl     629 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x629>
+ 66d:	mov    eax,DWORD PTR [rbp-0x38]
+ 670:	lea    esi,[r13-0x2]
+ 674:	mov    edx,DWORD PTR [rbp-0x40]
+ 677:	mov    r15,r12
+ 67a:	shr    esi,1
+ 67c:	mov    edi,DWORD PTR [rbp-0x44]
+ 67f:	lea    esi,[rsi+rsi*1+0x2]
+ 683:	cmp    eax,0x1f
+ 686:	cmovle esi,ebx
+ 689:	cmp    esi,r13d
+ 68c:	jge    755 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x755>
+ 692:	mov    r9d,esi
+ 695:	sub    r13d,esi
+ 698:	movsxd rsi,esi
+ 69b:	movsxd r10,edx
+ 69e:	shl    r9d,0x4
+ 6a2:	add    r13,rsi
+ 6a5:	mov    ecx,edx
+ 6a7:	shl    r10,0x2
+ 6ab:	movsxd r9,r9d
+ 6ae:	shl    r13,0x4
+ 6b2:	mov    edx,eax
+ 6b4:	lea    r8,[r9*4+0x0]
+ 6bc:	mov    rax,QWORD PTR [r15+0x28]
+ 6c0:	vxorps xmm0,xmm0,xmm0
+ 6c4:	vmovaps zmm1,zmm0
+ 6ca:	mov    rsi,QWORD PTR [rax]
+ 6cd:	add    rsi,r10
+ 6d0:	mov    rax,rsi
+ 6d3:	mov    rsi,QWORD PTR [r15+0x20]
+ 6d7:	vmovss xmm2,DWORD PTR [rsi]
+ 6db:	mov    rsi,QWORD PTR [r15+0x10]
+ 6df:	mov    r12,QWORD PTR [rsi]
+ 6e2:	mov    rsi,QWORD PTR [r15+0x18]
+ 6e6:	mov    r11,QWORD PTR [rsi]
+ 6e9:	add    r12,r10
+ 6ec:	lea    rsi,[r12+0x40]
+ 6f1:	add    r12,0x50
+ 6f5:	add    r11,r8
+ 6f8:	vbroadcastss zmm6,DWORD PTR [rsi-0x40]
+ 6ff:	vbroadcastss zmm7,DWORD PTR [rsi]
+ 705:	add    rsi,0x4
+ 709:	add    r11,0x40
+ 70d:	vfmadd231ps zmm1,zmm6,ZMMWORD PTR [r11-0x40]
+ 714:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [r11-0x40]
+ 71b:	cmp    rsi,r12
+ 71e:	jne    6f8 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6f8>
+ 720:	vbroadcastss zmm2,xmm2
+ 726:	add    r9,0x10
+ 72a:	vmulps zmm1,zmm2,zmm1
+ 730:	vmulps zmm2,zmm2,zmm0
+ 736:	vmovups ZMMWORD PTR [rax+r8*1],zmm1
+ 73d:	add    r8,0x40
+ 741:	vmovups ZMMWORD PTR [rax+r8*1],zmm2
+ 748:	cmp    r9,r13
+ 74b:	jne    6bc <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x6bc>
+ 751:	mov    eax,edx
+ 753:	mov    edx,ecx
+ 755:	lea    esi,[rax+0x2]
+ 758:	add    edx,0x20
+ 75b:	sub    r14,0xffffffffffffff80
+ 75f:	sub    eax,0xe
+ 762:	cmp    DWORD PTR [rbp-0x34],eax
+ 765:	jle    76e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x76e>
+ 767:	mov    eax,esi
+ 769:	jmp    603 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x603>
+ 76e:	mov    r12d,edi
+ 771:	mov    eax,DWORD PTR [rbp-0x34]
+ 774:	lea    edx,[rax-0x2]
+ 777:	sub    edx,r12d
+ 77a:	and    edx,0xfffffffe
+ 77d:	lea    r12d,[r12+rdx*1+0x2]
+ 782:	cmp    eax,r12d
+ 785:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 78b:	lea    edi,[r12+0x1]
+ 790:	cmp    r12d,0xf
+ 794:	jg     834 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x834>
+ 79a:	mov    eax,DWORD PTR [rbp-0x34]
+ 79d:	mov    edx,0xf
+ 7a2:	lea    r9d,[rax-0x1]
+ 7a6:	cmp    r9d,edx
+ 7a9:	cmovg  r9d,edx
+ 7ad:	cmp    r12d,0xf
+ 7b1:	ja     81d <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x81d>
+ 7b3:	mov    rax,QWORD PTR [r15+0x28]
+ 7b7:	mov    rdx,QWORD PTR [r15+0x10]
+ 7bb:	shl    r12d,0x4
+ 7bf:	vxorps xmm0,xmm0,xmm0
+ 7c3:	movsxd r12,r12d
+ 7c6:	shl    r12,0x2
+ 7ca:	mov    rsi,QWORD PTR [rax]
+ 7cd:	mov    rax,QWORD PTR [r15+0x20]
+ 7d1:	mov    rbx,QWORD PTR [rdx]
+ 7d4:	vmovss xmm1,DWORD PTR [rax]
+ 7d8:	mov    rax,QWORD PTR [r15+0x18]
+ 7dc:	add    rbx,r12
+ 7df:	mov    rdx,rbx
+ 7e2:	mov    rax,QWORD PTR [rax]
+ 7e5:	lea    rcx,[rax+0x100]
+ 7ec:	nop    DWORD PTR [rax+0x0]
+ 7f0:	vbroadcastss zmm7,DWORD PTR [rdx]
+ 7f6:	add    rax,0x40
+ 7fa:	add    rdx,0x4
+ 7fe:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rax-0x40]
+ 805:	cmp    rcx,rax
+ 808:	jne    7f0 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x7f0>
+ 80a:	vbroadcastss zmm1,xmm1
+ 810:	vmulps zmm0,zmm1,zmm0
+ 816:	vmovups ZMMWORD PTR [rsi+r12*1],zmm0
+ 81d:	mov    r12d,edi
+ 820:	cmp    edi,r9d
+ 823:	jg     829 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x829>
+ 825:	inc    edi
+ 827:	jmp    7ad <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x7ad>
+ 829:	cmp    DWORD PTR [rbp-0x34],edi
+ 82c:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 832:	inc    edi
+ 834:	mov    r9d,r12d
+ 837:	mov    r8d,DWORD PTR [rbp-0x34]
+ 83b:	mov    r10d,0x2
+ 841:	shl    r9d,0x4
+ 845:	movsxd r13,r9d
+ 848:	shl    r13,0x2
+ 84c:	lea    edx,[r12+0x1f]
+ 851:	add    r12d,0x10
+ 855:	cmovns edx,r12d
+ 859:	xor    ebx,ebx
+ 85b:	xor    ecx,ecx
+ 85d:	sar    edx,0x4
+ 860:	mov    DWORD PTR [rbp-0x34],edx
+ 863:	mov    rax,QWORD PTR [r15+0x28]
+ 867:	vxorps xmm3,xmm3,xmm3
+ 86b:	mov    r14,QWORD PTR [r15+0x10]
+ 86f:	vmovaps zmm1,zmm3
+ 875:	mov    rsi,QWORD PTR [rax]
+ 878:	mov    rax,QWORD PTR [r15+0x20]
+ 87c:	mov    rdx,QWORD PTR [r14]
+ 87f:	vmovss xmm5,DWORD PTR [rax]
+ 883:	mov    rax,QWORD PTR [r15+0x18]
+ 887:	add    rsi,r13
+ 88a:	add    rdx,r13
+ 88d:	mov    r14,rdx
+ 890:	mov    r11,QWORD PTR [rax]
+ 893:	mov    eax,0x1
+ 898:	add    r11,rbx
+ 89b:	vmovdqu64 zmm4,ZMMWORD PTR [r11]
+ 8a1:	mov    rdx,rax
+ 8a4:	vbroadcastss zmm0,DWORD PTR [r14+rax*4-0x4]
+ 8ac:	inc    rax
+ 8af:	shl    rdx,0x6
+ 8b3:	vmovdqu64 zmm2,ZMMWORD PTR [r11+rdx*1]
+ 8ba:	vfmadd231ps zmm1,zmm0,zmm4
+ 8c0:	vfmadd231ps zmm3,zmm0,zmm2
+ 8c6:	cmp    rax,0x5
+ 8ca:	je     8d4 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8d4>
+ 8cc:	vmovdqa64 zmm4,zmm2
+ 8d2:	jmp    8a1 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x8a1>
+ 8d4:	vbroadcastss zmm0,xmm5
+ 8da:	lea    eax,[rcx+0x2]
+ 8dd:	add    ecx,0x3
+ 8e0:	vmulps zmm1,zmm0,zmm1
+ 8e6:	vmulps zmm0,zmm0,zmm3
+ 8ec:	vmovups ZMMWORD PTR [rsi+rbx*1],zmm1
+ 8f3:	vmovups ZMMWORD PTR [rsi+rbx*1+0x40],zmm0
+ 8fb:	sub    rbx,0xffffffffffffff80
+ 8ff:	cmp    DWORD PTR [rbp-0x34],ecx
+ 902:	jle    90b <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x90b>
+ 904:	mov    ecx,eax
+ 906:	jmp    863 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x863>
+ 90b:	mov    edx,DWORD PTR [rbp-0x34]
+ 90e:	lea    eax,[rdx-0x2]
+ 911:	shr    eax,1
+ 913:	cmp    r12d,0x1f
+ 917:	lea    eax,[rax+rax*1+0x2]
+ 91b:	cmovle eax,r10d
+ 91f:	cmp    eax,edx
+ 921:	jge    9c2 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x9c2>
+ 927:	mov    ebx,eax
+ 929:	sub    edx,eax
+ 92b:	cdqe
+ 92d:	movsxd r14,r9d
+ 930:	shl    ebx,0x4
+ 933:	lea    rcx,[rdx+rax*1]
+ 937:	shl    r14,0x2
+ 93b:	vmovd  xmm7,edi
+ 93f:	movsxd rbx,ebx
+ 942:	shl    rcx,0x4
+ 946:	lea    rsi,[rbx*4+0x0]
+ 94e:	mov    rax,QWORD PTR [r15+0x28]
+ 952:	mov    rdx,QWORD PTR [r15+0x10]
+ 956:	vxorps xmm0,xmm0,xmm0
+ 95a:	mov    r12,QWORD PTR [rax]
+ 95d:	mov    rax,QWORD PTR [r15+0x20]
+ 961:	mov    rdi,QWORD PTR [rdx]
+ 964:	vmovss xmm1,DWORD PTR [rax]
+ 968:	mov    rax,QWORD PTR [r15+0x18]
+ 96c:	add    rdi,r14
+ 96f:	mov    rdx,rdi
+ 972:	mov    r11,QWORD PTR [rax]
+ 975:	lea    rax,[r11+rsi*1]
+ 979:	lea    r11,[r11+rsi*1+0x100]
+ 981:	vbroadcastss zmm6,DWORD PTR [rdx]
+ 987:	add    rax,0x40
+ 98b:	add    rdx,0x4
+ 98f:	vfmadd231ps zmm0,zmm6,ZMMWORD PTR [rax-0x40]
+ 996:	cmp    r11,rax
+ 999:	jne    981 <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x981>
+ 99b:	vbroadcastss zmm1,xmm1
+ 9a1:	add    r12,r14
+ 9a4:	add    rbx,0x10
+ 9a8:	vmulps zmm0,zmm1,zmm0
+ 9ae:	vmovups ZMMWORD PTR [r12+rsi*1],zmm0
+ 9b5:	add    rsi,0x40
+ 9b9:	cmp    rcx,rbx
+ 9bc:	jne    94e <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x94e>
+ 9be:	vmovd  edi,xmm7
+ 9c2:	mov    r12d,edi
+ 9c5:	add    r9d,0x10
+ 9c9:	add    r13,0x40
+ 9cd:	cmp    r8d,edi
+ 9d0:	jle    4ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x4ee>
+ 9d6:	inc    edi
+ 9d8:	jmp    84c <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x84c>
+ 9dd:	mov    r14d,r12d
+ 9e0:	jmp    31a <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x31a>
+ 9e5:	mov    edx,r12d
+ 9e8:	jmp    5ee <void gflow::kernels::detail::for_blocks<8, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float>(float const*, float const*, int, int, float, float*)::{lambda(int)#1} const&)+0x5ee>
 
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)>:
    0:	sub    rsp,0x18
@@ -5160,161 +4535,174 @@
  702:	jl     678 <gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x678>
  708:	jmp    151 <gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const+0x151>
 
-0000000000000000 <void gflow::kernels::causal::detail::score_block<1, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
-   0:	vbroadcastss zmm1,DWORD PTR [rdi]
-   6:	movsxd rdx,edx
-   9:	vxorps xmm2,xmm2,xmm2
-   d:	vbroadcastss zmm0,xmm0
-  13:	shl    rdx,0x2
-  17:	vmovaps zmm3,zmm1
-  1d:	vmovaps zmm6,zmm1
-  23:	vfmadd132ps zmm3,zmm2,ZMMWORD PTR [rsi+rdx*1]
-  2a:	vfmadd132ps zmm6,zmm2,ZMMWORD PTR [rsi+rdx*1+0x40]
-  32:	vmovaps zmm4,zmm1
-  38:	vfmadd132ps zmm4,zmm2,ZMMWORD PTR [rsi+rdx*1+0x80]
-  40:	vfmadd231ps zmm2,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  48:	vbroadcastss zmm1,DWORD PTR [rdi+0x4]
-  4f:	vfmadd231ps zmm3,zmm1,ZMMWORD PTR [rsi+rdx*1+0x40]
-  57:	vfmadd231ps zmm2,zmm1,ZMMWORD PTR [rsi+rdx*1+0x100]
-  5f:	vfmadd231ps zmm6,zmm1,ZMMWORD PTR [rsi+rdx*1+0x80]
-  67:	vfmadd231ps zmm4,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  6f:	vbroadcastss zmm1,DWORD PTR [rdi+0x8]
-  76:	vmovaps zmm7,zmm3
-  7c:	vbroadcastss zmm3,DWORD PTR [rdi+0xc]
-  83:	vfmadd231ps zmm7,zmm1,ZMMWORD PTR [rsi+rdx*1+0x80]
-  8b:	vfmadd231ps zmm6,zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  93:	vfmadd231ps zmm4,zmm1,ZMMWORD PTR [rsi+rdx*1+0x100]
-  9b:	vfmadd231ps zmm7,zmm3,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  a3:	vfmadd231ps zmm6,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  ab:	vfmadd231ps zmm4,zmm3,ZMMWORD PTR [rsi+rdx*1+0x140]
-  b3:	vmulps zmm4,zmm0,zmm4
-  b9:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm4
-  c1:	vmovaps zmm5,zmm1
-  c7:	vmulps zmm1,zmm0,zmm7
-  cd:	vfmadd132ps zmm5,zmm2,ZMMWORD PTR [rsi+rdx*1+0x140]
-  d5:	vfmadd132ps zmm3,zmm5,ZMMWORD PTR [rsi+rdx*1+0x180]
-  dd:	vmulps zmm2,zmm0,zmm6
-  e3:	vmulps zmm0,zmm0,zmm3
-  e9:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm1
-  f0:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm2
-  f8:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm0
- 100:	vzeroupper
- 103:	ret
-
-0000000000000000 <void gflow::kernels::causal::detail::score_block<2, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+0000000000000000 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
    0:	movsxd rdx,edx
-   3:	vbroadcastss zmm3,DWORD PTR [rdi+0x40]
-   a:	vxorps xmm4,xmm4,xmm4
-   e:	vbroadcastss zmm2,DWORD PTR [rdi]
-  14:	shl    rdx,0x2
-  18:	vbroadcastss zmm6,DWORD PTR [rdi+0x4]
-  1f:	vbroadcastss zmm0,xmm0
-  25:	vmovups zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  2d:	vfmadd132ps zmm2,zmm4,ZMMWORD PTR [rsi+rdx*1]
-  34:	vfmadd231ps zmm2,zmm6,ZMMWORD PTR [rsi+rdx*1+0x40]
-  3c:	vbroadcastss zmm6,DWORD PTR [rdi+0x8]
-  43:	vfmadd231ps zmm2,zmm6,ZMMWORD PTR [rsi+rdx*1+0x80]
-  4b:	vmovaps zmm5,zmm3
-  51:	vmovaps zmm8,zmm3
-  57:	vfmadd132ps zmm5,zmm4,ZMMWORD PTR [rsi+rdx*1]
-  5e:	vfmadd132ps zmm8,zmm4,ZMMWORD PTR [rsi+rdx*1+0x40]
-  66:	vmovaps zmm7,zmm3
-  6c:	vfmadd132ps zmm7,zmm4,ZMMWORD PTR [rsi+rdx*1+0x80]
-  74:	vfmadd231ps zmm4,zmm1,zmm3
-  7a:	vbroadcastss zmm3,DWORD PTR [rdi+0x44]
-  81:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdi+0xc]
-  88:	vmulps zmm2,zmm0,zmm2
-  8e:	vfmadd231ps zmm4,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  96:	vfmadd231ps zmm5,zmm3,ZMMWORD PTR [rsi+rdx*1+0x40]
-  9e:	vfmadd231ps zmm8,zmm3,ZMMWORD PTR [rsi+rdx*1+0x80]
-  a6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm2
-  ad:	vfmadd231ps zmm7,zmm1,zmm3
-  b3:	vbroadcastss zmm3,DWORD PTR [rdi+0x48]
-  ba:	vfmadd231ps zmm5,zmm3,ZMMWORD PTR [rsi+rdx*1+0x80]
-  c2:	vfmadd231ps zmm7,zmm3,ZMMWORD PTR [rsi+rdx*1+0x100]
-  ca:	vmovaps zmm6,zmm3
-  d0:	vfmadd132ps zmm6,zmm4,ZMMWORD PTR [rsi+rdx*1+0x140]
-  d8:	vbroadcastss zmm4,DWORD PTR [rdi+0x4c]
-  df:	vfmadd231ps zmm8,zmm1,zmm3
-  e5:	vfmadd231ps zmm7,zmm4,ZMMWORD PTR [rsi+rdx*1+0x140]
-  ed:	vmovaps zmm3,zmm8
-  f3:	vfmadd231ps zmm3,zmm4,ZMMWORD PTR [rsi+rdx*1+0x100]
-  fb:	vmulps zmm3,zmm0,zmm3
- 101:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm3
- 109:	vfmadd132ps zmm1,zmm5,zmm4
- 10f:	vmulps zmm5,zmm0,zmm7
- 115:	vmulps zmm1,zmm0,zmm1
- 11b:	vfmadd132ps zmm4,zmm6,ZMMWORD PTR [rsi+rdx*1+0x180]
- 123:	vmulps zmm0,zmm0,zmm4
- 129:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm1
- 131:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm5
- 139:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm0
- 141:	vzeroupper
- 144:	ret
+   3:	vxorps xmm6,xmm6,xmm6
+   7:	lea    rax,[rdi+0x40]
+   b:	add    rdi,0x50
+   f:	shl    rdx,0x2
+  13:	vmovaps zmm3,zmm6
+  19:	vmovaps zmm4,zmm6
+  1f:	add    rsi,rdx
+  22:	vmovdqu64 zmm1,ZMMWORD PTR [rsi]
+  28:	vbroadcastss zmm2,DWORD PTR [rax]
+  2e:	vmovdqu64 zmm5,ZMMWORD PTR [rsi+0x40]
+  35:	vfmadd231ps zmm4,zmm1,DWORD BCST [rax-0x40]
+  3c:	add    rax,0x4
+  40:	add    rsi,0x40
+  44:	vfmadd231ps zmm3,zmm2,zmm1
+  4a:	vfmadd231ps zmm6,zmm2,zmm5
+  50:	cmp    rax,rdi
+  53:	je     60 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x60>
+  55:	vmovdqa64 zmm1,zmm5
+  5b:	jmp    28 <void gflow::kernels::causal::detail::score_block<2, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x28>
+  5d:	nop    DWORD PTR [rax]
+  60:	vbroadcastss zmm0,xmm0
+  66:	vmulps zmm4,zmm0,zmm4
+  6c:	vmulps zmm3,zmm0,zmm3
+  72:	vmulps zmm0,zmm0,zmm6
+  78:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm4
+  7f:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm3
+  87:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm0
+  8f:	vzeroupper
+  92:	ret
 
-0000000000000000 <void gflow::kernels::causal::detail::score_block<4, 4, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+0000000000000000 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
    0:	movsxd rdx,edx
-   3:	vbroadcastss zmm8,DWORD PTR [rdi+0xc0]
-   a:	mov    rax,rdi
-   d:	vxorps xmm7,xmm7,xmm7
-  11:	shl    rdx,0x2
-  15:	vbroadcastss zmm0,xmm0
-  1b:	vmovups zmm5,ZMMWORD PTR [rsi+rdx*1+0x80]
-  23:	vmovups zmm6,ZMMWORD PTR [rsi+rdx*1+0x40]
-  2b:	vmovups zmm9,ZMMWORD PTR [rsi+rdx*1]
-  32:	vmovups zmm1,ZMMWORD PTR [rsi+rdx*1+0xc0]
-  3a:	vmovaps zmm11,zmm6
-  40:	vmovaps zmm10,zmm5
-  46:	vmovaps zmm4,zmm9
-  4c:	vmovaps zmm3,zmm9
-  52:	vmovaps zmm2,zmm9
-  58:	vfmadd132ps zmm11,zmm7,zmm8
-  5e:	vfmadd132ps zmm4,zmm7,DWORD BCST [rax]
-  64:	vfmadd132ps zmm3,zmm7,DWORD BCST [rax+0x40]
-  6b:	vfmadd132ps zmm2,zmm7,DWORD BCST [rax+0x80]
-  72:	vfmadd132ps zmm9,zmm7,zmm8
-  78:	vfmadd132ps zmm10,zmm7,zmm8
-  7e:	vfmadd132ps zmm8,zmm7,zmm1
-  84:	vbroadcastss zmm7,DWORD PTR [rdi+0xc4]
-  8b:	vfmadd231ps zmm4,zmm6,DWORD BCST [rax+0x4]
-  92:	vfmadd231ps zmm3,zmm6,DWORD BCST [rax+0x44]
-  99:	vfmadd231ps zmm2,zmm6,DWORD BCST [rax+0x84]
-  a0:	vfmadd231ps zmm8,zmm7,ZMMWORD PTR [rsi+rdx*1+0x100]
-  a8:	vfmadd231ps zmm4,zmm5,DWORD BCST [rax+0x8]
-  af:	vfmadd231ps zmm3,zmm5,DWORD BCST [rax+0x48]
-  b6:	vfmadd231ps zmm2,zmm5,DWORD BCST [rax+0x88]
-  bd:	vfmadd231ps zmm4,zmm1,DWORD BCST [rax+0xc]
-  c4:	vfmadd231ps zmm3,zmm1,DWORD BCST [rax+0x4c]
-  cb:	vfmadd231ps zmm2,zmm1,DWORD BCST [rax+0x8c]
-  d2:	vmulps zmm4,zmm0,zmm4
-  d8:	vmulps zmm3,zmm0,zmm3
-  de:	vmulps zmm2,zmm0,zmm2
-  e4:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm4
-  eb:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm3
-  f3:	vfmadd132ps zmm6,zmm9,zmm7
-  f9:	vfmadd231ps zmm10,zmm1,zmm7
-  ff:	vfmadd231ps zmm11,zmm5,zmm7
- 105:	vbroadcastss zmm7,DWORD PTR [rdi+0xc8]
- 10c:	vfmadd231ps zmm8,zmm7,ZMMWORD PTR [rsi+rdx*1+0x140]
- 114:	vmovaps zmm9,zmm10
- 11a:	vfmadd231ps zmm9,zmm7,ZMMWORD PTR [rsi+rdx*1+0x100]
- 122:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm2
- 12a:	vfmadd132ps zmm5,zmm6,zmm7
- 130:	vbroadcastss zmm6,DWORD PTR [rdi+0xcc]
- 137:	vfmadd231ps zmm11,zmm1,zmm7
- 13d:	vmovaps zmm7,zmm9
- 143:	vfmadd231ps zmm7,zmm6,ZMMWORD PTR [rsi+rdx*1+0x140]
- 14b:	vmulps zmm7,zmm0,zmm7
- 151:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm7
- 159:	vfmadd132ps zmm1,zmm5,zmm6
- 15f:	vmovaps zmm5,zmm11
- 165:	vmulps zmm1,zmm0,zmm1
- 16b:	vfmadd231ps zmm5,zmm6,ZMMWORD PTR [rsi+rdx*1+0x100]
- 173:	vfmadd132ps zmm6,zmm8,ZMMWORD PTR [rsi+rdx*1+0x180]
- 17b:	vmulps zmm5,zmm0,zmm5
- 181:	vmulps zmm0,zmm0,zmm6
- 187:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm1
- 18f:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm5
- 197:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm0
- 19f:	vzeroupper
- 1a2:	ret
+   3:	vxorps xmm8,xmm8,xmm8
+   8:	lea    r8,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm3,zmm8
+  16:	vmovaps zmm4,zmm8
+  1c:	vmovaps zmm5,zmm8
+  22:	vmovdqu64 zmm1,ZMMWORD PTR [rsi+rdx*1]
+  29:	lea    r9,[rdx+0x40]
+  2d:	lea    rax,[rsi+rdx*1+0x40]
+  32:	vmovaps zmm6,zmm8
+  38:	vbroadcastss zmm2,DWORD PTR [rdi+0xc0]
+  3f:	vmovdqu64 zmm7,ZMMWORD PTR [rax]
+  45:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi]
+  4b:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0x40]
+  52:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0x80]
+  59:	add    rdi,0x4
+  5d:	add    rax,0x40
+  61:	vfmadd231ps zmm3,zmm2,zmm1
+  67:	vfmadd231ps zmm8,zmm2,zmm7
+  6d:	cmp    rdi,r8
+  70:	je     80 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x80>
+  72:	vmovdqa64 zmm1,zmm7
+  78:	jmp    38 <void gflow::kernels::causal::detail::score_block<4, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x38>
+  7a:	nop    WORD PTR [rax+rax*1+0x0]
+  80:	vbroadcastss zmm0,xmm0
+  86:	vmulps zmm6,zmm0,zmm6
+  8c:	vmulps zmm5,zmm0,zmm5
+  92:	vmulps zmm4,zmm0,zmm4
+  98:	vmulps zmm3,zmm0,zmm3
+  9e:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm6
+  a5:	vmovups ZMMWORD PTR [rcx+r9*1],zmm5
+  ac:	vmulps zmm0,zmm0,zmm8
+  b2:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm4
+  ba:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm3
+  c2:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm0
+  ca:	vzeroupper
+  cd:	ret
+
+0000000000000000 <void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+   0:	movsxd rdx,edx
+   3:	vxorps xmm9,xmm9,xmm9
+   8:	lea    rax,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm2,zmm9
+  16:	vmovaps zmm3,zmm9
+  1c:	vmovaps zmm4,zmm9
+  22:	add    rsi,rdx
+  25:	vmovaps zmm5,zmm9
+  2b:	vmovaps zmm6,zmm9
+  31:	vmovaps zmm7,zmm9
+  37:	vmovaps zmm8,zmm9
+  3d:	vmovups zmm1,ZMMWORD PTR [rsi]
+  43:	add    rdi,0x4
+  47:	add    rsi,0x40
+  4b:	vfmadd231ps zmm8,zmm1,DWORD BCST [rdi-0x4]
+  52:	vfmadd231ps zmm7,zmm1,DWORD BCST [rdi+0x3c]
+  59:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi+0x7c]
+  60:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0xbc]
+  67:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0xfc]
+  6e:	vfmadd231ps zmm3,zmm1,DWORD BCST [rdi+0x13c]
+  75:	vfmadd231ps zmm2,zmm1,DWORD BCST [rdi+0x17c]
+  7c:	vfmadd231ps zmm9,zmm1,DWORD BCST [rdi+0x1bc]
+  83:	cmp    rdi,rax
+  86:	jne    3d <void gflow::kernels::causal::detail::score_block<8, 1, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x3d>
+  88:	vbroadcastss zmm0,xmm0
+  8e:	vmulps zmm8,zmm0,zmm8
+  94:	vmulps zmm7,zmm0,zmm7
+  9a:	vmulps zmm6,zmm0,zmm6
+  a0:	vmulps zmm5,zmm0,zmm5
+  a6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm8
+  ad:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm7
+  b5:	vmulps zmm4,zmm0,zmm4
+  bb:	vmulps zmm3,zmm0,zmm3
+  c1:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm6
+  c9:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm5
+  d1:	vmulps zmm2,zmm0,zmm2
+  d7:	vmulps zmm0,zmm0,zmm9
+  dd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm4
+  e5:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm3
+  ed:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm2
+  f5:	vmovups ZMMWORD PTR [rcx+rdx*1+0x1c0],zmm0
+  fd:	vzeroupper
+ 100:	ret
+
+0000000000000000 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)>:
+   0:	movsxd rdx,edx
+   3:	vxorps xmm12,xmm12,xmm12
+   8:	lea    rax,[rdi+0x10]
+   c:	shl    rdx,0x2
+  10:	vmovaps zmm3,zmm12
+  16:	vmovaps zmm4,zmm12
+  1c:	vmovaps zmm5,zmm12
+  22:	add    rsi,rdx
+  25:	vmovaps zmm6,zmm12
+  2b:	vmovaps zmm7,zmm12
+  31:	vmovaps zmm8,zmm12
+  37:	vmovdqu64 zmm1,ZMMWORD PTR [rsi]
+  3d:	vmovaps zmm9,zmm12
+  43:	vmovaps zmm10,zmm12
+  49:	vbroadcastss zmm2,DWORD PTR [rdi+0x1c0]
+  50:	vmovdqu64 zmm11,ZMMWORD PTR [rsi+0x40]
+  57:	vfmadd231ps zmm10,zmm1,DWORD BCST [rdi]
+  5d:	vfmadd231ps zmm9,zmm1,DWORD BCST [rdi+0x40]
+  64:	vfmadd231ps zmm8,zmm1,DWORD BCST [rdi+0x80]
+  6b:	vfmadd231ps zmm7,zmm1,DWORD BCST [rdi+0xc0]
+  72:	vfmadd231ps zmm6,zmm1,DWORD BCST [rdi+0x100]
+  79:	vfmadd231ps zmm5,zmm1,DWORD BCST [rdi+0x140]
+  80:	vfmadd231ps zmm4,zmm1,DWORD BCST [rdi+0x180]
+  87:	add    rdi,0x4
+  8b:	add    rsi,0x40
+  8f:	vfmadd231ps zmm3,zmm2,zmm1
+  95:	vfmadd231ps zmm12,zmm2,zmm11
+  9b:	cmp    rdi,rax
+  9e:	je     a8 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0xa8>
+  a0:	vmovdqa64 zmm1,zmm11
+  a6:	jmp    49 <void gflow::kernels::causal::detail::score_block<8, 2, 4, 16, 16, float>(float const*, float const*, int, float, float*)+0x49>
+  a8:	vbroadcastss zmm0,xmm0
+  ae:	vmulps zmm10,zmm0,zmm10
+  b4:	vmulps zmm9,zmm0,zmm9
+  ba:	vmulps zmm8,zmm0,zmm8
+  c0:	vmulps zmm7,zmm0,zmm7
+  c6:	vmovups ZMMWORD PTR [rcx+rdx*1],zmm10
+  cd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x40],zmm9
+  d5:	vmulps zmm6,zmm0,zmm6
+  db:	vmulps zmm5,zmm0,zmm5
+  e1:	vmovups ZMMWORD PTR [rcx+rdx*1+0x80],zmm8
+  e9:	vmovups ZMMWORD PTR [rcx+rdx*1+0xc0],zmm7
+  f1:	vmulps zmm4,zmm0,zmm4
+  f7:	vmulps zmm3,zmm0,zmm3
+  fd:	vmovups ZMMWORD PTR [rcx+rdx*1+0x100],zmm6
+ 105:	vmovups ZMMWORD PTR [rcx+rdx*1+0x140],zmm5
+ 10d:	vmulps zmm0,zmm0,zmm12
+ 113:	vmovups ZMMWORD PTR [rcx+rdx*1+0x180],zmm4
+ 11b:	vmovups ZMMWORD PTR [rcx+rdx*1+0x1c0],zmm3
+ 123:	vmovups ZMMWORD PTR [rcx+rdx*1+0x200],zmm0
+ 12b:	vzeroupper
+ 12e:	ret

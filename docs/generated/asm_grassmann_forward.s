@@ -98,13 +98,13 @@
     1aea:	test   r8d,r8d
     1aed:	jle    1f18 <gflow_grassmann_forward+0x5a8>
     1af3:	vmovss xmm9,DWORD PTR [rip+0x0]        # 1afb <gflow_grassmann_forward+0x18b>
-			1af7: R_X86_64_PC32	.LC74-0x4
+			1af7: R_X86_64_PC32	.LC75-0x4
     1afb:	vmovss xmm8,DWORD PTR [rip+0x0]        # 1b03 <gflow_grassmann_forward+0x193>
 			1aff: R_X86_64_PC32	.LC2-0x4
     1b03:	vmovq  r11,xmm2
     1b08:	vxorps xmm12,xmm12,xmm12
     1b0d:	vmovq  xmm3,QWORD PTR [rip+0x0]        # 1b15 <gflow_grassmann_forward+0x1a5>
-			1b11: R_X86_64_PC32	.LC75-0x4
+			1b11: R_X86_64_PC32	.LC76-0x4
     1b15:	mov    r9,QWORD PTR [rip+0x0]        # 1b1c <gflow_grassmann_forward+0x1ac>
 			1b18: R_X86_64_REX_GOTPCRELX	gflow::expr::plucker_window_mean_node<(gflow::expr::plucker_norm)1, gflow::expr::linear_node<gflow::fixed_string<6ul>{char [6]{(char)87, (char)95, (char)114, (char)101, (char)100}}, 4, gflow::expr::input<16> >, 1, 2, 4, 8, 12, 16>::window-0x4
     1b1c:	movsxd r15,r8d
@@ -545,11 +545,11 @@
     232c:	lea    rax,[rbp-0x1b0]
     2333:	lea    r14d,[rsi+0xf]
     2337:	vmovdqa xmm1,XMMWORD PTR [rip+0x0]        # 233f <gflow_grassmann_forward+0x9cf>
-			233b: R_X86_64_PC32	.LC72-0x4
+			233b: R_X86_64_PC32	.LC73-0x4
     233f:	vmovups xmm7,XMMWORD PTR [rdi+0xc0]
     2347:	sar    r14d,0x4
     234b:	vmovdqa xmm0,XMMWORD PTR [rip+0x0]        # 2353 <gflow_grassmann_forward+0x9e3>
-			234f: R_X86_64_PC32	.LC73-0x4
+			234f: R_X86_64_PC32	.LC74-0x4
     2353:	vmovaps XMMWORD PTR [rbp-0x230],xmm3
     235b:	vmovups xmm3,XMMWORD PTR [rdi+0x80]
     2363:	vmovaps xmm4,xmm2
@@ -1979,9 +1979,9 @@
   11:	sub    rsp,0x440
   18:	vmovups zmm0,ZMMWORD PTR [rdi]
   1e:	vmovdqa32 zmm2,ZMMWORD PTR [rip+0x0]        # 28 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x28>
-			24: R_X86_64_PC32	.rodata+0x3c
+			24: R_X86_64_PC32	.rodata+0x7c
   28:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 32 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x32>
-			2e: R_X86_64_PC32	.rodata+0x7c
+			2e: R_X86_64_PC32	.rodata+0xbc
   32:	vmovups zmm3,ZMMWORD PTR [rdi+0x40]
   39:	lea    rax,[rsp+0x40]
   3e:	vmovups zmm5,ZMMWORD PTR [rdi+0x80]
@@ -2027,12 +2027,12 @@
  13f:	vshufps zmm18,zmm18,zmm2,0xee
  146:	vshufps zmm11,zmm9,zmm12,0x44
  14d:	vmovdqa32 zmm2,ZMMWORD PTR [rip+0x0]        # 157 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x157>
-			153: R_X86_64_PC32	.rodata+0xbc
+			153: R_X86_64_PC32	.rodata+0xfc
  157:	vshufps zmm9,zmm9,zmm12,0xee
  15e:	vshufps zmm12,zmm15,zmm1,0x44
  165:	vshufps zmm15,zmm15,zmm1,0xee
  16c:	vmovdqa32 zmm1,ZMMWORD PTR [rip+0x0]        # 176 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)+0x176>
-			172: R_X86_64_PC32	.rodata+0xfc
+			172: R_X86_64_PC32	.rodata+0x13c
  176:	vshufps zmm4,zmm17,zmm3,0x44
  17d:	vshufps zmm17,zmm17,zmm3,0xee
  184:	vshufps zmm3,zmm0,zmm5,0x44
