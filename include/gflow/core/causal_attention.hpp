@@ -11,7 +11,8 @@
 // Here each block of rows is computed in registers: scores by broadcast multiply-adds against the
 // keys transposed once per head (vectors of keys, no horizontal sums), the softmax on the rows
 // just written, and the weighted sums of values, a block of rows sharing each load. rowsum(A ⊙ G)
-// is do_t · o_t (o_t = Σ_s A_ts v_s), so the backward needs no second pass over G.
+// is do_t · o_t (o_t = Σ_s A_ts v_s), so dS is formed from G in the score blocks' registers and G
+// is never stored (as a separate pass over stored G rows, a head's backward took 7 % longer).
 //
 // Causal by row tiles of `row_tile` rows: the rows [t0, t1) of a tile take the keys s < t1 (the
 // scores: s < t1 rounded up to a whole vector, which the softmax leaves out), and A is 0 for
@@ -85,10 +86,11 @@ inline void transpose_head(const S* __restrict x, int n, S* __restrict xt) {
         for (int s = n; s < padded; ++s) xt[i * T + s] = 0;
 }
 
-// out[r][s] = scale a_r · b_s for the TB rows r of a and the keys s of KG vectors from s0.
-// a: rows of stride W; bt: [D][T] (b transposed); out: rows of stride T.
-template <int TB, int KG, int D, int W, int T, class S>
-inline void score_block(const S* __restrict a, const S* __restrict bt, int s0, S scale, S* __restrict out) {
+// out[r][s] = finish(r, s, a_r · b_s) for the TB rows r of a and the keys s of KG vectors from s0
+// (finish takes and returns a vector of keys from s). a: rows of stride W; bt: [D][T] (b
+// transposed); out: rows of stride T.
+template <int TB, int KG, int D, int W, int T, class S, class Finish>
+inline void score_block(const S* __restrict a, const S* __restrict bt, int s0, Finish finish, S* __restrict out) {
     constexpr int L = head_shape<S, D, T>::L;
     using V = lanes<S, L>;
     V acc[TB][KG];
@@ -113,20 +115,21 @@ inline void score_block(const S* __restrict a, const S* __restrict bt, int s0, S
     GFLOW_UNROLL
     for (int r = 0; r < TB; ++r)
         GFLOW_UNROLL
-        for (int g = 0; g < KG; ++g) store(out + r * T + s0 + g * L, acc[r][g] * scale);
+        for (int g = 0; g < KG; ++g) store(out + r * T + s0 + g * L, finish(r, s0 + g * L, acc[r][g]));
 }
 
-// Scores of the rows [t0, t1): out[t][s] = scale a_t · b_s for s < t1 rounded up to whole vectors
-// (blocks of score_rows rows, each over the keys up to its own last row).
-template <int D, int W, int T, class S>
-inline void scores(const S* a, const S* bt, int t0, int t1, S scale, S* out) {
+// Scores of the rows [t0, t1): out[t][s] = finish(t, s, a_t · b_s) for s < t1 rounded up to whole
+// vectors (blocks of score_rows rows, each over the keys up to its own last row).
+template <int D, int W, int T, class S, class Finish>
+inline void scores(const S* a, const S* bt, int t0, int t1, Finish finish, S* out) {
     using shape = head_shape<S, D, T>;
     constexpr int L = shape::L, KG = shape::score_groups;
     kernels::detail::for_blocks<shape::score_rows>(t0, t1, [&]<int TB>(int t) {
         const int vectors = (t + TB + L - 1) / L;
+        const auto block_finish = [&](int r, int s, auto x) { return finish(t + r, s, x); };
         int g = 0;
-        for (; g + KG <= vectors; g += KG) score_block<TB, KG, D, W, T>(a + t * W, bt, g * L, scale, out + t * T);
-        for (; g < vectors; ++g) score_block<TB, 1, D, W, T>(a + t * W, bt, g * L, scale, out + t * T);
+        for (; g + KG <= vectors; g += KG) score_block<TB, KG, D, W, T>(a + t * W, bt, g * L, block_finish, out + t * T);
+        for (; g < vectors; ++g) score_block<TB, 1, D, W, T>(a + t * W, bt, g * L, block_finish, out + t * T);
     });
 }
 
@@ -206,7 +209,8 @@ inline S lane_max(lanes<S, L> v) {
 // count rounded up to whole vectors of L (what `scores` writes), so every pass runs over whole
 // vectors: the lanes past count are left out of the maximum and set to 0 after exp. (Element by
 // element, with the last vector's remainder and the reductions' scalar ends, the softmax took 40 %
-// of the forward.)
+// of the forward; the maximum taken in the score blocks' registers instead of this pass was no
+// faster.)
 template <int D, int T, class S>
 [[gnu::noinline]] void softmax(S* row, int count, int end) {   // (inlined, it made the forward slower)
     constexpr int L = head_shape<S, D, T>::L;
@@ -304,7 +308,7 @@ void forward(int n, const S* q, const S* k, const S* v, S* A, S* o, S* keys_t) {
     detail::transpose_head<D, W, T>(k, n, keys_t);
     for (int t0 = 0; t0 < n; t0 += shape::row_tile) {
         const int t1 = std::min(n, t0 + shape::row_tile);
-        detail::scores<D, W, T>(q, keys_t, t0, t1, scale, A);
+        detail::scores<D, W, T>(q, keys_t, t0, t1, [scale](int, int, auto x) { return x * scale; }, A);
         for (int t = t0; t < t1; ++t) detail::softmax<D, T>(A + t * T, t + 1, t1);
         detail::weighted_sums<false, D, W, T>(A, v, t0, t1, o);
     }
@@ -318,17 +322,19 @@ void backward(int n, const S* q, const S* k, const S* v, const S* A, const S* o,
     using shape = head_shape<S, D, T>;
     const S scale = S(1) / std::sqrt(S(D));
     detail::transpose_head<D, W, T>(v, n, values_t);
+    using V = lanes<S, shape::L>;
+    S weighted[shape::row_tile];   // Σ_s A_ts G_ts = do_t · o_t for the rows of a tile
     for (int t0 = 0; t0 < n; t0 += shape::row_tile) {
         const int t1 = std::min(n, t0 + shape::row_tile);
-        detail::scores<D, W, T>(d_o, values_t, t0, t1, S(1), dS);   // G = do vᵀ
-        for (int t = t0; t < t1; ++t) {
-            const S* at = A + t * T;
-            S* row = dS + t * T;
-            const S weighted = kernels::dot<D>(d_o + t * W, o + t * W);   // Σ_s A_ts G_ts
-            GFLOW_SIMD
-            for (int s = 0; s <= t; ++s) row[s] = at[s] * (row[s] - weighted) * scale;
-            for (int s = t + 1; s < t1; ++s) row[s] = 0;   // (G may not be written there)
-        }
+        for (int t = t0; t < t1; ++t) weighted[t - t0] = kernels::dot<D>(d_o + t * W, o + t * W);
+        // dS = A ⊙ (G - weighted) scale, from G = do vᵀ in registers
+        detail::scores<D, W, T>(d_o, values_t, t0, t1, [&](int t, int s, V g) {
+            return detail::load<V>(A + t * T + s) * (g - weighted[t - t0]) * scale;
+        }, dS);
+        // 0 above the diagonal up to the tile's end, which dq and the key blocks read: there A may
+        // be unwritten, and a score block of rows before t1 - 1 may stop short of t1 (4-lane vectors)
+        for (int t = t0; t < t1; ++t)
+            for (int s = t + 1; s < t1; ++s) dS[t * T + s] = 0;
         detail::weighted_sums<true, D, W, T>(dS, k, t0, t1, dq);
     }
     using namespace kernels::detail;
