@@ -282,7 +282,10 @@ int main(int argc, char** argv) try {
                emma.size() - 1);
     for (std::size_t t = 0; t + 1 < emma.size(); ++t) {
         std::string context;
-        for (std::size_t s = 0; s <= t; ++s) context += (s ? " " : "") + data.label(emma[s]);
+        for (std::size_t s = 0; s <= t; ++s) {
+            if (s > 0) context += ' ';
+            context += data.label(emma[s]);
+        }
         fmt::print("  position {}: seen [{}]{:<{}} -> predict {}\n", t, context, "", 16 - context.size(),
                    data.label(emma[t + 1]));
     }

@@ -305,22 +305,8 @@ private:
             document_graph::backward(one, w, grads, acts, static_cast<const S*>(nullptr), logits_.data() + row * V,
                                      dlogits_.data() + row * V, static_cast<S*>(nullptr));
         });
-        if (with_gradient) {
-            constexpr std::size_t chunk = 4096;
-            constexpr int chunks = int((graph::param_size + chunk - 1) / chunk);
-            parallel::for_each(chunks, long(documents) * long(graph::param_size), [=, this](int c) {
-                const std::size_t first = std::size_t(c) * chunk, end = std::min(graph::param_size, first + chunk);
-                S* sum = grads_.data();
-                const S* g = document_grads_.data();
-                GFLOW_SIMD
-                for (std::size_t i = first; i < end; ++i) sum[i] = g[i];
-                for (int b = 1; b < documents; ++b) {
-                    const S* gb = g + std::size_t(b) * graph::param_size;
-                    GFLOW_SIMD
-                    for (std::size_t i = first; i < end; ++i) sum[i] += gb[i];
-                }
-            });
-        }
+        if (with_gradient)
+            kernels::sum_in_order<false>(grads_.data(), document_grads_.data(), documents, graph::param_size);
         S total = 0;
         for (int b = 0; b < documents; ++b) total += document_loss_.data()[b];
         return total / S(count);

@@ -79,16 +79,7 @@ struct per_sequence {
                         dy + row * out_width, dx ? dx + row * in_width : nullptr);
         });
         // dw += the documents' gradients, in document order, split by parameter over the threads
-        constexpr int chunk = 4096;
-        const int chunks = int((I::param_size + chunk - 1) / chunk);
-        parallel::for_each(chunks, long(p.batch) * long(I::param_size), [=](int c) {
-            const std::size_t begin = std::size_t(c) * chunk, end = std::min(I::param_size, begin + chunk);
-            for (int b = 0; b < p.batch; ++b) {
-                const S* g = dw_of + b * I::param_size;
-                GFLOW_SIMD
-                for (std::size_t i = begin; i < end; ++i) dw[i] += g[i];
-            }
-        });
+        kernels::sum_in_order<true>(dw, static_cast<const S*>(dw_of), p.batch, I::param_size);
     }
 
     template <class S>

@@ -165,46 +165,6 @@ inline void sum_block(const S* __restrict p, const S* __restrict x, int keys, S*
         }
 }
 
-// The sum of v's lanes by halving, as kernels::horizontal_sum, in registers: through memcpy GCC 12
-// kept the softmax's sum in memory for the whole loop that formed it (a store and a reload a
-// vector).
-template <class S, int L>
-inline S lane_sum(lanes<S, L> v) {
-#if GFLOW_HAS_SHUFFLEVECTOR
-    if constexpr (L == 1) {
-        return v[0];
-    } else {
-        return [&]<std::size_t... J>(std::index_sequence<J...>) {
-            const lanes<S, L / 2> low = __builtin_shufflevector(v, v, int(J)...);
-            const lanes<S, L / 2> high = __builtin_shufflevector(v, v, int(J + L / 2)...);
-            return lane_sum<S, L / 2>(low + high);
-        }(std::make_index_sequence<L / 2>{});
-    }
-#else
-    return kernels::horizontal_sum<S, L>(v);
-#endif
-}
-
-// The largest of v's lanes, by halving as lane_sum.
-template <class S, int L>
-inline S lane_max(lanes<S, L> v) {
-#if GFLOW_HAS_SHUFFLEVECTOR
-    if constexpr (L == 1) {
-        return v[0];
-    } else {
-        return [&]<std::size_t... J>(std::index_sequence<J...>) {
-            const lanes<S, L / 2> low = __builtin_shufflevector(v, v, int(J)...);
-            const lanes<S, L / 2> high = __builtin_shufflevector(v, v, int(J + L / 2)...);
-            return lane_max<S, L / 2>(high > low ? high : low);
-        }(std::make_index_sequence<L / 2>{});
-    }
-#else
-    S m = v[0];
-    for (int j = 1; j < L; ++j) m = std::max(m, v[j]);
-    return m;
-#endif
-}
-
 // The softmax of row[0, count) in place, and row[count, end) = 0. The row holds finite scores up to
 // count rounded up to whole vectors of L (what `scores` writes), so every pass runs over whole
 // vectors: the lanes past count are left out of the maximum and set to 0 after exp. (Element by
@@ -227,7 +187,7 @@ template <int D, int T, class S>
     }
     const V tail = load<V>(row + last);
     largest = (in_row & (tail > largest)) ? tail : largest;
-    const S max_score = lane_max<S, L>(largest);
+    const S max_score = kernels::horizontal_max<S, L>(largest);
     V sum{};
     for (int s = 0; s <= last; s += L) {
         S* x = row + s;
@@ -241,7 +201,7 @@ template <int D, int T, class S>
         sum += e;
     }
     for (int s = last + L; s < end; ++s) row[s] = 0;
-    const V inv = V{} + S(1) / lane_sum<S, L>(sum);
+    const V inv = V{} + S(1) / kernels::horizontal_sum<S, L>(sum);
     for (int s = 0; s <= last; s += L) store(row + s, load<V>(row + s) * inv);
 }
 

@@ -33,18 +33,70 @@ inline void zero(S* p, int count) { std::memset(p, 0, sizeof(S) * static_cast<st
 template <class S, int L>
 using lanes [[gnu::vector_size(L * sizeof(S))]] = S;
 
-// Horizontal sum by halving: each step is one extract and one vector add, log2(L) steps,
-// where a lane-by-lane sum would be a chain of L dependent scalar adds.
+// __builtin_shufflevector (vectors of any width rearranged in registers), and unrolling by pragma
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define GFLOW_HAS_SHUFFLEVECTOR 1
+#define GFLOW_UNROLL GFLOW_PRAGMA(GCC unroll 16)
+#else
+#define GFLOW_HAS_SHUFFLEVECTOR 0
+#define GFLOW_UNROLL
+#endif
+
+// combine(low half of v, high half of v), lane by lane: one step of a reduction by halving.
+template <class S, int L, class Combine>
+inline lanes<S, L / 2> fold_halves(const lanes<S, L>& v, Combine combine) {
+#if GFLOW_HAS_SHUFFLEVECTOR
+    return [&]<std::size_t... J>(std::index_sequence<J...>) {
+        const lanes<S, L / 2> low = __builtin_shufflevector(v, v, int(J)...);
+        const lanes<S, L / 2> high = __builtin_shufflevector(v, v, int(J + L / 2)...);
+        return combine(low, high);
+    }(std::make_index_sequence<L / 2>{});
+#else
+    lanes<S, L / 2> low, high;
+    std::memcpy(&low, &v, sizeof low);
+    std::memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
+    return combine(low, high);
+#endif
+}
+
+// Horizontal sum by halving: each step is one extract and one vector add, log2(L) steps, where a
+// lane-by-lane sum would be a chain of L dependent scalar adds. The halves are shuffles, in
+// registers (through memcpy, GCC 12 kept the accumulator of the loop that formed v in memory: a
+// store and a reload a vector). v by reference: GCC passes a vector wider than the target's
+// registers by value differently with and without AVX-512 (-Wpsabi).
 template <class S, int L>
-inline S horizontal_sum(lanes<S, L> v) {
-    if constexpr (L == 1) {
-        return v[0];
-    } else {
-        lanes<S, L / 2> low, high;
-        std::memcpy(&low, &v, sizeof low);
-        std::memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
-        return horizontal_sum<S, L / 2>(low + high);
-    }
+inline S horizontal_sum(const lanes<S, L>& v) {
+    if constexpr (L == 1) return v[0];
+    else return horizontal_sum<S, L / 2>(fold_halves<S, L>(v, [](auto a, auto b) { return a + b; }));
+}
+
+// The largest lane of v, by halving as horizontal_sum.
+template <class S, int L>
+inline S horizontal_max(const lanes<S, L>& v) {
+    if constexpr (L == 1) return v[0];
+    else return horizontal_max<S, L / 2>(fold_halves<S, L>(v, [](auto a, auto b) { return b > a ? b : a; }));
+}
+
+// out (+)= Σ_b parts[b] over `count` arrays of `size` values (parts[b] at parts + b size): each
+// value summed in the order b = 0, 1, ..., count - 1, the values split in chunks over the threads,
+// so the sums are the same at any thread count (a batch's per-document gradients).
+template <bool Accumulate, class S>
+inline void sum_in_order(S* out, const S* parts, int count, std::size_t size) {
+    constexpr std::size_t chunk = 4096;
+    const int chunks = int((size + chunk - 1) / chunk);
+    parallel::for_each(chunks, long(count) * long(size), [=](int c) {
+        const std::size_t first = std::size_t(c) * chunk, end = std::min(size, first + chunk);
+        for (int b = 0; b < count; ++b) {
+            const S* part = parts + std::size_t(b) * size;
+            if (b == 0 && !Accumulate) {
+                GFLOW_SIMD
+                for (std::size_t i = first; i < end; ++i) out[i] = part[i];
+            } else {
+                GFLOW_SIMD
+                for (std::size_t i = first; i < end; ++i) out[i] += part[i];
+            }
+        }
+    });
 }
 
 // sum_i a[i] b[i] for a static length N: a register of partial sums, then one horizontal sum.
@@ -133,14 +185,6 @@ inline void blas_backward(const S* W, S* dW, const S* x, const S* dy, S* dx, int
 // compiler fuses a multiply and an add in one block and not in another.)
 namespace detail {
 
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
-#define GFLOW_HAS_SHUFFLEVECTOR 1
-#define GFLOW_UNROLL GFLOW_PRAGMA(GCC unroll 16)
-#else
-#define GFLOW_HAS_SHUFFLEVECTOR 0
-#define GFLOW_UNROLL
-#endif
-
 constexpr int pow2_at_least(int n) {
     int p = 1;
     while (p < n) p *= 2;
@@ -217,21 +261,21 @@ constexpr std::array<int, L> exchange_mask() {
     }
     return m;
 }
-template <int B, bool High, class V, std::size_t... J>
-inline V exchange(V a, V b, std::index_sequence<J...>) {
-    constexpr auto m = exchange_mask<int(sizeof...(J)), B, High>();
-    return __builtin_shufflevector(a, b, m[J]...);
-}
+// (No function takes or returns a row by value: the Plücker rows are two registers wide, and GCC
+// passes such a vector differently with and without wider registers (-Wpsabi).)
 template <int B, int L, class V>
 inline void transpose_stages(V (&r)[L]) {
     if constexpr (B < L) {
-        GFLOW_UNROLL
-        for (int i = 0; i < L; ++i)
-            if ((i & B) == 0) {
-                const V a = r[i], b = r[i + B];
-                r[i] = exchange<B, false>(a, b, std::make_index_sequence<L>{});
-                r[i + B] = exchange<B, true>(a, b, std::make_index_sequence<L>{});
-            }
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            constexpr auto low = exchange_mask<L, B, false>(), high = exchange_mask<L, B, true>();
+            GFLOW_UNROLL
+            for (int i = 0; i < L; ++i)
+                if ((i & B) == 0) {
+                    const V a = r[i], b = r[i + B];
+                    r[i] = __builtin_shufflevector(a, b, low[J]...);
+                    r[i + B] = __builtin_shufflevector(a, b, high[J]...);
+                }
+        }(std::make_index_sequence<L>{});
         transpose_stages<2 * B>(r);
     }
 }

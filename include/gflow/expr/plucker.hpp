@@ -260,16 +260,6 @@ inline void add_row(S* p, const plucker_row<S, R>& v) {   // p[0 .. r) += v
     sum += v;
     std::memcpy(p, &sum, sizeof sum);
 }
-// Σ lanes, added pairwise (r a power of two).
-template <int R, class S>
-inline S sum_of_lanes(const plucker_row<S, R>& v) {
-    alignas(64) S a[R];
-    std::memcpy(a, &v, sizeof a);
-    for (int w = R / 2; w >= 1; w /= 2)
-        for (int i = 0; i < w; ++i) a[i] += a[i + w];
-    return a[0];
-}
-
 // Row I of the upper triangle of packed coordinates q (lanes j > I: q_Ij, the others 0), read in
 // place: row I starts at c_I = I r - I(I+1)/2, so lane j is q[c_I - I - 1 + j] (the lanes j <= I,
 // of the row before, are cleared by a bitwise mask, whatever they hold); row 0 (which would read
@@ -292,19 +282,6 @@ inline void packed_row(const S* q, plucker_row<S, R>& row, std::index_sequence<J
     }
 }
 
-// Stage B of an r x r transpose in registers: exchanges bit B of the row index with bit B of the
-// column index (stages 1, 2, 4, ..., r/2).
-template <int B, int R, class S, std::size_t... J>
-inline void transpose_stage(plucker_row<S, R> (&r)[R], std::index_sequence<J...> lanes) {
-    for (int i = 0; i < R; ++i)
-        if ((i & B) == 0) {
-            const plucker_row<S, R> a = r[i], b = r[i + B];
-            r[i] = __builtin_shufflevector(a, b, ((J & B) ? int(R + J - B) : int(J))...);
-            r[i + B] = __builtin_shufflevector(a, b, ((J & B) ? int(R + J) : int(J + B))...);
-        }
-    if constexpr (2 * B < R) transpose_stage<2 * B, R, S>(r, lanes);
-}
-
 // G[i] = the antisymmetric matrix of the packed coordinates g, row i.
 template <int R, class S>
 inline void antisymmetric_rows(const S* g, plucker_row<S, R> (&G)[R]) {
@@ -313,7 +290,7 @@ inline void antisymmetric_rows(const S* g, plucker_row<S, R> (&G)[R]) {
         (packed_row<int(I), R, S>(g, G[I], std::make_index_sequence<R>{}), ...);
     }(std::make_index_sequence<R>{});
     for (int i = 0; i < R; ++i) T[i] = G[i];
-    transpose_stage<1, R, S>(T, std::make_index_sequence<R>{});
+    kernels::detail::transpose_stages<1>(T);   // T = Gᵀ
     for (int i = 0; i < R; ++i) G[i] -= T[i];
 }
 
@@ -326,7 +303,7 @@ inline S antisymmetric_plucker(const plucker_row<S, R>& z, const plucker_row<S, 
         A[i] = z[i] * u - u[i] * z;
         ss += A[i] * A[i];
     }
-    return S(0.5) * sum_of_lanes<R, S>(ss);
+    return S(0.5) * kernels::horizontal_sum<S, R>(ss);
 }
 
 // The packed upper triangle of rows M into q (C(r,2) values).
@@ -410,7 +387,7 @@ struct plucker_window_mean_node : node_base, no_params_node {
                         V d{};
                         GFLOW_UNROLL
                         for (int i = 0; i < R; ++i) d += A[i] * G[i];
-                        dot = S(0.5) * detail::sum_of_lanes<R, S>(d) * inv;
+                        dot = S(0.5) * kernels::horizontal_sum<S, R>(d) * inv;
                     }
                     const S along = inv * dot, scale = inv / S(count);
                     V duv{};
