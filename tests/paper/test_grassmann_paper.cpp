@@ -101,7 +101,7 @@ BOOST_AUTO_TEST_CASE(forward_by_hand_with_biases_and_the_concatenated_gate) {
 BOOST_AUTO_TEST_CASE(a_vanishing_plucker_vector_gives_finite_values) {
     // z_1 = 2 z_0: the two vectors span no plane, p = 0. The max form is clamped (p̂ = p / eps = 0),
     // the smooth one divides by 1e-4; both give p̂ = 0 and finite gradients.
-    constexpr gflow::dims sizes{3, 2, 2};
+    static constexpr gflow::dims sizes{3, 2, 2};   // (static: clang wants a plain constexpr captured)
     auto run = []<class M>(M) {
         using I = gflow::bind<M, sizes, 2>;
         std::array<double, I::param_size> w{}, dw{};

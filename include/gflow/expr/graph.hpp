@@ -96,7 +96,7 @@ struct visit {
 template <class T, class... Ts>
 constexpr std::size_t index_of(type_list<Ts...>) {
     std::size_t i = 0;
-    ((std::is_same_v<T, Ts> ? false : (++i, true)) && ...);
+    static_cast<void>(((std::is_same_v<T, Ts> ? false : (++i, true)) && ...));   // counts up to T's place
     return i;
 }
 

@@ -43,7 +43,7 @@ namespace gflow::expr {
 inline constexpr int plucker_rows_from = 8;
 
 template <int R, class S>
-constexpr S plucker_coordinates(const S* __restrict z, const S* __restrict u, S* __restrict p) {
+inline S plucker_coordinates(const S* __restrict z, const S* __restrict u, S* __restrict p) {
     if constexpr (R < plucker_rows_from) {
         S ss = 0;
         int c = 0;
@@ -69,7 +69,7 @@ constexpr S plucker_coordinates(const S* __restrict z, const S* __restrict u, S*
 
 // Σ_c a[c] b[c] over the C(r,2) coordinates, in the order that suits r (see plucker_rows_from).
 template <int R, class S>
-constexpr S plucker_dot(const S* __restrict a, const S* __restrict b) {
+inline S plucker_dot(const S* __restrict a, const S* __restrict b) {
     S acc = 0;
     if constexpr (R < plucker_rows_from) {
         for (int c = 0; c < R * (R - 1) / 2; ++c) acc += a[c] * b[c];
