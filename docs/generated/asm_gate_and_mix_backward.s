@@ -19,7 +19,7 @@
      463:	jle    5b0 <gflow_gate_and_mix_backward+0x170>
      469:	movsxd rdi,edi
      46c:	vmovss xmm9,DWORD PTR [rip+0x0]        # 474 <gflow_gate_and_mix_backward+0x34>
-			470: R_X86_64_PC32	.LC2-0x4
+			470: R_X86_64_PC32	.LC1-0x4
      474:	vmovss xmm8,DWORD PTR [rip+0x0]        # 47c <gflow_gate_and_mix_backward+0x3c>
 			478: R_X86_64_PC32	.LC50-0x4
      47c:	xor    eax,eax

@@ -44,7 +44,7 @@
       a9:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # b3 <gflow_gate_and_mix_forward+0xb3>
 			af: R_X86_64_PC32	.LC29-0x4
       b3:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # bd <gflow_gate_and_mix_forward+0xbd>
-			b9: R_X86_64_PC32	.LC2-0x4
+			b9: R_X86_64_PC32	.LC1-0x4
       bd:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # c7 <gflow_gate_and_mix_forward+0xc7>
 			c3: R_X86_64_PC32	.LC3-0x4
       c7:	nop    WORD PTR [rax+rax*1+0x0]
@@ -137,7 +137,7 @@
 			289: R_X86_64_PC32	.LC29-0x4
      28d:	vfmadd132ps ymm0{k1}{z},ymm1,ymm3
      293:	vbroadcastss ymm1,DWORD PTR [rip+0x0]        # 29c <gflow_gate_and_mix_forward+0x29c>
-			298: R_X86_64_PC32	.LC2-0x4
+			298: R_X86_64_PC32	.LC1-0x4
      29c:	vaddps ymm3{k1}{z},ymm0,ymm1
      2a2:	vpbroadcastd ymm0,r11d
      2a8:	vpaddd ymm2,ymm2,ymm0
@@ -163,7 +163,7 @@
      30f:	and    ebx,0x7
      312:	je     380 <gflow_gate_and_mix_forward+0x380>
      314:	vmovss xmm2,DWORD PTR [rip+0x0]        # 31c <gflow_gate_and_mix_forward+0x31c>
-			318: R_X86_64_PC32	.LC2-0x4
+			318: R_X86_64_PC32	.LC1-0x4
      31c:	vmovss xmm3,DWORD PTR [rip+0x0]        # 324 <gflow_gate_and_mix_forward+0x324>
 			320: R_X86_64_PC32	.LC7-0x4
      324:	cdqe

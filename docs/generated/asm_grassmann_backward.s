@@ -171,7 +171,7 @@
      8f8:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 902 <gflow_grassmann_backward+0x282>
 			8fe: R_X86_64_PC32	.LC29-0x4
      902:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # 90c <gflow_grassmann_backward+0x28c>
-			908: R_X86_64_PC32	.LC2-0x4
+			908: R_X86_64_PC32	.LC1-0x4
      90c:	vbroadcastss zmm9,DWORD PTR [rip+0x0]        # 916 <gflow_grassmann_backward+0x296>
 			912: R_X86_64_PC32	.LC50-0x4
      916:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 920 <gflow_grassmann_backward+0x2a0>
@@ -663,7 +663,7 @@
     1249:	jmp    f6f <gflow_grassmann_backward+0x8ef>
     124e:	movsxd rdx,edx
     1251:	vmovss xmm4,DWORD PTR [rip+0x0]        # 1259 <gflow_grassmann_backward+0xbd9>
-			1255: R_X86_64_PC32	.LC2-0x4
+			1255: R_X86_64_PC32	.LC1-0x4
     1259:	vmovss xmm5,DWORD PTR [rip+0x0]        # 1261 <gflow_grassmann_backward+0xbe1>
 			125d: R_X86_64_PC32	.LC50-0x4
     1261:	xor    eax,eax
@@ -765,7 +765,7 @@
     143c:	mov    eax,ebx
     143e:	mov    edx,0x100
     1443:	vmovss xmm4,DWORD PTR [rip+0x0]        # 144b <gflow_grassmann_backward+0xdcb>
-			1447: R_X86_64_PC32	.LC2-0x4
+			1447: R_X86_64_PC32	.LC1-0x4
     144b:	movsxd r14,r14d
     144e:	xor    r15d,r15d
     1451:	vmovd  ebx,xmm4
@@ -907,7 +907,7 @@
     1675:	mov    eax,r15d
     1678:	mov    edx,0x100
     167d:	vmovss xmm4,DWORD PTR [rip+0x0]        # 1685 <gflow_grassmann_backward+0x1005>
-			1681: R_X86_64_PC32	.LC2-0x4
+			1681: R_X86_64_PC32	.LC1-0x4
     1685:	mov    rsi,QWORD PTR [rbp-0x78]
     1689:	movsxd r12,r12d
     168c:	xor    r14d,r14d
@@ -1091,7 +1091,7 @@
     1934:	call   1939 <gflow_grassmann_backward+0x12b9>
 			1935: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
     1939:	vmovss xmm4,DWORD PTR [rip+0x0]        # 1941 <gflow_grassmann_backward+0x12c1>
-			193d: R_X86_64_PC32	.LC2-0x4
+			193d: R_X86_64_PC32	.LC1-0x4
     1941:	jmp    14c5 <gflow_grassmann_backward+0xe45>
     1946:	call   194b <gflow_grassmann_backward+0x12cb>
 			1947: R_X86_64_PLT32	omp_in_parallel-0x4
@@ -1102,7 +1102,7 @@
     195a:	call   195f <gflow_grassmann_backward+0x12df>
 			195b: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<4, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
     195f:	vmovss xmm4,DWORD PTR [rip+0x0]        # 1967 <gflow_grassmann_backward+0x12e7>
-			1963: R_X86_64_PC32	.LC2-0x4
+			1963: R_X86_64_PC32	.LC1-0x4
     1967:	jmp    1705 <gflow_grassmann_backward+0x1085>
 
 0000000000000000 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)>:
@@ -1246,7 +1246,7 @@
  26d:	mov    eax,r12d
  270:	mov    edx,0x100
  275:	mov    r15d,DWORD PTR [rip+0x0]        # 27c <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x27c>
-			278: R_X86_64_PC32	.LC2-0x4
+			278: R_X86_64_PC32	.LC1-0x4
  27c:	movsxd r13,r13d
  27f:	xor    ebx,ebx
  281:	jmp    295 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x295>
@@ -1334,7 +1334,7 @@
  38b:	call   390 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x390>
 			38c: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
  390:	mov    r15d,DWORD PTR [rip+0x0]        # 397 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x397>
-			393: R_X86_64_PC32	.LC2-0x4
+			393: R_X86_64_PC32	.LC1-0x4
  397:	jmp    2e4 <void gflow::kernels::matvec_rows_backward<16, 16, true, float>(float const*, float*, float const*, float const*, float*, int)+0x2e4>
 
 0000000000000000 <void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_backward<16, 6, true, float>(float const*, float*, float const*, float const*, float*, int)::{lambda(int)#1} const&)>:

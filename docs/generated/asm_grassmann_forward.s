@@ -19,17 +19,17 @@
     1994:	push   r10
     1996:	push   rbx
     1997:	mov    r12,rcx
-    199a:	sub    rsp,0x240
-    19a1:	mov    QWORD PTR [rbp-0x1f0],rdi
-    19a8:	mov    rax,QWORD PTR [rbp-0x1f0]
+    199a:	sub    rsp,0x200
+    19a1:	mov    QWORD PTR [rbp-0x200],rdi
+    19a8:	mov    rax,QWORD PTR [rbp-0x200]
     19af:	mov    rdi,rsi
-    19b2:	mov    QWORD PTR [rbp-0x238],rsi
+    19b2:	mov    QWORD PTR [rbp-0x208],rsi
     19b9:	mov    rbx,rdx
-    19bc:	mov    QWORD PTR [rbp-0x240],r8
+    19bc:	mov    QWORD PTR [rbp-0x210],r8
     19c3:	movsxd rsi,DWORD PTR [rax]
     19c6:	mov    r13,rsi
     19c9:	cmp    esi,0x1
-    19cc:	jle    3355 <gflow_grassmann_forward+0x19e5>
+    19cc:	jle    3125 <gflow_grassmann_forward+0x17b5>
     19d2:	mov    rax,QWORD PTR [rip+0x0]        # 19d9 <gflow_grassmann_forward+0x69>
 			19d5: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
     19d9:	mov    rdx,rsi
@@ -44,7 +44,7 @@
     1a0a:	vmovdqu XMMWORD PTR [rbp-0x1a8],xmm0
     1a12:	mov    QWORD PTR [rbp-0x198],rbx
     1a19:	cmp    r14d,0x1
-    1a1d:	jne    3f9a <gflow_grassmann_forward+0x262a>
+    1a1d:	jne    3a9a <gflow_grassmann_forward+0x212a>
     1a23:	mov    rsi,rdi
     1a26:	mov    r8,r12
     1a29:	mov    rcx,rbx
@@ -86,21 +86,21 @@
     1aac:	add    rsp,0x30
     1ab0:	cmp    r14,r15
     1ab3:	jne    1a39 <gflow_grassmann_forward+0xc9>
-    1ab5:	mov    rax,QWORD PTR [rbp-0x1f0]
+    1ab5:	mov    rax,QWORD PTR [rbp-0x200]
     1abc:	movsxd rsi,DWORD PTR [rax]
     1abf:	mov    r8,rsi
     1ac2:	lea    rax,[rbx+0x280]
     1ac9:	lea    rcx,[rbx+0x100]
     1ad0:	lea    r14,[rbx+0xd00]
     1ad7:	vmovq  xmm2,rax
-    1adc:	mov    rax,QWORD PTR [rbp-0x238]
+    1adc:	mov    rax,QWORD PTR [rbp-0x208]
     1ae3:	lea    rdx,[rax+0x100]
     1aea:	test   r8d,r8d
     1aed:	jle    1f18 <gflow_grassmann_forward+0x5a8>
     1af3:	vmovss xmm9,DWORD PTR [rip+0x0]        # 1afb <gflow_grassmann_forward+0x18b>
 			1af7: R_X86_64_PC32	.LC75-0x4
     1afb:	vmovss xmm8,DWORD PTR [rip+0x0]        # 1b03 <gflow_grassmann_forward+0x193>
-			1aff: R_X86_64_PC32	.LC2-0x4
+			1aff: R_X86_64_PC32	.LC1-0x4
     1b03:	vmovq  r11,xmm2
     1b08:	vxorps xmm12,xmm12,xmm12
     1b0d:	vmovq  xmm3,QWORD PTR [rip+0x0]        # 1b15 <gflow_grassmann_forward+0x1a5>
@@ -110,13 +110,13 @@
     1b1c:	movsxd r15,r8d
     1b1f:	xor    edi,edi
     1b21:	vmovdqa64 xmm22,xmm2
-    1b27:	vmovq  xmm7,rdx
-    1b2c:	vmovq  xmm15,rsi
-    1b31:	mov    rdx,r11
-    1b34:	lea    rax,[rbx+0xb80]
+    1b27:	vmovq  xmm15,rsi
+    1b2c:	vmovq  xmm2,rdx
+    1b31:	lea    rax,[rbx+0xb80]
+    1b38:	mov    rdx,r11
     1b3b:	vmovaps xmm11,xmm12
     1b40:	vxorps xmm10,xmm10,xmm10
-    1b45:	vmovd  xmm2,r8d
+    1b45:	vmovd  xmm7,r8d
     1b4a:	vmovq  xmm23,rcx
     1b50:	vmovq  xmm24,r14
     1b56:	mov    r11,rdi
@@ -124,26 +124,26 @@
     1b5c:	add    r9,0x18
     1b60:	vmovq  xmm21,r15
     1b66:	vmovq  xmm16,r12
-    1b6c:	mov    QWORD PTR [rbp-0x1e0],r9
+    1b6c:	mov    QWORD PTR [rbp-0x1f0],r9
     1b73:	data16 cs nop WORD PTR [rax+rax*1+0x0]
     1b7e:	xchg   ax,ax
     1b80:	mov    r8,QWORD PTR [rip+0x0]        # 1b87 <gflow_grassmann_forward+0x217>
 			1b83: R_X86_64_REX_GOTPCRELX	gflow::expr::plucker_window_mean_node<(gflow::expr::plucker_norm)1, gflow::expr::linear_node<gflow::fixed_string<6ul>{char [6]{(char)87, (char)95, (char)114, (char)101, (char)100}}, 4, gflow::expr::input<16> >, 1, 2, 4, 8, 12, 16>::window-0x4
     1b87:	lea    r9d,[r11+r11*8]
     1b8b:	mov    r13,rdx
-    1b8e:	mov    QWORD PTR [rbp-0x1e8],rdx
+    1b8e:	mov    QWORD PTR [rbp-0x1f8],rdx
     1b95:	vmovups XMMWORD PTR [rax-0xa80],xmm11
     1b9d:	mov    QWORD PTR [rax-0xa70],0x0
     1ba8:	shl    r9d,0x2
     1bac:	xor    r10d,r10d
     1baf:	mov    rcx,rax
     1bb2:	vmovq  rdx,xmm22
-    1bb8:	mov    DWORD PTR [rbp-0x230],r11d
+    1bb8:	mov    DWORD PTR [rbp-0x1e0],r11d
     1bbf:	mov    r12,r8
     1bc2:	data16 cs nop WORD PTR [rax+rax*1+0x0]
     1bcd:	nop    DWORD PTR [rax]
     1bd0:	movsxd r15,DWORD PTR [r12]
-    1bd4:	mov    edi,DWORD PTR [rbp-0x230]
+    1bd4:	mov    edi,DWORD PTR [rbp-0x1e0]
     1bda:	sub    edi,r15d
     1bdd:	js     1d6e <gflow_grassmann_forward+0x3fe>
     1be3:	shl    edi,0x2
@@ -224,9 +224,9 @@
     1d72:	add    r9d,0x6
     1d76:	add    r13,0x18
     1d7a:	add    rcx,0x4
-    1d7e:	cmp    QWORD PTR [rbp-0x1e0],r12
+    1d7e:	cmp    QWORD PTR [rbp-0x1f0],r12
     1d85:	jne    1bd0 <gflow_grassmann_forward+0x260>
-    1d8b:	mov    rdx,QWORD PTR [rbp-0x1e8]
+    1d8b:	mov    rdx,QWORD PTR [rbp-0x1f8]
     1d92:	cmp    r10d,0x1
     1d96:	jle    1dd2 <gflow_grassmann_forward+0x462>
     1d98:	vmovups xmm5,XMMWORD PTR [rax-0xa80]
@@ -246,32 +246,32 @@
     1de6:	add    rsi,0x10
     1dea:	cmp    r11,rcx
     1ded:	jne    1b80 <gflow_grassmann_forward+0x210>
-    1df3:	vmovd  r8d,xmm2
-    1df8:	vmovq  rcx,xmm23
-    1dfe:	vmovq  rdx,xmm7
+    1df3:	vmovd  r8d,xmm7
+    1df8:	vmovq  rdx,xmm2
+    1dfd:	vmovq  rcx,xmm23
     1e03:	vmovq  rsi,xmm15
     1e08:	vmovq  r14,xmm24
     1e0e:	vmovq  r15,xmm21
     1e14:	vmovq  r12,xmm16
     1e1a:	cmp    r8d,0x1
-    1e1e:	je     3e21 <gflow_grassmann_forward+0x24b1>
+    1e1e:	je     3915 <gflow_grassmann_forward+0x1fa5>
     1e24:	mov    rax,QWORD PTR [rip+0x0]        # 1e2b <gflow_grassmann_forward+0x4bb>
 			1e27: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
     1e2b:	lea    rdi,[rsi+rsi*2]
     1e2f:	shl    rdi,0x5
     1e33:	cmp    rdi,QWORD PTR [rax]
-    1e36:	jl     2568 <gflow_grassmann_forward+0xbf8>
+    1e36:	jl     2566 <gflow_grassmann_forward+0xbf6>
     1e3c:	lea    r15d,[r8+0xff]
     1e43:	mov    DWORD PTR [rbp-0x1b0],0x100
-    1e4d:	vmovd  DWORD PTR [rbp-0x1ac],xmm2
+    1e4d:	vmovd  DWORD PTR [rbp-0x1ac],xmm7
     1e55:	vmovq  QWORD PTR [rbp-0x1a8],xmm23
     1e5c:	sar    r15d,0x8
-    1e60:	vmovq  QWORD PTR [rbp-0x1a0],xmm7
+    1e60:	vmovq  QWORD PTR [rbp-0x1a0],xmm2
     1e68:	vmovq  QWORD PTR [rbp-0x198],xmm24
     1e6f:	mov    r10,r14
     1e72:	mov    esi,0x100
     1e77:	cmp    r15d,0x1
-    1e7b:	jne    3f52 <gflow_grassmann_forward+0x25e2>
+    1e7b:	jne    3a52 <gflow_grassmann_forward+0x20e2>
     1e81:	vzeroupper
     1e84:	movsxd r13,r15d
     1e87:	xor    r15d,r15d
@@ -311,22 +311,22 @@
     1f02:	add    rsp,0x30
     1f06:	cmp    r13,r15
     1f09:	jne    1e8c <gflow_grassmann_forward+0x51c>
-    1f0b:	mov    rax,QWORD PTR [rbp-0x1f0]
+    1f0b:	mov    rax,QWORD PTR [rbp-0x200]
     1f12:	movsxd rsi,DWORD PTR [rax]
     1f15:	mov    r8,rsi
-    1f18:	mov    rax,QWORD PTR [rbp-0x238]
+    1f18:	mov    rax,QWORD PTR [rbp-0x208]
     1f1f:	lea    rdi,[rbx+0x1100]
     1f26:	vmovq  xmm3,r12
     1f2b:	vpinsrq xmm0,xmm3,rdi,0x1
     1f31:	lea    r10,[rax+0x280]
     1f38:	cmp    rsi,0x1
-    1f3c:	jle    2df6 <gflow_grassmann_forward+0x1486>
+    1f3c:	jle    2d66 <gflow_grassmann_forward+0x13f6>
     1f42:	mov    rax,QWORD PTR [rip+0x0]        # 1f49 <gflow_grassmann_forward+0x5d9>
 			1f45: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
     1f49:	mov    rcx,rsi
     1f4c:	shl    rcx,0x8
     1f50:	cmp    rcx,QWORD PTR [rax]
-    1f53:	jl     2d82 <gflow_grassmann_forward+0x1412>
+    1f53:	jl     2cf3 <gflow_grassmann_forward+0x1383>
     1f59:	lea    r15d,[r8+0xff]
     1f60:	vpinsrq xmm0,xmm3,r10,0x1
     1f66:	mov    DWORD PTR [rbp-0x1b0],0x100
@@ -337,7 +337,7 @@
     1f8a:	mov    r11,r12
     1f8d:	mov    edx,0x100
     1f92:	cmp    r15d,0x1
-    1f96:	jne    3f0a <gflow_grassmann_forward+0x259a>
+    1f96:	jne    3a0a <gflow_grassmann_forward+0x209a>
     1f9c:	vzeroupper
     1f9f:	movsxd r13,r15d
     1fa2:	xor    r15d,r15d
@@ -373,19 +373,19 @@
     2012:	add    rsp,0x30
     2016:	cmp    r15,r13
     2019:	jne    1fa7 <gflow_grassmann_forward+0x637>
-    201b:	mov    rax,QWORD PTR [rbp-0x1f0]
+    201b:	mov    rax,QWORD PTR [rbp-0x200]
     2022:	movsxd rsi,DWORD PTR [rax]
     2025:	mov    rcx,rsi
-    2028:	mov    r9,QWORD PTR [rbp-0x238]
+    2028:	mov    r9,QWORD PTR [rbp-0x208]
     202f:	lea    rdi,[rbx+0x1500]
     2036:	add    r9,0x680
     203d:	cmp    rsi,0x1
-    2041:	jle    38cc <gflow_grassmann_forward+0x1f5c>
+    2041:	jle    355c <gflow_grassmann_forward+0x1bec>
     2047:	mov    rax,QWORD PTR [rip+0x0]        # 204e <gflow_grassmann_forward+0x6de>
 			204a: R_X86_64_REX_GOTPCRELX	gflow::blas::min_work()::value-0x4
     204e:	shl    rsi,0x8
     2052:	cmp    rsi,QWORD PTR [rax]
-    2055:	jl     3848 <gflow_grassmann_forward+0x1ed8>
+    2055:	jl     34d8 <gflow_grassmann_forward+0x1b68>
     205b:	lea    r15d,[rcx+0xff]
     2062:	mov    DWORD PTR [rbp-0x1b0],0x100
     206c:	mov    DWORD PTR [rbp-0x1ac],ecx
@@ -395,7 +395,7 @@
     2084:	mov    QWORD PTR [rbp-0x198],rdi
     208b:	mov    edx,0x100
     2090:	cmp    r15d,0x1
-    2094:	jne    3ec3 <gflow_grassmann_forward+0x2553>
+    2094:	jne    39c3 <gflow_grassmann_forward+0x2053>
     209a:	vzeroupper
     209d:	movsxd r13,r15d
     20a0:	xor    r15d,r15d
@@ -431,7 +431,7 @@
     210c:	add    rsp,0x30
     2110:	cmp    r15,r13
     2113:	jne    20a5 <gflow_grassmann_forward+0x735>
-    2115:	mov    rax,QWORD PTR [rbp-0x1f0]
+    2115:	mov    rax,QWORD PTR [rbp-0x200]
     211c:	mov    ecx,DWORD PTR [rax]
     211e:	shl    ecx,0x4
     2121:	test   ecx,ecx
@@ -470,10 +470,10 @@
     21bb:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # 21c5 <gflow_grassmann_forward+0x855>
 			21c1: R_X86_64_PC32	.LC29-0x4
     21c5:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # 21cf <gflow_grassmann_forward+0x85f>
-			21cb: R_X86_64_PC32	.LC2-0x4
+			21cb: R_X86_64_PC32	.LC1-0x4
     21cf:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # 21d9 <gflow_grassmann_forward+0x869>
 			21d5: R_X86_64_PC32	.LC3-0x4
-    21d9:	mov    rcx,QWORD PTR [rbp-0x240]
+    21d9:	mov    rcx,QWORD PTR [rbp-0x210]
     21e0:	vmovups zmm0,ZMMWORD PTR [rbx+rax*1+0x1500]
     21e8:	vaddps zmm1,zmm0,ZMMWORD PTR [rbx+rax*1+0x1100]
     21f0:	vcmpgtps k2,zmm1,zmm18
@@ -531,78 +531,78 @@
     22f0:	mov    QWORD PTR [rbp-0x1a0],rdi
     22f7:	mov    r8d,esi
     22fa:	cmp    rdx,QWORD PTR [rax]
-    22fd:	jl     3375 <gflow_grassmann_forward+0x1a05>
+    22fd:	jl     3145 <gflow_grassmann_forward+0x17d5>
     2303:	call   2308 <gflow_grassmann_forward+0x998>
 			2304: R_X86_64_PLT32	omp_get_max_threads-0x4
     2308:	cmp    eax,0x1
-    230b:	jg     40c1 <gflow_grassmann_forward+0x2751>
-    2311:	mov    rax,QWORD PTR [rbp-0x1f0]
+    230b:	jg     3bc1 <gflow_grassmann_forward+0x2251>
+    2311:	mov    rax,QWORD PTR [rbp-0x200]
     2318:	movsxd rsi,DWORD PTR [rax]
     231b:	mov    r8,rsi
-    231e:	jmp    3375 <gflow_grassmann_forward+0x1a05>
-    2323:	vmovups xmm3,XMMWORD PTR [rdi+0x40]
-    2328:	vmovups xmm2,XMMWORD PTR [rdi]
-    232c:	lea    rax,[rbp-0x1b0]
-    2333:	lea    r14d,[rsi+0xf]
-    2337:	vmovdqa xmm1,XMMWORD PTR [rip+0x0]        # 233f <gflow_grassmann_forward+0x9cf>
-			233b: R_X86_64_PC32	.LC73-0x4
-    233f:	vmovups xmm7,XMMWORD PTR [rdi+0xc0]
-    2347:	sar    r14d,0x4
-    234b:	vmovdqa xmm0,XMMWORD PTR [rip+0x0]        # 2353 <gflow_grassmann_forward+0x9e3>
-			234f: R_X86_64_PC32	.LC74-0x4
-    2353:	vmovaps XMMWORD PTR [rbp-0x230],xmm3
-    235b:	vmovups xmm3,XMMWORD PTR [rdi+0x80]
-    2363:	vmovaps xmm4,xmm2
-    2367:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x230]
-    236e:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x230]
-    2375:	vmovaps xmm5,xmm3
-    2379:	vpermt2ps xmm3,xmm0,xmm7
-    237f:	vpermt2ps xmm5,xmm1,xmm7
-    2385:	vmovups xmm7,XMMWORD PTR [rdi+0xd0]
-    238d:	vmovlhps xmm6,xmm4,xmm5
-    2391:	vshufps xmm4,xmm4,xmm5,0xee
-    2396:	vmovaps XMMWORD PTR [rbp-0x1b0],xmm6
-    239e:	vmovlhps xmm6,xmm2,xmm3
-    23a2:	vshufps xmm2,xmm2,xmm3,0xee
-    23a7:	vmovups xmm3,XMMWORD PTR [rdi+0x50]
+    231e:	jmp    3145 <gflow_grassmann_forward+0x17d5>
+    2323:	vmovups xmm7,XMMWORD PTR [rdi+0x40]
+    2328:	vmovups xmm3,XMMWORD PTR [rdi+0x80]
+    2330:	lea    rax,[rbp-0x1b0]
+    2337:	lea    r14d,[rsi+0xf]
+    233b:	vmovdqa xmm1,XMMWORD PTR [rip+0x0]        # 2343 <gflow_grassmann_forward+0x9d3>
+			233f: R_X86_64_PC32	.LC73-0x4
+    2343:	vmovdqa xmm0,XMMWORD PTR [rip+0x0]        # 234b <gflow_grassmann_forward+0x9db>
+			2347: R_X86_64_PC32	.LC74-0x4
+    234b:	sar    r14d,0x4
+    234f:	vmovups xmm2,XMMWORD PTR [rdi]
+    2353:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm7
+    235b:	vmovups xmm7,XMMWORD PTR [rdi+0xc0]
+    2363:	vmovaps xmm5,xmm3
+    2367:	vmovaps xmm4,xmm2
+    236b:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x1e0]
+    2372:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x1e0]
+    2379:	vpermt2ps xmm5,xmm1,xmm7
+    237f:	vpermt2ps xmm3,xmm0,xmm7
+    2385:	vmovups xmm7,XMMWORD PTR [rdi+0x50]
+    238a:	vmovlhps xmm6,xmm4,xmm5
+    238e:	vshufps xmm4,xmm4,xmm5,0xee
+    2393:	vmovaps XMMWORD PTR [rbp-0x1b0],xmm6
+    239b:	vmovlhps xmm6,xmm2,xmm3
+    239f:	vshufps xmm2,xmm2,xmm3,0xee
+    23a4:	vmovups xmm3,XMMWORD PTR [rdi+0x90]
     23ac:	vmovaps XMMWORD PTR [rbp-0x180],xmm2
     23b4:	vmovups xmm2,XMMWORD PTR [rdi+0x10]
     23b9:	vmovaps XMMWORD PTR [rbp-0x190],xmm4
     23c1:	vmovaps XMMWORD PTR [rbp-0x1a0],xmm6
-    23c9:	vmovaps XMMWORD PTR [rbp-0x230],xmm3
-    23d1:	vmovups xmm3,XMMWORD PTR [rdi+0x90]
-    23d9:	vmovaps xmm4,xmm2
-    23dd:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x230]
-    23e4:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x230]
-    23eb:	vmovaps xmm5,xmm3
-    23ef:	vpermt2ps xmm3,xmm0,xmm7
-    23f5:	vpermt2ps xmm5,xmm1,xmm7
-    23fb:	vmovups xmm7,XMMWORD PTR [rdi+0xe0]
-    2403:	vmovlhps xmm6,xmm4,xmm5
-    2407:	vshufps xmm4,xmm4,xmm5,0xee
-    240c:	vmovaps XMMWORD PTR [rbp-0x170],xmm6
-    2414:	vmovlhps xmm6,xmm2,xmm3
-    2418:	vshufps xmm2,xmm2,xmm3,0xee
-    241d:	vmovups xmm3,XMMWORD PTR [rdi+0x60]
+    23c9:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm7
+    23d1:	vmovups xmm7,XMMWORD PTR [rdi+0xd0]
+    23d9:	vmovaps xmm5,xmm3
+    23dd:	vmovaps xmm4,xmm2
+    23e1:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x1e0]
+    23e8:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x1e0]
+    23ef:	vpermt2ps xmm5,xmm1,xmm7
+    23f5:	vpermt2ps xmm3,xmm0,xmm7
+    23fb:	vmovups xmm7,XMMWORD PTR [rdi+0x60]
+    2400:	vmovlhps xmm6,xmm4,xmm5
+    2404:	vshufps xmm4,xmm4,xmm5,0xee
+    2409:	vmovaps XMMWORD PTR [rbp-0x170],xmm6
+    2411:	vmovlhps xmm6,xmm2,xmm3
+    2415:	vshufps xmm2,xmm2,xmm3,0xee
+    241a:	vmovups xmm3,XMMWORD PTR [rdi+0xa0]
     2422:	vmovaps XMMWORD PTR [rbp-0x140],xmm2
     242a:	vmovups xmm2,XMMWORD PTR [rdi+0x20]
     242f:	vmovaps XMMWORD PTR [rbp-0x150],xmm4
     2437:	vmovaps XMMWORD PTR [rbp-0x160],xmm6
-    243f:	vmovaps XMMWORD PTR [rbp-0x230],xmm3
-    2447:	vmovups xmm3,XMMWORD PTR [rdi+0xa0]
-    244f:	vmovaps xmm4,xmm2
-    2453:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x230]
-    245a:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x230]
-    2461:	vmovaps xmm5,xmm3
-    2465:	vpermt2ps xmm3,xmm0,xmm7
-    246b:	vpermt2ps xmm5,xmm1,xmm7
+    243f:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm7
+    2447:	vmovups xmm7,XMMWORD PTR [rdi+0xe0]
+    244f:	vmovaps xmm5,xmm3
+    2453:	vmovaps xmm4,xmm2
+    2457:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x1e0]
+    245e:	vpermt2ps xmm4,xmm1,XMMWORD PTR [rbp-0x1e0]
+    2465:	vpermt2ps xmm5,xmm1,xmm7
+    246b:	vpermt2ps xmm3,xmm0,xmm7
     2471:	vmovlhps xmm6,xmm4,xmm5
     2475:	vshufps xmm4,xmm4,xmm5,0xee
     247a:	vmovaps XMMWORD PTR [rbp-0x130],xmm6
     2482:	vmovlhps xmm6,xmm2,xmm3
     2486:	vshufps xmm2,xmm2,xmm3,0xee
     248b:	vmovaps XMMWORD PTR [rbp-0x120],xmm6
-    2493:	vmovups xmm3,XMMWORD PTR [rdi+0x70]
+    2493:	vmovups xmm7,XMMWORD PTR [rdi+0x70]
     2498:	vmovaps XMMWORD PTR [rbp-0x100],xmm2
     24a0:	vmovaps XMMWORD PTR [rbp-0x110],xmm4
     24a8:	mov    QWORD PTR [rbp-0x1d0],rax
@@ -611,1362 +611,1161 @@
     24bd:	mov    DWORD PTR [rbp-0x1b8],esi
     24c3:	vmovups xmm2,XMMWORD PTR [rdi+0x30]
     24c8:	vmovups xmm4,XMMWORD PTR [rdi+0xb0]
-    24d0:	vmovaps XMMWORD PTR [rbp-0x230],xmm3
-    24d8:	vmovups xmm3,XMMWORD PTR [rdi+0xf0]
-    24e0:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm3
-    24e8:	vmovaps xmm3,xmm2
-    24ec:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x230]
-    24f3:	vpermt2ps xmm3,xmm1,XMMWORD PTR [rbp-0x230]
-    24fa:	vpermi2ps xmm1,xmm4,XMMWORD PTR [rbp-0x1e0]
-    2501:	vpermi2ps xmm0,xmm4,XMMWORD PTR [rbp-0x1e0]
-    2508:	vmovlhps xmm4,xmm3,xmm1
-    250c:	vshufps xmm3,xmm3,xmm1,0xee
-    2511:	vmovaps XMMWORD PTR [rbp-0xf0],xmm4
-    2519:	vmovlhps xmm4,xmm2,xmm0
-    251d:	vshufps xmm2,xmm2,xmm0,0xee
-    2522:	vmovaps XMMWORD PTR [rbp-0xd0],xmm3
-    252a:	vmovaps XMMWORD PTR [rbp-0xe0],xmm4
-    2532:	vmovaps XMMWORD PTR [rbp-0xc0],xmm2
-    253a:	cmp    esi,0x10
-    253d:	jg     4021 <gflow_grassmann_forward+0x26b1>
-    2543:	lea    rsi,[rbp-0x1d0]
-    254a:	xor    r15d,r15d
-    254d:	mov    r13,rsi
-    2550:	mov    esi,r15d
-    2553:	mov    rdi,r13
-    2556:	inc    r15d
-    2559:	call   255e <gflow_grassmann_forward+0xbee>
-			255a: R_X86_64_PLT32	gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
-    255e:	cmp    r14d,r15d
-    2561:	jne    2550 <gflow_grassmann_forward+0xbe0>
-    2563:	jmp    1ab5 <gflow_grassmann_forward+0x145>
-    2568:	cmp    r8d,0x3
-    256c:	jg     25c6 <gflow_grassmann_forward+0xc56>
-    256e:	mov    rax,QWORD PTR [rip+0x0]        # 2575 <gflow_grassmann_forward+0xc05>
-			2571: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    2575:	vmovq  QWORD PTR [rbp-0x1b0],xmm23
-    257c:	vmovq  QWORD PTR [rbp-0x1a8],xmm24
-    2583:	vmovq  QWORD PTR [rbp-0x1a0],xmm7
-    258b:	cmp    rdi,QWORD PTR [rax]
-    258e:	jl     3e37 <gflow_grassmann_forward+0x24c7>
-    2594:	vmovd  DWORD PTR [rbp-0x230],xmm2
-    259c:	vzeroupper
-    259f:	call   25a4 <gflow_grassmann_forward+0xc34>
-			25a0: R_X86_64_PLT32	omp_get_max_threads-0x4
-    25a4:	cmp    eax,0x1
-    25a7:	mov    r8d,DWORD PTR [rbp-0x230]
-    25ae:	jg     40e2 <gflow_grassmann_forward+0x2772>
-    25b4:	mov    rax,QWORD PTR [rbp-0x1f0]
-    25bb:	movsxd rsi,DWORD PTR [rax]
-    25be:	mov    r8,rsi
-    25c1:	jmp    3e37 <gflow_grassmann_forward+0x24c7>
-    25c6:	mov    rax,QWORD PTR [rbp-0x238]
-    25cd:	lea    r15d,[r8+0xf]
-    25d1:	sar    r15d,0x4
-    25d5:	mov    r13d,r15d
-    25d8:	mov    rdx,QWORD PTR [rax+0x100]
-    25df:	mov    QWORD PTR [rbp-0x230],rdx
-    25e6:	mov    rdx,QWORD PTR [rax+0x118]
-    25ed:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    25f5:	mov    QWORD PTR [rbp-0x1e0],rdx
-    25fc:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2604:	mov    rdx,QWORD PTR [rax+0x108]
-    260b:	mov    QWORD PTR [rbp-0x230],rdx
-    2612:	mov    rdx,QWORD PTR [rax+0x120]
-    2619:	vunpcklps xmm0,xmm3,xmm5
-    261d:	vmovaps xmm7,xmm5
-    2621:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2628:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2630:	vmovlps QWORD PTR [rbp-0x1b0],xmm0
-    2638:	vunpcklps xmm0,xmm3,xmm7
-    263c:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2644:	mov    rdx,QWORD PTR [rax+0x110]
-    264b:	vshufps xmm0,xmm0,xmm0,0x4e
-    2650:	vmovlps QWORD PTR [rbp-0x170],xmm0
-    2658:	mov    QWORD PTR [rbp-0x230],rdx
-    265f:	mov    rdx,QWORD PTR [rax+0x128]
-    2666:	vmovaps xmm7,xmm5
-    266a:	vunpcklps xmm0,xmm3,xmm5
-    266e:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2675:	vmovlps QWORD PTR [rbp-0x130],xmm0
-    267d:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2685:	vunpcklps xmm0,xmm3,xmm7
-    2689:	vshufps xmm0,xmm0,xmm0,0x4e
-    268e:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2696:	mov    rdx,QWORD PTR [rax+0x130]
-    269d:	vmovlps QWORD PTR [rbp-0xf0],xmm0
-    26a5:	mov    QWORD PTR [rbp-0x230],rdx
-    26ac:	mov    rdx,QWORD PTR [rax+0x148]
-    26b3:	vmovaps xmm7,xmm5
-    26b7:	vunpcklps xmm0,xmm3,xmm5
-    26bb:	mov    QWORD PTR [rbp-0x1e0],rdx
-    26c2:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    26ca:	vmovlps QWORD PTR [rbp-0xb0],xmm0
-    26d2:	vunpcklps xmm0,xmm3,xmm7
-    26d6:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    26de:	vshufps xmm0,xmm0,xmm0,0x4e
-    26e3:	vmovlps QWORD PTR [rbp-0x70],xmm0
-    26e8:	vmovaps xmm7,xmm5
-    26ec:	vunpcklps xmm0,xmm3,xmm5
-    26f0:	vmovlps QWORD PTR [rbp-0x1a8],xmm0
-    26f8:	vunpcklps xmm0,xmm3,xmm7
-    26fc:	vshufps xmm0,xmm0,xmm0,0x4e
-    2701:	vmovlps QWORD PTR [rbp-0x168],xmm0
-    2709:	mov    rdx,QWORD PTR [rax+0x138]
-    2710:	mov    QWORD PTR [rbp-0x230],rdx
-    2717:	mov    rdx,QWORD PTR [rax+0x150]
-    271e:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2726:	mov    QWORD PTR [rbp-0x1e0],rdx
-    272d:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2735:	mov    rdx,QWORD PTR [rax+0x140]
-    273c:	mov    QWORD PTR [rbp-0x230],rdx
-    2743:	mov    rdx,QWORD PTR [rax+0x158]
-    274a:	vunpcklps xmm0,xmm3,xmm5
-    274e:	vmovaps xmm7,xmm5
-    2752:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2759:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2761:	vmovlps QWORD PTR [rbp-0x128],xmm0
-    2769:	vunpcklps xmm0,xmm3,xmm7
-    276d:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2775:	mov    rdx,QWORD PTR [rax+0x160]
-    277c:	vshufps xmm0,xmm0,xmm0,0x4e
-    2781:	vmovlps QWORD PTR [rbp-0xe8],xmm0
-    2789:	mov    QWORD PTR [rbp-0x230],rdx
-    2790:	mov    rdx,QWORD PTR [rax+0x178]
-    2797:	vmovaps xmm7,xmm5
-    279b:	vunpcklps xmm0,xmm3,xmm5
-    279f:	mov    QWORD PTR [rbp-0x1e0],rdx
-    27a6:	vmovlps QWORD PTR [rbp-0xa8],xmm0
-    27ae:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    27b6:	vunpcklps xmm0,xmm3,xmm7
-    27ba:	vshufps xmm0,xmm0,xmm0,0x4e
-    27bf:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    27c7:	mov    rdx,QWORD PTR [rax+0x168]
-    27ce:	vmovlps QWORD PTR [rbp-0x68],xmm0
-    27d3:	mov    QWORD PTR [rbp-0x230],rdx
-    27da:	mov    rdx,QWORD PTR [rax+0x180]
-    27e1:	vmovaps xmm7,xmm5
-    27e5:	vunpcklps xmm0,xmm3,xmm5
-    27e9:	mov    QWORD PTR [rbp-0x1e0],rdx
-    27f0:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    27f8:	vmovlps QWORD PTR [rbp-0x1a0],xmm0
-    2800:	vunpcklps xmm0,xmm3,xmm7
-    2804:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    280c:	vshufps xmm0,xmm0,xmm0,0x4e
-    2811:	vmovlps QWORD PTR [rbp-0x160],xmm0
-    2819:	vmovaps xmm7,xmm5
-    281d:	vunpcklps xmm0,xmm3,xmm5
-    2821:	vmovlps QWORD PTR [rbp-0x120],xmm0
-    2829:	vunpcklps xmm0,xmm3,xmm7
-    282d:	vshufps xmm0,xmm0,xmm0,0x4e
-    2832:	vmovlps QWORD PTR [rbp-0xe0],xmm0
-    283a:	mov    rdx,QWORD PTR [rax+0x170]
-    2841:	mov    QWORD PTR [rbp-0x230],rdx
-    2848:	mov    rdx,QWORD PTR [rax+0x188]
-    284f:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2857:	mov    QWORD PTR [rbp-0x1e0],rdx
-    285e:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2866:	mov    rdx,QWORD PTR [rax+0x190]
-    286d:	mov    QWORD PTR [rbp-0x230],rdx
-    2874:	mov    rdx,QWORD PTR [rax+0x1a8]
-    287b:	vunpcklps xmm0,xmm3,xmm5
-    287f:	vmovaps xmm7,xmm5
-    2883:	mov    QWORD PTR [rbp-0x1e0],rdx
-    288a:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2892:	vmovlps QWORD PTR [rbp-0xa0],xmm0
-    289a:	vunpcklps xmm0,xmm3,xmm7
-    289e:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    28a6:	mov    rdx,QWORD PTR [rax+0x198]
-    28ad:	vshufps xmm0,xmm0,xmm0,0x4e
-    28b2:	vmovlps QWORD PTR [rbp-0x60],xmm0
-    28b7:	mov    QWORD PTR [rbp-0x230],rdx
-    28be:	mov    rdx,QWORD PTR [rax+0x1b0]
-    28c5:	vmovaps xmm7,xmm5
-    28c9:	vunpcklps xmm0,xmm3,xmm5
+    24d0:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm7
+    24d8:	vmovups xmm7,XMMWORD PTR [rdi+0xf0]
+    24e0:	vmovaps xmm3,xmm2
+    24e4:	vpermt2ps xmm2,xmm0,XMMWORD PTR [rbp-0x1e0]
+    24eb:	vpermt2ps xmm3,xmm1,XMMWORD PTR [rbp-0x1e0]
+    24f2:	vpermi2ps xmm1,xmm4,xmm7
+    24f8:	vpermi2ps xmm0,xmm4,xmm7
+    24fe:	vmovaps XMMWORD PTR [rbp-0x1f0],xmm7
+    2506:	vmovlhps xmm4,xmm3,xmm1
+    250a:	vshufps xmm3,xmm3,xmm1,0xee
+    250f:	vmovaps XMMWORD PTR [rbp-0xf0],xmm4
+    2517:	vmovlhps xmm4,xmm2,xmm0
+    251b:	vshufps xmm2,xmm2,xmm0,0xee
+    2520:	vmovaps XMMWORD PTR [rbp-0xd0],xmm3
+    2528:	vmovaps XMMWORD PTR [rbp-0xe0],xmm4
+    2530:	vmovaps XMMWORD PTR [rbp-0xc0],xmm2
+    2538:	cmp    esi,0x10
+    253b:	jg     3b21 <gflow_grassmann_forward+0x21b1>
+    2541:	lea    rsi,[rbp-0x1d0]
+    2548:	xor    r15d,r15d
+    254b:	mov    r13,rsi
+    254e:	mov    esi,r15d
+    2551:	mov    rdi,r13
+    2554:	inc    r15d
+    2557:	call   255c <gflow_grassmann_forward+0xbec>
+			2558: R_X86_64_PLT32	gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
+    255c:	cmp    r14d,r15d
+    255f:	jne    254e <gflow_grassmann_forward+0xbde>
+    2561:	jmp    1ab5 <gflow_grassmann_forward+0x145>
+    2566:	cmp    r8d,0x3
+    256a:	jg     25c4 <gflow_grassmann_forward+0xc54>
+    256c:	mov    rax,QWORD PTR [rip+0x0]        # 2573 <gflow_grassmann_forward+0xc03>
+			256f: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    2573:	vmovq  QWORD PTR [rbp-0x1b0],xmm23
+    257a:	vmovq  QWORD PTR [rbp-0x1a8],xmm24
+    2581:	vmovq  QWORD PTR [rbp-0x1a0],xmm2
+    2589:	cmp    rdi,QWORD PTR [rax]
+    258c:	jl     392b <gflow_grassmann_forward+0x1fbb>
+    2592:	vmovd  DWORD PTR [rbp-0x1e0],xmm7
+    259a:	vzeroupper
+    259d:	call   25a2 <gflow_grassmann_forward+0xc32>
+			259e: R_X86_64_PLT32	omp_get_max_threads-0x4
+    25a2:	cmp    eax,0x1
+    25a5:	mov    r8d,DWORD PTR [rbp-0x1e0]
+    25ac:	jg     3be2 <gflow_grassmann_forward+0x2272>
+    25b2:	mov    rax,QWORD PTR [rbp-0x200]
+    25b9:	movsxd rsi,DWORD PTR [rax]
+    25bc:	mov    r8,rsi
+    25bf:	jmp    392b <gflow_grassmann_forward+0x1fbb>
+    25c4:	mov    rax,QWORD PTR [rbp-0x208]
+    25cb:	lea    r15d,[r8+0xf]
+    25cf:	sar    r15d,0x4
+    25d3:	mov    r13d,r15d
+    25d6:	mov    rdx,QWORD PTR [rax+0x100]
+    25dd:	mov    QWORD PTR [rbp-0x1e0],rdx
+    25e4:	mov    rdx,QWORD PTR [rax+0x118]
+    25eb:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    25f3:	mov    QWORD PTR [rbp-0x1f0],rdx
+    25fa:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2602:	mov    rdx,QWORD PTR [rax+0x108]
+    2609:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2610:	mov    rdx,QWORD PTR [rax+0x120]
+    2617:	vunpcklps xmm0,xmm7,xmm5
+    261b:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2622:	mov    rdx,QWORD PTR [rax+0x110]
+    2629:	vmovlps QWORD PTR [rbp-0x1b0],xmm0
+    2631:	vunpcklps xmm0,xmm7,xmm5
+    2635:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    263d:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2645:	vshufps xmm0,xmm0,xmm0,0x4e
+    264a:	vmovlps QWORD PTR [rbp-0x170],xmm0
+    2652:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2659:	mov    rdx,QWORD PTR [rax+0x128]
+    2660:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2667:	mov    rdx,QWORD PTR [rax+0x130]
+    266e:	vunpcklps xmm0,xmm7,xmm5
+    2672:	vmovlps QWORD PTR [rbp-0x130],xmm0
+    267a:	vunpcklps xmm0,xmm7,xmm5
+    267e:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2686:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    268e:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2695:	mov    rdx,QWORD PTR [rax+0x148]
+    269c:	vshufps xmm0,xmm0,xmm0,0x4e
+    26a1:	vmovlps QWORD PTR [rbp-0xf0],xmm0
+    26a9:	mov    QWORD PTR [rbp-0x1f0],rdx
+    26b0:	vunpcklps xmm0,xmm7,xmm5
+    26b4:	vmovlps QWORD PTR [rbp-0xb0],xmm0
+    26bc:	vunpcklps xmm0,xmm7,xmm5
+    26c0:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    26c8:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    26d0:	vshufps xmm0,xmm0,xmm0,0x4e
+    26d5:	vmovlps QWORD PTR [rbp-0x70],xmm0
+    26da:	vunpcklps xmm0,xmm7,xmm5
+    26de:	vmovlps QWORD PTR [rbp-0x1a8],xmm0
+    26e6:	vunpcklps xmm0,xmm7,xmm5
+    26ea:	vshufps xmm0,xmm0,xmm0,0x4e
+    26ef:	vmovlps QWORD PTR [rbp-0x168],xmm0
+    26f7:	mov    rdx,QWORD PTR [rax+0x138]
+    26fe:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2705:	mov    rdx,QWORD PTR [rax+0x150]
+    270c:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2714:	mov    QWORD PTR [rbp-0x1f0],rdx
+    271b:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2723:	mov    rdx,QWORD PTR [rax+0x140]
+    272a:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2731:	mov    rdx,QWORD PTR [rax+0x158]
+    2738:	vunpcklps xmm0,xmm7,xmm5
+    273c:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2743:	mov    rdx,QWORD PTR [rax+0x160]
+    274a:	vmovlps QWORD PTR [rbp-0x128],xmm0
+    2752:	vunpcklps xmm0,xmm7,xmm5
+    2756:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    275e:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2766:	vshufps xmm0,xmm0,xmm0,0x4e
+    276b:	vmovlps QWORD PTR [rbp-0xe8],xmm0
+    2773:	mov    QWORD PTR [rbp-0x1e0],rdx
+    277a:	mov    rdx,QWORD PTR [rax+0x178]
+    2781:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2788:	mov    rdx,QWORD PTR [rax+0x168]
+    278f:	vunpcklps xmm0,xmm7,xmm5
+    2793:	vmovlps QWORD PTR [rbp-0xa8],xmm0
+    279b:	vunpcklps xmm0,xmm7,xmm5
+    279f:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    27a7:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    27af:	mov    QWORD PTR [rbp-0x1e0],rdx
+    27b6:	mov    rdx,QWORD PTR [rax+0x180]
+    27bd:	vshufps xmm0,xmm0,xmm0,0x4e
+    27c2:	vmovlps QWORD PTR [rbp-0x68],xmm0
+    27c7:	mov    QWORD PTR [rbp-0x1f0],rdx
+    27ce:	vunpcklps xmm0,xmm7,xmm5
+    27d2:	vmovlps QWORD PTR [rbp-0x1a0],xmm0
+    27da:	vunpcklps xmm0,xmm7,xmm5
+    27de:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    27e6:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    27ee:	vshufps xmm0,xmm0,xmm0,0x4e
+    27f3:	vmovlps QWORD PTR [rbp-0x160],xmm0
+    27fb:	vunpcklps xmm0,xmm7,xmm5
+    27ff:	vmovlps QWORD PTR [rbp-0x120],xmm0
+    2807:	vunpcklps xmm0,xmm7,xmm5
+    280b:	vshufps xmm0,xmm0,xmm0,0x4e
+    2810:	vmovlps QWORD PTR [rbp-0xe0],xmm0
+    2818:	mov    rdx,QWORD PTR [rax+0x170]
+    281f:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2826:	mov    rdx,QWORD PTR [rax+0x188]
+    282d:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2835:	mov    QWORD PTR [rbp-0x1f0],rdx
+    283c:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2844:	mov    rdx,QWORD PTR [rax+0x190]
+    284b:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2852:	mov    rdx,QWORD PTR [rax+0x1a8]
+    2859:	vunpcklps xmm0,xmm7,xmm5
+    285d:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2864:	mov    rdx,QWORD PTR [rax+0x198]
+    286b:	vmovlps QWORD PTR [rbp-0xa0],xmm0
+    2873:	vunpcklps xmm0,xmm7,xmm5
+    2877:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    287f:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2887:	vshufps xmm0,xmm0,xmm0,0x4e
+    288c:	vmovlps QWORD PTR [rbp-0x60],xmm0
+    2891:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2898:	mov    rdx,QWORD PTR [rax+0x1b0]
+    289f:	mov    QWORD PTR [rbp-0x1f0],rdx
+    28a6:	mov    rdx,QWORD PTR [rax+0x1a0]
+    28ad:	vunpcklps xmm0,xmm7,xmm5
+    28b1:	vmovlps QWORD PTR [rbp-0x198],xmm0
+    28b9:	vunpcklps xmm0,xmm7,xmm5
+    28bd:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    28c5:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
     28cd:	mov    QWORD PTR [rbp-0x1e0],rdx
-    28d4:	vmovlps QWORD PTR [rbp-0x198],xmm0
-    28dc:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    28e4:	vunpcklps xmm0,xmm3,xmm7
-    28e8:	vshufps xmm0,xmm0,xmm0,0x4e
-    28ed:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    28f5:	mov    rdx,QWORD PTR [rax+0x1a0]
-    28fc:	vmovlps QWORD PTR [rbp-0x158],xmm0
-    2904:	mov    QWORD PTR [rbp-0x230],rdx
-    290b:	mov    rdx,QWORD PTR [rax+0x1b8]
-    2912:	vmovaps xmm7,xmm5
-    2916:	vunpcklps xmm0,xmm3,xmm5
-    291a:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2921:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2929:	vmovlps QWORD PTR [rbp-0x118],xmm0
-    2931:	vunpcklps xmm0,xmm3,xmm7
-    2935:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    293d:	vshufps xmm0,xmm0,xmm0,0x4e
-    2942:	vmovlps QWORD PTR [rbp-0xd8],xmm0
-    294a:	vmovaps xmm7,xmm5
-    294e:	vunpcklps xmm0,xmm3,xmm5
-    2952:	vmovlps QWORD PTR [rbp-0x98],xmm0
-    295a:	vunpcklps xmm0,xmm3,xmm7
-    295e:	vshufps xmm0,xmm0,xmm0,0x4e
-    2963:	vmovlps QWORD PTR [rbp-0x58],xmm0
-    2968:	mov    rdx,QWORD PTR [rax+0x1c0]
-    296f:	mov    QWORD PTR [rbp-0x230],rdx
-    2976:	mov    rdx,QWORD PTR [rax+0x1d8]
-    297d:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2985:	mov    QWORD PTR [rbp-0x1e0],rdx
-    298c:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2994:	mov    rdx,QWORD PTR [rax+0x1c8]
-    299b:	mov    QWORD PTR [rbp-0x230],rdx
-    29a2:	mov    rdx,QWORD PTR [rax+0x1e0]
-    29a9:	vunpcklps xmm0,xmm3,xmm5
-    29ad:	vmovaps xmm7,xmm5
-    29b1:	mov    QWORD PTR [rbp-0x1e0],rdx
-    29b8:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    29c0:	vmovlps QWORD PTR [rbp-0x190],xmm0
-    29c8:	vunpcklps xmm0,xmm3,xmm7
-    29cc:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    29d4:	mov    rdx,QWORD PTR [rax+0x1d0]
-    29db:	vshufps xmm0,xmm0,xmm0,0x4e
-    29e0:	vmovlps QWORD PTR [rbp-0x150],xmm0
-    29e8:	mov    QWORD PTR [rbp-0x230],rdx
-    29ef:	mov    rdx,QWORD PTR [rax+0x1e8]
-    29f6:	vunpcklps xmm0,xmm3,xmm5
-    29fa:	vmovaps xmm7,xmm3
-    29fe:	vmovaps xmm3,xmm5
-    2a02:	vmovq  xmm5,QWORD PTR [rbp-0x230]
-    2a0a:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2a11:	vmovlps QWORD PTR [rbp-0x110],xmm0
-    2a19:	vunpcklps xmm0,xmm7,xmm3
-    2a1d:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
-    2a25:	vshufps xmm0,xmm0,xmm0,0x4e
-    2a2a:	mov    rdx,QWORD PTR [rax+0x1f0]
-    2a31:	vmovlps QWORD PTR [rbp-0xd0],xmm0
-    2a39:	mov    QWORD PTR [rbp-0x230],rdx
-    2a40:	mov    rdx,QWORD PTR [rax+0x208]
-    2a47:	vmovaps xmm3,xmm5
-    2a4b:	vunpcklps xmm0,xmm5,xmm7
-    2a4f:	vmovaps xmm5,xmm7
-    2a53:	vmovq  xmm7,QWORD PTR [rbp-0x230]
-    2a5b:	vmovlps QWORD PTR [rbp-0x90],xmm0
-    2a63:	vunpcklps xmm0,xmm3,xmm5
-    2a67:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2a6e:	vmovq  xmm3,QWORD PTR [rbp-0x1e0]
-    2a76:	vshufps xmm0,xmm0,xmm0,0x4e
-    2a7b:	vmovlps QWORD PTR [rbp-0x50],xmm0
-    2a80:	vmovaps xmm5,xmm7
-    2a84:	vunpcklps xmm0,xmm7,xmm3
-    2a88:	vmovaps xmm7,xmm3
-    2a8c:	vmovlps QWORD PTR [rbp-0x188],xmm0
-    2a94:	vunpcklps xmm0,xmm5,xmm7
-    2a98:	vshufps xmm0,xmm0,xmm0,0x4e
-    2a9d:	vmovlps QWORD PTR [rbp-0x148],xmm0
-    2aa5:	mov    rdx,QWORD PTR [rax+0x1f8]
-    2aac:	mov    QWORD PTR [rbp-0x230],rdx
-    2ab3:	mov    rdx,QWORD PTR [rax+0x210]
-    2aba:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2ac2:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2ac9:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2ad1:	mov    rdx,QWORD PTR [rax+0x200]
-    2ad8:	mov    QWORD PTR [rbp-0x230],rdx
-    2adf:	mov    rdx,QWORD PTR [rax+0x218]
-    2ae6:	vmovaps xmm7,xmm3
-    2aea:	vunpcklps xmm0,xmm3,xmm5
-    2aee:	vmovaps xmm3,xmm5
-    2af2:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2af9:	vmovq  xmm5,QWORD PTR [rbp-0x230]
-    2b01:	vmovlps QWORD PTR [rbp-0x108],xmm0
-    2b09:	vunpcklps xmm0,xmm7,xmm3
-    2b0d:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
-    2b15:	mov    rdx,QWORD PTR [rax+0x220]
-    2b1c:	vshufps xmm0,xmm0,xmm0,0x4e
-    2b21:	vmovlps QWORD PTR [rbp-0xc8],xmm0
-    2b29:	mov    QWORD PTR [rbp-0x230],rdx
-    2b30:	mov    rdx,QWORD PTR [rax+0x238]
-    2b37:	vmovaps xmm3,xmm5
-    2b3b:	vunpcklps xmm0,xmm5,xmm7
-    2b3f:	vmovaps xmm5,xmm7
-    2b43:	vmovq  xmm7,QWORD PTR [rbp-0x230]
-    2b4b:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2b52:	vmovlps QWORD PTR [rbp-0x88],xmm0
-    2b5a:	vunpcklps xmm0,xmm3,xmm5
-    2b5e:	vmovq  xmm3,QWORD PTR [rbp-0x1e0]
-    2b66:	vshufps xmm0,xmm0,xmm0,0x4e
-    2b6b:	mov    rdx,QWORD PTR [rax+0x228]
-    2b72:	vmovlps QWORD PTR [rbp-0x48],xmm0
-    2b77:	mov    QWORD PTR [rbp-0x230],rdx
-    2b7e:	mov    rdx,QWORD PTR [rax+0x240]
-    2b85:	vmovaps xmm5,xmm7
-    2b89:	vunpcklps xmm0,xmm7,xmm3
-    2b8d:	vmovaps xmm7,xmm3
-    2b91:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2b99:	vmovlps QWORD PTR [rbp-0x180],xmm0
-    2ba1:	vunpcklps xmm0,xmm5,xmm7
-    2ba5:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2bac:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2bb4:	vshufps xmm0,xmm0,xmm0,0x4e
-    2bb9:	vmovlps QWORD PTR [rbp-0x140],xmm0
-    2bc1:	vmovaps xmm7,xmm3
-    2bc5:	vunpcklps xmm0,xmm3,xmm5
-    2bc9:	vmovaps xmm3,xmm5
-    2bcd:	vmovlps QWORD PTR [rbp-0x100],xmm0
-    2bd5:	vunpcklps xmm0,xmm7,xmm3
-    2bd9:	vshufps xmm0,xmm0,xmm0,0x4e
-    2bde:	vmovlps QWORD PTR [rbp-0xc0],xmm0
-    2be6:	mov    rdx,QWORD PTR [rax+0x230]
-    2bed:	mov    QWORD PTR [rbp-0x230],rdx
-    2bf4:	mov    rdx,QWORD PTR [rax+0x248]
-    2bfb:	vmovq  xmm5,QWORD PTR [rbp-0x230]
-    2c03:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2c0a:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
-    2c12:	mov    rdx,QWORD PTR [rax+0x250]
-    2c19:	mov    QWORD PTR [rbp-0x230],rdx
-    2c20:	mov    rdx,QWORD PTR [rax+0x268]
-    2c27:	vmovaps xmm3,xmm5
-    2c2b:	vunpcklps xmm0,xmm5,xmm7
-    2c2f:	vmovaps xmm5,xmm7
-    2c33:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2c3a:	vmovq  xmm7,QWORD PTR [rbp-0x230]
-    2c42:	vmovlps QWORD PTR [rbp-0x80],xmm0
-    2c47:	vunpcklps xmm0,xmm3,xmm5
-    2c4b:	vmovq  xmm3,QWORD PTR [rbp-0x1e0]
-    2c53:	mov    rdx,QWORD PTR [rax+0x258]
-    2c5a:	vshufps xmm0,xmm0,xmm0,0x4e
-    2c5f:	vmovlps QWORD PTR [rbp-0x40],xmm0
-    2c64:	mov    QWORD PTR [rbp-0x230],rdx
-    2c6b:	mov    rdx,QWORD PTR [rax+0x270]
-    2c72:	vmovaps xmm5,xmm7
-    2c76:	vunpcklps xmm0,xmm7,xmm3
-    2c7a:	vmovaps xmm7,xmm3
-    2c7e:	vmovq  xmm3,QWORD PTR [rbp-0x230]
-    2c86:	mov    QWORD PTR [rbp-0x1e0],rdx
-    2c8d:	vmovlps QWORD PTR [rbp-0x178],xmm0
-    2c95:	vunpcklps xmm0,xmm5,xmm7
-    2c99:	vmovq  xmm5,QWORD PTR [rbp-0x1e0]
-    2ca1:	vshufps xmm0,xmm0,xmm0,0x4e
-    2ca6:	mov    rdx,QWORD PTR [rax+0x260]
-    2cad:	mov    rax,QWORD PTR [rax+0x278]
-    2cb4:	vmovlps QWORD PTR [rbp-0x138],xmm0
-    2cbc:	mov    QWORD PTR [rbp-0x1e0],rax
-    2cc3:	mov    QWORD PTR [rbp-0x230],rdx
-    2cca:	lea    rax,[rbp-0x1b0]
-    2cd1:	vmovaps xmm7,xmm3
-    2cd5:	vunpcklps xmm0,xmm3,xmm5
-    2cd9:	vmovaps xmm3,xmm5
-    2cdd:	vmovq  xmm5,QWORD PTR [rbp-0x230]
-    2ce5:	vmovlps QWORD PTR [rbp-0xf8],xmm0
-    2ced:	vunpcklps xmm0,xmm7,xmm3
-    2cf1:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
-    2cf9:	vshufps xmm0,xmm0,xmm0,0x4e
-    2cfe:	vmovlps QWORD PTR [rbp-0xb8],xmm0
-    2d06:	vmovaps xmm3,xmm5
-    2d0a:	vunpcklps xmm0,xmm5,xmm7
-    2d0e:	vmovaps xmm5,xmm7
-    2d12:	vmovlps QWORD PTR [rbp-0x78],xmm0
-    2d17:	vunpcklps xmm0,xmm3,xmm5
-    2d1b:	vshufps xmm0,xmm0,xmm0,0x4e
-    2d20:	vmovlps QWORD PTR [rbp-0x38],xmm0
-    2d25:	mov    QWORD PTR [rbp-0x1d0],rax
-    2d2c:	vmovq  QWORD PTR [rbp-0x1c8],xmm23
-    2d33:	vmovq  QWORD PTR [rbp-0x1c0],xmm24
-    2d3a:	vmovd  DWORD PTR [rbp-0x1b8],xmm2
-    2d42:	cmp    r8d,0x10
-    2d46:	jg     3fdf <gflow_grassmann_forward+0x266f>
+    28d4:	mov    rdx,QWORD PTR [rax+0x1b8]
+    28db:	vshufps xmm0,xmm0,xmm0,0x4e
+    28e0:	vmovlps QWORD PTR [rbp-0x158],xmm0
+    28e8:	mov    QWORD PTR [rbp-0x1f0],rdx
+    28ef:	vunpcklps xmm0,xmm7,xmm5
+    28f3:	vmovlps QWORD PTR [rbp-0x118],xmm0
+    28fb:	vunpcklps xmm0,xmm7,xmm5
+    28ff:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2907:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    290f:	vshufps xmm0,xmm0,xmm0,0x4e
+    2914:	vmovlps QWORD PTR [rbp-0xd8],xmm0
+    291c:	vunpcklps xmm0,xmm7,xmm5
+    2920:	vmovlps QWORD PTR [rbp-0x98],xmm0
+    2928:	vunpcklps xmm0,xmm7,xmm5
+    292c:	vshufps xmm0,xmm0,xmm0,0x4e
+    2931:	vmovlps QWORD PTR [rbp-0x58],xmm0
+    2936:	mov    rdx,QWORD PTR [rax+0x1c0]
+    293d:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2944:	mov    rdx,QWORD PTR [rax+0x1d8]
+    294b:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2953:	mov    QWORD PTR [rbp-0x1f0],rdx
+    295a:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2962:	mov    rdx,QWORD PTR [rax+0x1c8]
+    2969:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2970:	mov    rdx,QWORD PTR [rax+0x1e0]
+    2977:	vunpcklps xmm0,xmm7,xmm5
+    297b:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2982:	mov    rdx,QWORD PTR [rax+0x1d0]
+    2989:	vmovlps QWORD PTR [rbp-0x190],xmm0
+    2991:	vunpcklps xmm0,xmm7,xmm5
+    2995:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    299d:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    29a5:	vshufps xmm0,xmm0,xmm0,0x4e
+    29aa:	vmovlps QWORD PTR [rbp-0x150],xmm0
+    29b2:	mov    QWORD PTR [rbp-0x1e0],rdx
+    29b9:	mov    rdx,QWORD PTR [rax+0x1e8]
+    29c0:	mov    QWORD PTR [rbp-0x1f0],rdx
+    29c7:	mov    rdx,QWORD PTR [rax+0x1f0]
+    29ce:	vunpcklps xmm0,xmm7,xmm5
+    29d2:	vmovlps QWORD PTR [rbp-0x110],xmm0
+    29da:	vunpcklps xmm0,xmm7,xmm5
+    29de:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    29e6:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    29ee:	mov    QWORD PTR [rbp-0x1e0],rdx
+    29f5:	mov    rdx,QWORD PTR [rax+0x208]
+    29fc:	vshufps xmm0,xmm0,xmm0,0x4e
+    2a01:	vmovlps QWORD PTR [rbp-0xd0],xmm0
+    2a09:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2a10:	vunpcklps xmm0,xmm7,xmm5
+    2a14:	vmovlps QWORD PTR [rbp-0x90],xmm0
+    2a1c:	vunpcklps xmm0,xmm7,xmm5
+    2a20:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2a28:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2a30:	vshufps xmm0,xmm0,xmm0,0x4e
+    2a35:	vmovlps QWORD PTR [rbp-0x50],xmm0
+    2a3a:	vunpcklps xmm0,xmm7,xmm5
+    2a3e:	vmovlps QWORD PTR [rbp-0x188],xmm0
+    2a46:	vunpcklps xmm0,xmm7,xmm5
+    2a4a:	vshufps xmm0,xmm0,xmm0,0x4e
+    2a4f:	vmovlps QWORD PTR [rbp-0x148],xmm0
+    2a57:	mov    rdx,QWORD PTR [rax+0x1f8]
+    2a5e:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2a65:	mov    rdx,QWORD PTR [rax+0x210]
+    2a6c:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2a74:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2a7b:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2a83:	mov    rdx,QWORD PTR [rax+0x200]
+    2a8a:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2a91:	mov    rdx,QWORD PTR [rax+0x218]
+    2a98:	vunpcklps xmm0,xmm7,xmm5
+    2a9c:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2aa3:	mov    rdx,QWORD PTR [rax+0x220]
+    2aaa:	vmovlps QWORD PTR [rbp-0x108],xmm0
+    2ab2:	vunpcklps xmm0,xmm7,xmm5
+    2ab6:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2abe:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2ac6:	vshufps xmm0,xmm0,xmm0,0x4e
+    2acb:	vmovlps QWORD PTR [rbp-0xc8],xmm0
+    2ad3:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2ada:	mov    rdx,QWORD PTR [rax+0x238]
+    2ae1:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2ae8:	mov    rdx,QWORD PTR [rax+0x228]
+    2aef:	vunpcklps xmm0,xmm7,xmm5
+    2af3:	vmovlps QWORD PTR [rbp-0x88],xmm0
+    2afb:	vunpcklps xmm0,xmm7,xmm5
+    2aff:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2b07:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2b0f:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2b16:	mov    rdx,QWORD PTR [rax+0x240]
+    2b1d:	vshufps xmm0,xmm0,xmm0,0x4e
+    2b22:	vmovlps QWORD PTR [rbp-0x48],xmm0
+    2b27:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2b2e:	vunpcklps xmm0,xmm7,xmm5
+    2b32:	vmovlps QWORD PTR [rbp-0x180],xmm0
+    2b3a:	vunpcklps xmm0,xmm7,xmm5
+    2b3e:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2b46:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2b4e:	vshufps xmm0,xmm0,xmm0,0x4e
+    2b53:	vmovlps QWORD PTR [rbp-0x140],xmm0
+    2b5b:	vunpcklps xmm0,xmm7,xmm5
+    2b5f:	vmovlps QWORD PTR [rbp-0x100],xmm0
+    2b67:	vunpcklps xmm0,xmm7,xmm5
+    2b6b:	vshufps xmm0,xmm0,xmm0,0x4e
+    2b70:	vmovlps QWORD PTR [rbp-0xc0],xmm0
+    2b78:	mov    rdx,QWORD PTR [rax+0x230]
+    2b7f:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2b86:	mov    rdx,QWORD PTR [rax+0x248]
+    2b8d:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2b95:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2b9c:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2ba4:	mov    rdx,QWORD PTR [rax+0x250]
+    2bab:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2bb2:	mov    rdx,QWORD PTR [rax+0x268]
+    2bb9:	vunpcklps xmm0,xmm7,xmm5
+    2bbd:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2bc4:	mov    rdx,QWORD PTR [rax+0x258]
+    2bcb:	vmovlps QWORD PTR [rbp-0x80],xmm0
+    2bd0:	vunpcklps xmm0,xmm7,xmm5
+    2bd4:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2bdc:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2be4:	vshufps xmm0,xmm0,xmm0,0x4e
+    2be9:	vmovlps QWORD PTR [rbp-0x40],xmm0
+    2bee:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2bf5:	mov    rdx,QWORD PTR [rax+0x270]
+    2bfc:	mov    QWORD PTR [rbp-0x1f0],rdx
+    2c03:	mov    rdx,QWORD PTR [rax+0x260]
+    2c0a:	mov    rax,QWORD PTR [rax+0x278]
+    2c11:	vunpcklps xmm0,xmm7,xmm5
+    2c15:	vmovlps QWORD PTR [rbp-0x178],xmm0
+    2c1d:	vunpcklps xmm0,xmm7,xmm5
+    2c21:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2c29:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2c31:	vshufps xmm0,xmm0,xmm0,0x4e
+    2c36:	mov    QWORD PTR [rbp-0x1f0],rax
+    2c3d:	mov    QWORD PTR [rbp-0x1e0],rdx
+    2c44:	lea    rax,[rbp-0x1b0]
+    2c4b:	vmovlps QWORD PTR [rbp-0x138],xmm0
+    2c53:	vunpcklps xmm0,xmm7,xmm5
+    2c57:	vmovlps QWORD PTR [rbp-0xf8],xmm0
+    2c5f:	vunpcklps xmm0,xmm7,xmm5
+    2c63:	vmovq  xmm7,QWORD PTR [rbp-0x1e0]
+    2c6b:	vmovq  xmm5,QWORD PTR [rbp-0x1f0]
+    2c73:	vshufps xmm0,xmm0,xmm0,0x4e
+    2c78:	vmovlps QWORD PTR [rbp-0xb8],xmm0
+    2c80:	vunpcklps xmm0,xmm7,xmm5
+    2c84:	vmovlps QWORD PTR [rbp-0x78],xmm0
+    2c89:	vunpcklps xmm0,xmm7,xmm5
+    2c8d:	vshufps xmm0,xmm0,xmm0,0x4e
+    2c92:	vmovlps QWORD PTR [rbp-0x38],xmm0
+    2c97:	mov    QWORD PTR [rbp-0x1d0],rax
+    2c9e:	vmovq  QWORD PTR [rbp-0x1c8],xmm23
+    2ca5:	vmovq  QWORD PTR [rbp-0x1c0],xmm24
+    2cac:	mov    DWORD PTR [rbp-0x1b8],r8d
+    2cb3:	cmp    r8d,0x10
+    2cb7:	jg     3adf <gflow_grassmann_forward+0x216f>
+    2cbd:	vzeroupper
+    2cc0:	lea    rsi,[rbp-0x1d0]
+    2cc7:	mov    QWORD PTR [rbp-0x1e0],rbx
+    2cce:	xor    r15d,r15d
+    2cd1:	mov    rbx,rsi
+    2cd4:	mov    esi,r15d
+    2cd7:	mov    rdi,rbx
+    2cda:	inc    r15d
+    2cdd:	call   2ce2 <gflow_grassmann_forward+0x1372>
+			2cde: R_X86_64_PLT32	gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
+    2ce2:	cmp    r13d,r15d
+    2ce5:	jne    2cd4 <gflow_grassmann_forward+0x1364>
+    2ce7:	mov    rbx,QWORD PTR [rbp-0x1e0]
+    2cee:	jmp    1f0b <gflow_grassmann_forward+0x59b>
+    2cf3:	cmp    r8d,0x3
+    2cf7:	jg     2d40 <gflow_grassmann_forward+0x13d0>
+    2cf9:	mov    rax,QWORD PTR [rip+0x0]        # 2d00 <gflow_grassmann_forward+0x1390>
+			2cfc: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    2d00:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
+    2d08:	mov    QWORD PTR [rbp-0x1a0],r10
+    2d0f:	cmp    rcx,QWORD PTR [rax]
+    2d12:	jge    3b60 <gflow_grassmann_forward+0x21f0>
+    2d18:	test   r8d,r8d
+    2d1b:	jg     2d7e <gflow_grassmann_forward+0x140e>
+    2d1d:	mov    r9,QWORD PTR [rbp-0x208]
+    2d24:	mov    rsi,rcx
+    2d27:	lea    rdi,[rbx+0x1500]
+    2d2e:	mov    ecx,r8d
+    2d31:	add    r9,0x680
+    2d38:	jmp    34e4 <gflow_grassmann_forward+0x1b74>
+    2d3d:	nop    DWORD PTR [rax]
+    2d40:	mov    ecx,r8d
+    2d43:	mov    rdx,rdi
+    2d46:	mov    rsi,r12
+    2d49:	mov    rdi,r10
     2d4c:	vzeroupper
-    2d4f:	lea    rsi,[rbp-0x1d0]
-    2d56:	mov    QWORD PTR [rbp-0x230],rbx
-    2d5d:	xor    r15d,r15d
-    2d60:	mov    rbx,rsi
-    2d63:	mov    esi,r15d
-    2d66:	mov    rdi,rbx
-    2d69:	inc    r15d
-    2d6c:	call   2d71 <gflow_grassmann_forward+0x1401>
-			2d6d: R_X86_64_PLT32	gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}::operator()(int) const-0x4
-    2d71:	cmp    r13d,r15d
-    2d74:	jne    2d63 <gflow_grassmann_forward+0x13f3>
-    2d76:	mov    rbx,QWORD PTR [rbp-0x230]
-    2d7d:	jmp    1f0b <gflow_grassmann_forward+0x59b>
-    2d82:	cmp    r8d,0x3
-    2d86:	jg     2dd0 <gflow_grassmann_forward+0x1460>
-    2d88:	mov    rax,QWORD PTR [rip+0x0]        # 2d8f <gflow_grassmann_forward+0x141f>
-			2d8b: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    2d8f:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
-    2d97:	mov    QWORD PTR [rbp-0x1a0],r10
-    2d9e:	cmp    rcx,QWORD PTR [rax]
-    2da1:	jge    4060 <gflow_grassmann_forward+0x26f0>
-    2da7:	test   r8d,r8d
-    2daa:	jg     2e0e <gflow_grassmann_forward+0x149e>
-    2dac:	mov    r9,QWORD PTR [rbp-0x238]
-    2db3:	mov    rsi,rcx
-    2db6:	lea    rdi,[rbx+0x1500]
-    2dbd:	mov    ecx,r8d
-    2dc0:	add    r9,0x680
-    2dc7:	jmp    3854 <gflow_grassmann_forward+0x1ee4>
-    2dcc:	nop    DWORD PTR [rax+0x0]
-    2dd0:	mov    ecx,r8d
-    2dd3:	mov    rdx,rdi
-    2dd6:	mov    rsi,r12
-    2dd9:	mov    rdi,r10
-    2ddc:	vzeroupper
-    2ddf:	call   2de4 <gflow_grassmann_forward+0x1474>
-			2de0: R_X86_64_PLT32	void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)-0x4
-    2de4:	mov    rax,QWORD PTR [rbp-0x1f0]
-    2deb:	movsxd rsi,DWORD PTR [rax]
-    2dee:	mov    rcx,rsi
-    2df1:	jmp    2028 <gflow_grassmann_forward+0x6b8>
-    2df6:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
-    2dfe:	mov    QWORD PTR [rbp-0x1a0],r10
-    2e05:	test   r8d,r8d
-    2e08:	jle    38b8 <gflow_grassmann_forward+0x1f48>
-    2e0e:	mov    ecx,r8d
-    2e11:	mov    rax,QWORD PTR [rbp-0x1b0]
-    2e18:	mov    rdi,QWORD PTR [rbp-0x1a0]
-    2e1f:	movsxd r8,r8d
-    2e22:	vxorps xmm0,xmm0,xmm0
-    2e26:	mov    rdx,QWORD PTR [rbp-0x1a8]
-    2e2d:	shl    r8,0x6
-    2e31:	add    r8,rax
-    2e34:	data16 cs nop WORD PTR [rax+rax*1+0x0]
-    2e3f:	nop
-    2e40:	vmovups zmm7,ZMMWORD PTR [rdi]
-    2e46:	add    rax,0x40
-    2e4a:	add    rdx,0x40
-    2e4e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    2e55:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    2e5f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2e67:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2e6f:	vaddps ymm1,ymm1,ymm2
-    2e73:	vmovdqa xmm2,xmm1
-    2e77:	vextracti128 xmm1,ymm1,0x1
-    2e7d:	vaddps xmm2,xmm2,xmm1
-    2e81:	vmovdqa xmm1,xmm2
-    2e85:	vpsrldq xmm2,xmm2,0x8
-    2e8a:	vaddps xmm2,xmm1,xmm2
-    2e8e:	vhaddps xmm2,xmm2,xmm2
-    2e92:	vmovss DWORD PTR [rdx-0x40],xmm2
-    2e97:	vmovups zmm7,ZMMWORD PTR [rdi+0x40]
-    2e9e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    2ea5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    2eaf:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2eb7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2ebf:	vaddps ymm1,ymm1,ymm2
-    2ec3:	vmovdqa xmm2,xmm1
-    2ec7:	vextracti128 xmm1,ymm1,0x1
-    2ecd:	vaddps xmm2,xmm2,xmm1
-    2ed1:	vmovdqa xmm1,xmm2
-    2ed5:	vpsrldq xmm2,xmm2,0x8
-    2eda:	vaddps xmm2,xmm1,xmm2
-    2ede:	vhaddps xmm2,xmm2,xmm2
-    2ee2:	vmovss DWORD PTR [rdx-0x3c],xmm2
-    2ee7:	vmovups zmm7,ZMMWORD PTR [rdi+0x80]
-    2eee:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    2ef5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    2eff:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2f07:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2f0f:	vaddps ymm1,ymm1,ymm2
-    2f13:	vmovdqa xmm2,xmm1
-    2f17:	vextracti128 xmm1,ymm1,0x1
-    2f1d:	vaddps xmm2,xmm2,xmm1
-    2f21:	vmovdqa xmm1,xmm2
-    2f25:	vpsrldq xmm2,xmm2,0x8
-    2f2a:	vaddps xmm2,xmm1,xmm2
-    2f2e:	vhaddps xmm2,xmm2,xmm2
-    2f32:	vmovss DWORD PTR [rdx-0x38],xmm2
-    2f37:	vmovups zmm7,ZMMWORD PTR [rdi+0xc0]
-    2f3e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    2f45:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    2f4f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2f57:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2f5f:	vaddps ymm1,ymm1,ymm2
-    2f63:	vmovdqa xmm2,xmm1
-    2f67:	vextracti128 xmm1,ymm1,0x1
-    2f6d:	vaddps xmm2,xmm2,xmm1
-    2f71:	vmovdqa xmm1,xmm2
-    2f75:	vpsrldq xmm2,xmm2,0x8
-    2f7a:	vaddps xmm2,xmm1,xmm2
-    2f7e:	vhaddps xmm2,xmm2,xmm2
-    2f82:	vmovss DWORD PTR [rdx-0x34],xmm2
-    2f87:	vmovups zmm5,ZMMWORD PTR [rdi+0x100]
-    2f8e:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    2f95:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    2f9f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2fa7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2faf:	vaddps ymm1,ymm1,ymm2
-    2fb3:	vmovdqa xmm2,xmm1
-    2fb7:	vextracti128 xmm1,ymm1,0x1
-    2fbd:	vaddps xmm2,xmm2,xmm1
-    2fc1:	vmovdqa xmm1,xmm2
-    2fc5:	vpsrldq xmm2,xmm2,0x8
-    2fca:	vaddps xmm2,xmm1,xmm2
-    2fce:	vhaddps xmm2,xmm2,xmm2
-    2fd2:	vmovss DWORD PTR [rdx-0x30],xmm2
-    2fd7:	vmovups zmm7,ZMMWORD PTR [rdi+0x140]
-    2fde:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    2fe5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    2fef:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    2ff7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    2fff:	vaddps ymm1,ymm1,ymm2
-    3003:	vmovdqa xmm2,xmm1
-    3007:	vextracti128 xmm1,ymm1,0x1
-    300d:	vaddps xmm2,xmm2,xmm1
-    3011:	vmovdqa xmm1,xmm2
-    3015:	vpsrldq xmm2,xmm2,0x8
-    301a:	vaddps xmm2,xmm1,xmm2
-    301e:	vhaddps xmm2,xmm2,xmm2
-    3022:	vmovss DWORD PTR [rdx-0x2c],xmm2
-    3027:	vmovups zmm5,ZMMWORD PTR [rdi+0x180]
-    302e:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3035:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    303f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3047:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    304f:	vaddps ymm1,ymm1,ymm2
-    3053:	vmovdqa xmm2,xmm1
-    3057:	vextracti128 xmm1,ymm1,0x1
-    305d:	vaddps xmm2,xmm2,xmm1
-    3061:	vmovdqa xmm1,xmm2
-    3065:	vpsrldq xmm2,xmm2,0x8
-    306a:	vaddps xmm2,xmm1,xmm2
-    306e:	vhaddps xmm2,xmm2,xmm2
-    3072:	vmovss DWORD PTR [rdx-0x28],xmm2
-    3077:	vmovups zmm7,ZMMWORD PTR [rdi+0x1c0]
-    307e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3085:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    308f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3097:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    309f:	vaddps ymm1,ymm1,ymm2
-    30a3:	vmovdqa xmm2,xmm1
-    30a7:	vextracti128 xmm1,ymm1,0x1
-    30ad:	vaddps xmm2,xmm2,xmm1
-    30b1:	vmovdqa xmm1,xmm2
-    30b5:	vpsrldq xmm2,xmm2,0x8
-    30ba:	vaddps xmm2,xmm1,xmm2
-    30be:	vhaddps xmm2,xmm2,xmm2
-    30c2:	vmovss DWORD PTR [rdx-0x24],xmm2
-    30c7:	vmovups zmm5,ZMMWORD PTR [rdi+0x200]
-    30ce:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    30d5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    30df:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    30e7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    30ef:	vaddps ymm1,ymm1,ymm2
-    30f3:	vmovdqa xmm2,xmm1
-    30f7:	vextracti128 xmm1,ymm1,0x1
-    30fd:	vaddps xmm2,xmm2,xmm1
-    3101:	vmovdqa xmm1,xmm2
-    3105:	vpsrldq xmm2,xmm2,0x8
-    310a:	vaddps xmm2,xmm1,xmm2
-    310e:	vhaddps xmm2,xmm2,xmm2
-    3112:	vmovss DWORD PTR [rdx-0x20],xmm2
-    3117:	vmovups zmm7,ZMMWORD PTR [rdi+0x240]
-    311e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3125:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    312f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3137:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    313f:	vaddps ymm1,ymm1,ymm2
-    3143:	vmovdqa xmm2,xmm1
-    3147:	vextracti128 xmm1,ymm1,0x1
-    314d:	vaddps xmm2,xmm2,xmm1
-    3151:	vmovdqa xmm1,xmm2
-    3155:	vpsrldq xmm2,xmm2,0x8
-    315a:	vaddps xmm2,xmm1,xmm2
-    315e:	vhaddps xmm2,xmm2,xmm2
-    3162:	vmovss DWORD PTR [rdx-0x1c],xmm2
-    3167:	vmovups zmm5,ZMMWORD PTR [rdi+0x280]
-    316e:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3175:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    317f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3187:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    318f:	vaddps ymm1,ymm1,ymm2
-    3193:	vmovdqa xmm2,xmm1
-    3197:	vextracti128 xmm1,ymm1,0x1
-    319d:	vaddps xmm2,xmm2,xmm1
-    31a1:	vmovdqa xmm1,xmm2
-    31a5:	vpsrldq xmm2,xmm2,0x8
-    31aa:	vaddps xmm2,xmm1,xmm2
-    31ae:	vhaddps xmm2,xmm2,xmm2
-    31b2:	vmovss DWORD PTR [rdx-0x18],xmm2
-    31b7:	vmovups zmm7,ZMMWORD PTR [rdi+0x2c0]
-    31be:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    31c5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    31cf:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    31d7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    31df:	vaddps ymm1,ymm1,ymm2
-    31e3:	vmovdqa xmm2,xmm1
-    31e7:	vextracti128 xmm1,ymm1,0x1
-    31ed:	vaddps xmm2,xmm2,xmm1
-    31f1:	vmovdqa xmm1,xmm2
-    31f5:	vpsrldq xmm2,xmm2,0x8
-    31fa:	vaddps xmm2,xmm1,xmm2
-    31fe:	vhaddps xmm2,xmm2,xmm2
-    3202:	vmovss DWORD PTR [rdx-0x14],xmm2
-    3207:	vmovups zmm5,ZMMWORD PTR [rdi+0x300]
-    320e:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3215:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    321f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3227:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    322f:	vaddps ymm1,ymm1,ymm2
-    3233:	vmovdqa xmm2,xmm1
-    3237:	vextracti128 xmm1,ymm1,0x1
-    323d:	vaddps xmm2,xmm2,xmm1
-    3241:	vmovdqa xmm1,xmm2
-    3245:	vpsrldq xmm2,xmm2,0x8
-    324a:	vaddps xmm2,xmm1,xmm2
-    324e:	vhaddps xmm2,xmm2,xmm2
-    3252:	vmovss DWORD PTR [rdx-0x10],xmm2
-    3257:	vmovups zmm7,ZMMWORD PTR [rdi+0x340]
-    325e:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3265:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    326f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3277:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    327f:	vaddps ymm1,ymm1,ymm2
-    3283:	vmovdqa xmm2,xmm1
-    3287:	vextracti128 xmm1,ymm1,0x1
-    328d:	vaddps xmm2,xmm2,xmm1
-    3291:	vmovdqa xmm1,xmm2
-    3295:	vpsrldq xmm2,xmm2,0x8
-    329a:	vaddps xmm2,xmm1,xmm2
-    329e:	vhaddps xmm2,xmm2,xmm2
-    32a2:	vmovss DWORD PTR [rdx-0xc],xmm2
-    32a7:	vmovups zmm5,ZMMWORD PTR [rdi+0x380]
-    32ae:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    32b5:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    32bf:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    32c7:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    32cf:	vaddps ymm1,ymm1,ymm2
-    32d3:	vmovdqa xmm2,xmm1
-    32d7:	vextracti128 xmm1,ymm1,0x1
-    32dd:	vaddps xmm2,xmm2,xmm1
-    32e1:	vmovdqa xmm1,xmm2
-    32e5:	vpsrldq xmm2,xmm2,0x8
-    32ea:	vaddps xmm2,xmm1,xmm2
-    32ee:	vhaddps xmm2,xmm2,xmm2
-    32f2:	vmovss DWORD PTR [rdx-0x8],xmm2
-    32f7:	vmovups zmm7,ZMMWORD PTR [rdi+0x3c0]
-    32fe:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3305:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    330f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3317:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    331f:	vaddps ymm1,ymm1,ymm2
-    3323:	vmovdqa xmm2,xmm1
-    3327:	vextracti128 xmm1,ymm1,0x1
-    332d:	vaddps xmm2,xmm2,xmm1
-    3331:	vmovdqa xmm1,xmm2
-    3335:	vpsrldq xmm2,xmm2,0x8
-    333a:	vaddps xmm2,xmm1,xmm2
-    333e:	vhaddps xmm2,xmm2,xmm2
-    3342:	vmovss DWORD PTR [rdx-0x4],xmm2
-    3347:	cmp    rax,r8
-    334a:	jne    2e40 <gflow_grassmann_forward+0x14d0>
-    3350:	jmp    2028 <gflow_grassmann_forward+0x6b8>
-    3355:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
-    335d:	jne    413d <gflow_grassmann_forward+0x27cd>
-    3363:	mov    QWORD PTR [rbp-0x1a0],rdi
-    336a:	mov    r8d,0x1
-    3370:	mov    esi,0x1
-    3375:	mov    rdx,QWORD PTR [rbp-0x1b0]
-    337c:	vxorps xmm0,xmm0,xmm0
-    3380:	mov    rcx,QWORD PTR [rbp-0x1a0]
-    3387:	mov    rax,QWORD PTR [rbp-0x1a8]
-    338e:	vmovups zmm3,ZMMWORD PTR [rdx]
-    3394:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx]
-    339a:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    33a4:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    33ac:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    33b4:	vaddps ymm1,ymm1,ymm2
-    33b8:	vextracti128 xmm2,ymm1,0x1
-    33be:	vaddps xmm2,xmm2,xmm1
-    33c2:	vpsrldq xmm1,xmm2,0x8
-    33c7:	vaddps xmm1,xmm1,xmm2
-    33cb:	vhaddps xmm1,xmm1,xmm1
-    33cf:	vmovss DWORD PTR [rax],xmm1
-    33d3:	vmovups zmm3,ZMMWORD PTR [rdx]
-    33d9:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0x40]
-    33e0:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    33ea:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    33f2:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    33fa:	vaddps ymm1,ymm1,ymm2
-    33fe:	vextracti128 xmm2,ymm1,0x1
-    3404:	vaddps xmm2,xmm2,xmm1
-    3408:	vpsrldq xmm1,xmm2,0x8
-    340d:	vaddps xmm1,xmm1,xmm2
-    3411:	vhaddps xmm1,xmm1,xmm1
-    3415:	vmovss DWORD PTR [rax+0x4],xmm1
-    341a:	vmovups zmm3,ZMMWORD PTR [rdx]
-    3420:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0x80]
-    3427:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3431:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3439:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3441:	vaddps ymm1,ymm1,ymm2
-    3445:	vextracti128 xmm2,ymm1,0x1
-    344b:	vaddps xmm2,xmm2,xmm1
-    344f:	vpsrldq xmm1,xmm2,0x8
-    3454:	vaddps xmm1,xmm1,xmm2
-    3458:	vhaddps xmm1,xmm1,xmm1
-    345c:	vmovss DWORD PTR [rax+0x8],xmm1
-    3461:	vmovups zmm3,ZMMWORD PTR [rdx]
-    3467:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0xc0]
-    346e:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3478:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3480:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3488:	vaddps ymm1,ymm1,ymm2
-    348c:	vextracti128 xmm2,ymm1,0x1
-    3492:	vaddps xmm2,xmm2,xmm1
-    3496:	vpsrldq xmm1,xmm2,0x8
-    349b:	vaddps xmm1,xmm1,xmm2
-    349f:	vhaddps xmm1,xmm1,xmm1
-    34a3:	vmovss DWORD PTR [rax+0xc],xmm1
-    34a8:	cmp    r13d,0x1
-    34ac:	jle    1ac2 <gflow_grassmann_forward+0x152>
-    34b2:	vmovups zmm3,ZMMWORD PTR [rdx+0x40]
-    34b9:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx]
-    34bf:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    34c9:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    34d1:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    34d9:	vaddps ymm1,ymm1,ymm2
-    34dd:	vextracti128 xmm2,ymm1,0x1
-    34e3:	vaddps xmm2,xmm2,xmm1
-    34e7:	vpsrldq xmm1,xmm2,0x8
-    34ec:	vaddps xmm1,xmm1,xmm2
-    34f0:	vhaddps xmm1,xmm1,xmm1
-    34f4:	vmovss DWORD PTR [rax+0x10],xmm1
-    34f9:	vmovups zmm3,ZMMWORD PTR [rdx+0x40]
-    3500:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0x40]
-    3507:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3511:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3519:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3521:	vaddps ymm1,ymm1,ymm2
-    3525:	vextracti128 xmm2,ymm1,0x1
-    352b:	vaddps xmm2,xmm2,xmm1
-    352f:	vpsrldq xmm1,xmm2,0x8
-    3534:	vaddps xmm1,xmm1,xmm2
-    3538:	vhaddps xmm1,xmm1,xmm1
-    353c:	vmovss DWORD PTR [rax+0x14],xmm1
-    3541:	vmovups zmm7,ZMMWORD PTR [rdx+0x40]
-    3548:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rcx+0x80]
-    354f:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3559:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3561:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3569:	vaddps ymm1,ymm1,ymm2
-    356d:	vextracti128 xmm2,ymm1,0x1
-    3573:	vaddps xmm2,xmm2,xmm1
-    3577:	vpsrldq xmm1,xmm2,0x8
-    357c:	vaddps xmm1,xmm1,xmm2
-    3580:	vhaddps xmm1,xmm1,xmm1
-    3584:	vmovss DWORD PTR [rax+0x18],xmm1
-    3589:	vmovups zmm3,ZMMWORD PTR [rdx+0x40]
-    3590:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0xc0]
-    3597:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    35a1:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    35a9:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    35b1:	vaddps ymm1,ymm1,ymm2
-    35b5:	vextracti128 xmm2,ymm1,0x1
-    35bb:	vaddps xmm2,xmm2,xmm1
-    35bf:	vpsrldq xmm1,xmm2,0x8
-    35c4:	vaddps xmm1,xmm1,xmm2
-    35c8:	vhaddps xmm1,xmm1,xmm1
-    35cc:	vmovss DWORD PTR [rax+0x1c],xmm1
-    35d1:	cmp    r13d,0x2
-    35d5:	je     1ac2 <gflow_grassmann_forward+0x152>
-    35db:	vmovups zmm7,ZMMWORD PTR [rdx+0x80]
-    35e2:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rcx]
-    35e8:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    35f2:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    35fa:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3602:	vaddps ymm1,ymm1,ymm2
-    3606:	vextracti128 xmm2,ymm1,0x1
-    360c:	vaddps xmm2,xmm2,xmm1
-    3610:	vpsrldq xmm1,xmm2,0x8
-    3615:	vaddps xmm1,xmm1,xmm2
-    3619:	vhaddps xmm1,xmm1,xmm1
-    361d:	vmovss DWORD PTR [rax+0x20],xmm1
-    3622:	vmovups zmm3,ZMMWORD PTR [rdx+0x80]
-    3629:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0x40]
-    3630:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    363a:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3642:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    364a:	vaddps ymm1,ymm1,ymm2
-    364e:	vextracti128 xmm2,ymm1,0x1
-    3654:	vaddps xmm2,xmm2,xmm1
-    3658:	vpsrldq xmm1,xmm2,0x8
-    365d:	vaddps xmm1,xmm1,xmm2
-    3661:	vhaddps xmm1,xmm1,xmm1
-    3665:	vmovss DWORD PTR [rax+0x24],xmm1
-    366a:	vmovups zmm7,ZMMWORD PTR [rdx+0x80]
-    3671:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rcx+0x80]
-    3678:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3682:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    368a:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3692:	vaddps ymm1,ymm1,ymm2
-    3696:	vextracti128 xmm2,ymm1,0x1
-    369c:	vaddps xmm2,xmm2,xmm1
-    36a0:	vpsrldq xmm1,xmm2,0x8
-    36a5:	vaddps xmm1,xmm1,xmm2
-    36a9:	vhaddps xmm1,xmm1,xmm1
-    36ad:	vmovss DWORD PTR [rax+0x28],xmm1
-    36b2:	vmovups zmm3,ZMMWORD PTR [rdx+0x80]
-    36b9:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rcx+0xc0]
-    36c0:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    36ca:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    36d2:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    36da:	vaddps ymm1,ymm1,ymm2
-    36de:	vextracti128 xmm2,ymm1,0x1
-    36e4:	vaddps xmm2,xmm2,xmm1
-    36e8:	vpsrldq xmm1,xmm2,0x8
-    36ed:	vaddps xmm1,xmm1,xmm2
-    36f1:	vhaddps xmm1,xmm1,xmm1
-    36f5:	vmovss DWORD PTR [rax+0x2c],xmm1
-    36fa:	cmp    r13d,0x3
-    36fe:	je     1ac2 <gflow_grassmann_forward+0x152>
-    3704:	vmovups zmm7,ZMMWORD PTR [rcx]
-    370a:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rdx+0xc0]
-    3711:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    371b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3723:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    372b:	vaddps ymm1,ymm1,ymm2
-    372f:	vmovdqa xmm2,xmm1
-    3733:	vextracti128 xmm1,ymm1,0x1
-    3739:	vaddps xmm2,xmm2,xmm1
-    373d:	vmovdqa xmm1,xmm2
-    3741:	vpsrldq xmm2,xmm2,0x8
-    3746:	vaddps xmm1,xmm1,xmm2
-    374a:	vhaddps xmm1,xmm1,xmm1
-    374e:	vmovss DWORD PTR [rax+0x30],xmm1
-    3753:	vmovups zmm3,ZMMWORD PTR [rcx+0x40]
-    375a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rdx+0xc0]
-    3761:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    376b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3773:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    377b:	vaddps ymm1,ymm1,ymm2
-    377f:	vmovdqa xmm2,xmm1
-    3783:	vextracti128 xmm1,ymm1,0x1
-    3789:	vaddps xmm2,xmm2,xmm1
-    378d:	vmovdqa xmm1,xmm2
-    3791:	vpsrldq xmm2,xmm2,0x8
-    3796:	vaddps xmm1,xmm1,xmm2
-    379a:	vhaddps xmm1,xmm1,xmm1
-    379e:	vmovss DWORD PTR [rax+0x34],xmm1
-    37a3:	vmovups zmm7,ZMMWORD PTR [rcx+0x80]
-    37aa:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rdx+0xc0]
-    37b1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    37bb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    37c3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    37cb:	vaddps ymm1,ymm1,ymm2
-    37cf:	vmovdqa xmm2,xmm1
-    37d3:	vextracti128 xmm1,ymm1,0x1
-    37d9:	vaddps xmm2,xmm2,xmm1
-    37dd:	vmovdqa xmm1,xmm2
-    37e1:	vpsrldq xmm2,xmm2,0x8
-    37e6:	vaddps xmm1,xmm1,xmm2
-    37ea:	vhaddps xmm1,xmm1,xmm1
-    37ee:	vmovss DWORD PTR [rax+0x38],xmm1
-    37f3:	vmovups zmm3,ZMMWORD PTR [rcx+0xc0]
-    37fa:	vfmadd231ps zmm0,zmm3,ZMMWORD PTR [rdx+0xc0]
-    3801:	vmovaps ZMMWORD PTR [rbp-0x230],zmm0
-    380b:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    3813:	vmovdqa ymm0,YMMWORD PTR [rbp-0x230]
-    381b:	vaddps ymm0,ymm0,ymm1
-    381f:	vmovdqa xmm1,xmm0
-    3823:	vextracti128 xmm0,ymm0,0x1
-    3829:	vaddps xmm1,xmm1,xmm0
-    382d:	vmovdqa xmm0,xmm1
-    3831:	vpsrldq xmm1,xmm1,0x8
-    3836:	vaddps xmm0,xmm0,xmm1
-    383a:	vhaddps xmm0,xmm0,xmm0
-    383e:	vmovss DWORD PTR [rax+0x3c],xmm0
-    3843:	jmp    1ac2 <gflow_grassmann_forward+0x152>
-    3848:	cmp    ecx,0x3
-    384b:	jg     3899 <gflow_grassmann_forward+0x1f29>
-    384d:	mov    rax,QWORD PTR [rip+0x0]        # 3854 <gflow_grassmann_forward+0x1ee4>
-			3850: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3854:	mov    QWORD PTR [rbp-0x1b0],r14
-    385b:	mov    QWORD PTR [rbp-0x1a8],rdi
-    3862:	mov    QWORD PTR [rbp-0x1a0],r9
-    3869:	cmp    QWORD PTR [rax],rsi
-    386c:	jg     38e1 <gflow_grassmann_forward+0x1f71>
-    386e:	mov    DWORD PTR [rbp-0x230],ecx
-    3874:	vzeroupper
-    3877:	call   387c <gflow_grassmann_forward+0x1f0c>
-			3878: R_X86_64_PLT32	omp_get_max_threads-0x4
-    387c:	cmp    eax,0x1
-    387f:	mov    ecx,DWORD PTR [rbp-0x230]
-    3885:	jg     4111 <gflow_grassmann_forward+0x27a1>
-    388b:	mov    rax,QWORD PTR [rbp-0x1f0]
-    3892:	movsxd rdi,ecx
-    3895:	mov    ecx,DWORD PTR [rax]
-    3897:	jmp    38e4 <gflow_grassmann_forward+0x1f74>
-    3899:	mov    rdx,rdi
-    389c:	mov    rsi,r14
-    389f:	mov    rdi,r9
-    38a2:	vzeroupper
-    38a5:	call   38aa <gflow_grassmann_forward+0x1f3a>
-			38a6: R_X86_64_PLT32	void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)-0x4
-    38aa:	mov    rax,QWORD PTR [rbp-0x1f0]
-    38b1:	mov    ecx,DWORD PTR [rax]
-    38b3:	jmp    211e <gflow_grassmann_forward+0x7ae>
-    38b8:	mov    r9,rax
-    38bb:	lea    rdi,[rbx+0x1500]
-    38c2:	mov    ecx,r8d
-    38c5:	add    r9,0x680
-    38cc:	mov    QWORD PTR [rbp-0x1b0],r14
-    38d3:	mov    QWORD PTR [rbp-0x1a8],rdi
-    38da:	mov    QWORD PTR [rbp-0x1a0],r9
-    38e1:	movsxd rdi,ecx
-    38e4:	test   edi,edi
-    38e6:	jle    211e <gflow_grassmann_forward+0x7ae>
-    38ec:	mov    rax,QWORD PTR [rbp-0x1b0]
-    38f3:	mov    rsi,QWORD PTR [rbp-0x1a0]
-    38fa:	shl    rdi,0x6
-    38fe:	vxorps xmm0,xmm0,xmm0
-    3902:	mov    rdx,QWORD PTR [rbp-0x1a8]
-    3909:	add    rdi,rax
-    390c:	nop    DWORD PTR [rax+0x0]
-    3910:	vmovups zmm5,ZMMWORD PTR [rsi]
-    3916:	add    rax,0x40
-    391a:	add    rdx,0x40
-    391e:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3925:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    392f:	vmovdqa ymm2,YMMWORD PTR [rbp-0x230]
-    3937:	vmovdqa ymm1,YMMWORD PTR [rbp-0x210]
-    393f:	vaddps ymm1,ymm1,ymm2
-    3943:	vmovdqa xmm2,xmm1
-    3947:	vextracti128 xmm1,ymm1,0x1
-    394d:	vaddps xmm2,xmm2,xmm1
-    3951:	vpsrldq xmm1,xmm2,0x8
-    3956:	vaddps xmm2,xmm1,xmm2
-    395a:	vhaddps xmm2,xmm2,xmm2
-    395e:	vmovss DWORD PTR [rdx-0x40],xmm2
-    3963:	vmovups zmm3,ZMMWORD PTR [rsi+0x40]
-    396a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rax-0x40]
-    3971:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    397b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3983:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    398b:	vaddps ymm1,ymm1,ymm2
-    398f:	vmovdqa xmm2,xmm1
-    3993:	vextracti128 xmm1,ymm1,0x1
-    3999:	vaddps xmm2,xmm2,xmm1
-    399d:	vmovdqa xmm1,xmm2
-    39a1:	vpsrldq xmm2,xmm2,0x8
-    39a6:	vaddps xmm2,xmm1,xmm2
-    39aa:	vhaddps xmm2,xmm2,xmm2
-    39ae:	vmovss DWORD PTR [rdx-0x3c],xmm2
-    39b3:	vmovups zmm7,ZMMWORD PTR [rsi+0x80]
-    39ba:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    39c1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    39cb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    39d3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    39db:	vaddps ymm1,ymm1,ymm2
-    39df:	vmovdqa xmm2,xmm1
-    39e3:	vextracti128 xmm1,ymm1,0x1
-    39e9:	vaddps xmm2,xmm2,xmm1
-    39ed:	vmovdqa xmm1,xmm2
-    39f1:	vpsrldq xmm2,xmm2,0x8
-    39f6:	vaddps xmm2,xmm1,xmm2
-    39fa:	vhaddps xmm2,xmm2,xmm2
-    39fe:	vmovss DWORD PTR [rdx-0x38],xmm2
-    3a03:	vmovups zmm5,ZMMWORD PTR [rsi+0xc0]
-    3a0a:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3a11:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    3a1b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3a23:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3a2b:	vaddps ymm1,ymm1,ymm2
-    3a2f:	vmovdqa xmm2,xmm1
-    3a33:	vextracti128 xmm1,ymm1,0x1
-    3a39:	vaddps xmm2,xmm2,xmm1
-    3a3d:	vmovdqa xmm1,xmm2
-    3a41:	vpsrldq xmm2,xmm2,0x8
-    3a46:	vaddps xmm2,xmm1,xmm2
-    3a4a:	vhaddps xmm2,xmm2,xmm2
-    3a4e:	vmovss DWORD PTR [rdx-0x34],xmm2
-    3a53:	vmovups zmm3,ZMMWORD PTR [rsi+0x100]
-    3a5a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rax-0x40]
-    3a61:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3a6b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3a73:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3a7b:	vaddps ymm1,ymm1,ymm2
-    3a7f:	vmovdqa xmm2,xmm1
-    3a83:	vextracti128 xmm1,ymm1,0x1
-    3a89:	vaddps xmm2,xmm2,xmm1
-    3a8d:	vmovdqa xmm1,xmm2
-    3a91:	vpsrldq xmm2,xmm2,0x8
-    3a96:	vaddps xmm2,xmm1,xmm2
-    3a9a:	vhaddps xmm2,xmm2,xmm2
-    3a9e:	vmovss DWORD PTR [rdx-0x30],xmm2
-    3aa3:	vmovups zmm7,ZMMWORD PTR [rsi+0x140]
-    3aaa:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3ab1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3abb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3ac3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3acb:	vaddps ymm1,ymm1,ymm2
-    3acf:	vmovdqa xmm2,xmm1
-    3ad3:	vextracti128 xmm1,ymm1,0x1
-    3ad9:	vaddps xmm2,xmm2,xmm1
-    3add:	vmovdqa xmm1,xmm2
-    3ae1:	vpsrldq xmm2,xmm2,0x8
-    3ae6:	vaddps xmm2,xmm1,xmm2
-    3aea:	vhaddps xmm2,xmm2,xmm2
-    3aee:	vmovss DWORD PTR [rdx-0x2c],xmm2
-    3af3:	vmovups zmm5,ZMMWORD PTR [rsi+0x180]
-    3afa:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3b01:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    3b0b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3b13:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3b1b:	vaddps ymm1,ymm1,ymm2
-    3b1f:	vmovdqa xmm2,xmm1
-    3b23:	vextracti128 xmm1,ymm1,0x1
-    3b29:	vaddps xmm2,xmm2,xmm1
-    3b2d:	vmovdqa xmm1,xmm2
-    3b31:	vpsrldq xmm2,xmm2,0x8
-    3b36:	vaddps xmm2,xmm1,xmm2
-    3b3a:	vhaddps xmm2,xmm2,xmm2
-    3b3e:	vmovss DWORD PTR [rdx-0x28],xmm2
-    3b43:	vmovups zmm3,ZMMWORD PTR [rsi+0x1c0]
-    3b4a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rax-0x40]
-    3b51:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3b5b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3b63:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3b6b:	vaddps ymm1,ymm1,ymm2
-    3b6f:	vmovdqa xmm2,xmm1
-    3b73:	vextracti128 xmm1,ymm1,0x1
-    3b79:	vaddps xmm2,xmm2,xmm1
-    3b7d:	vmovdqa xmm1,xmm2
-    3b81:	vpsrldq xmm2,xmm2,0x8
-    3b86:	vaddps xmm2,xmm1,xmm2
-    3b8a:	vhaddps xmm2,xmm2,xmm2
-    3b8e:	vmovss DWORD PTR [rdx-0x24],xmm2
-    3b93:	vmovups zmm7,ZMMWORD PTR [rsi+0x200]
-    3b9a:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3ba1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3bab:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3bb3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3bbb:	vaddps ymm1,ymm1,ymm2
-    3bbf:	vmovdqa xmm2,xmm1
-    3bc3:	vextracti128 xmm1,ymm1,0x1
-    3bc9:	vaddps xmm2,xmm2,xmm1
-    3bcd:	vmovdqa xmm1,xmm2
-    3bd1:	vpsrldq xmm2,xmm2,0x8
-    3bd6:	vaddps xmm2,xmm1,xmm2
-    3bda:	vhaddps xmm2,xmm2,xmm2
-    3bde:	vmovss DWORD PTR [rdx-0x20],xmm2
-    3be3:	vmovups zmm5,ZMMWORD PTR [rsi+0x240]
-    3bea:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3bf1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    3bfb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3c03:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3c0b:	vaddps ymm1,ymm1,ymm2
-    3c0f:	vmovdqa xmm2,xmm1
-    3c13:	vextracti128 xmm1,ymm1,0x1
-    3c19:	vaddps xmm2,xmm2,xmm1
-    3c1d:	vmovdqa xmm1,xmm2
-    3c21:	vpsrldq xmm2,xmm2,0x8
-    3c26:	vaddps xmm2,xmm1,xmm2
-    3c2a:	vhaddps xmm2,xmm2,xmm2
-    3c2e:	vmovss DWORD PTR [rdx-0x1c],xmm2
-    3c33:	vmovups zmm3,ZMMWORD PTR [rsi+0x280]
-    3c3a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rax-0x40]
-    3c41:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3c4b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3c53:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3c5b:	vaddps ymm1,ymm1,ymm2
-    3c5f:	vmovdqa xmm2,xmm1
-    3c63:	vextracti128 xmm1,ymm1,0x1
-    3c69:	vaddps xmm2,xmm2,xmm1
-    3c6d:	vmovdqa xmm1,xmm2
-    3c71:	vpsrldq xmm2,xmm2,0x8
-    3c76:	vaddps xmm2,xmm1,xmm2
-    3c7a:	vhaddps xmm2,xmm2,xmm2
-    3c7e:	vmovss DWORD PTR [rdx-0x18],xmm2
-    3c83:	vmovups zmm7,ZMMWORD PTR [rsi+0x2c0]
-    3c8a:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3c91:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3c9b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3ca3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3cab:	vaddps ymm1,ymm1,ymm2
-    3caf:	vmovdqa xmm2,xmm1
-    3cb3:	vextracti128 xmm1,ymm1,0x1
-    3cb9:	vaddps xmm2,xmm2,xmm1
-    3cbd:	vmovdqa xmm1,xmm2
-    3cc1:	vpsrldq xmm2,xmm2,0x8
-    3cc6:	vaddps xmm2,xmm1,xmm2
-    3cca:	vhaddps xmm2,xmm2,xmm2
-    3cce:	vmovss DWORD PTR [rdx-0x14],xmm2
-    3cd3:	vmovups zmm5,ZMMWORD PTR [rsi+0x300]
-    3cda:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3ce1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    3ceb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3cf3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3cfb:	vaddps ymm1,ymm1,ymm2
-    3cff:	vmovdqa xmm2,xmm1
-    3d03:	vextracti128 xmm1,ymm1,0x1
-    3d09:	vaddps xmm2,xmm2,xmm1
-    3d0d:	vmovdqa xmm1,xmm2
-    3d11:	vpsrldq xmm2,xmm2,0x8
-    3d16:	vaddps xmm2,xmm1,xmm2
-    3d1a:	vhaddps xmm2,xmm2,xmm2
-    3d1e:	vmovss DWORD PTR [rdx-0x10],xmm2
-    3d23:	vmovups zmm3,ZMMWORD PTR [rsi+0x340]
-    3d2a:	vfmadd132ps zmm3,zmm0,ZMMWORD PTR [rax-0x40]
-    3d31:	vmovaps ZMMWORD PTR [rbp-0x230],zmm3
-    3d3b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3d43:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3d4b:	vaddps ymm1,ymm1,ymm2
-    3d4f:	vmovdqa xmm2,xmm1
-    3d53:	vextracti128 xmm1,ymm1,0x1
-    3d59:	vaddps xmm2,xmm2,xmm1
-    3d5d:	vmovdqa xmm1,xmm2
-    3d61:	vpsrldq xmm2,xmm2,0x8
-    3d66:	vaddps xmm2,xmm1,xmm2
-    3d6a:	vhaddps xmm2,xmm2,xmm2
-    3d6e:	vmovss DWORD PTR [rdx-0xc],xmm2
-    3d73:	vmovups zmm7,ZMMWORD PTR [rsi+0x380]
-    3d7a:	vfmadd132ps zmm7,zmm0,ZMMWORD PTR [rax-0x40]
-    3d81:	vmovaps ZMMWORD PTR [rbp-0x230],zmm7
-    3d8b:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3d93:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3d9b:	vaddps ymm1,ymm1,ymm2
-    3d9f:	vmovdqa xmm2,xmm1
-    3da3:	vextracti128 xmm1,ymm1,0x1
-    3da9:	vaddps xmm2,xmm2,xmm1
-    3dad:	vmovdqa xmm1,xmm2
-    3db1:	vpsrldq xmm2,xmm2,0x8
-    3db6:	vaddps xmm2,xmm1,xmm2
-    3dba:	vhaddps xmm2,xmm2,xmm2
-    3dbe:	vmovss DWORD PTR [rdx-0x8],xmm2
-    3dc3:	vmovups zmm5,ZMMWORD PTR [rsi+0x3c0]
-    3dca:	vfmadd132ps zmm5,zmm0,ZMMWORD PTR [rax-0x40]
-    3dd1:	vmovaps ZMMWORD PTR [rbp-0x230],zmm5
-    3ddb:	vmovdqa ymm2,YMMWORD PTR [rbp-0x210]
-    3de3:	vmovdqa ymm1,YMMWORD PTR [rbp-0x230]
-    3deb:	vaddps ymm1,ymm1,ymm2
-    3def:	vmovdqa xmm2,xmm1
-    3df3:	vextracti128 xmm1,ymm1,0x1
-    3df9:	vaddps xmm2,xmm2,xmm1
-    3dfd:	vmovdqa xmm1,xmm2
-    3e01:	vpsrldq xmm2,xmm2,0x8
-    3e06:	vaddps xmm2,xmm1,xmm2
-    3e0a:	vhaddps xmm2,xmm2,xmm2
-    3e0e:	vmovss DWORD PTR [rdx-0x4],xmm2
-    3e13:	cmp    rdi,rax
-    3e16:	jne    3910 <gflow_grassmann_forward+0x1fa0>
-    3e1c:	jmp    211e <gflow_grassmann_forward+0x7ae>
-    3e21:	vmovq  QWORD PTR [rbp-0x1b0],xmm23
-    3e28:	vmovq  QWORD PTR [rbp-0x1a8],xmm24
-    3e2f:	vmovq  QWORD PTR [rbp-0x1a0],xmm7
-    3e37:	shl    r15,0x4
-    3e3b:	xor    r11d,r11d
-    3e3e:	vxorps xmm1,xmm1,xmm1
-    3e42:	mov    rdx,QWORD PTR [rbp-0x1a0]
-    3e49:	mov    r9,QWORD PTR [rbp-0x1a8]
-    3e50:	mov    rcx,QWORD PTR [rbp-0x1b0]
-    3e57:	lea    r10,[rdx+0x180]
-    3e5e:	xchg   ax,ax
-    3e60:	mov    rax,rdx
-    3e63:	lea    rdi,[r9+r11*4]
-    3e67:	nop    WORD PTR [rax+rax*1+0x0]
-    3e70:	vmovq  xmm0,QWORD PTR [rax]
-    3e74:	vmovq  xmm3,QWORD PTR [rcx]
-    3e78:	add    rax,0x18
-    3e7c:	add    rdi,0x4
-    3e80:	vmovq  xmm7,QWORD PTR [rax-0x10]
-    3e85:	vfmadd132ps xmm0,xmm1,xmm3
-    3e8a:	vmovq  xmm3,QWORD PTR [rcx+0x8]
-    3e8f:	vfmadd231ps xmm0,xmm7,xmm3
-    3e94:	vmovq  xmm7,QWORD PTR [rax-0x8]
-    3e99:	vmovq  xmm3,QWORD PTR [rcx+0x10]
-    3e9e:	vfmadd231ps xmm0,xmm7,xmm3
-    3ea3:	vhaddps xmm0,xmm0,xmm0
-    3ea7:	vmovss DWORD PTR [rdi-0x4],xmm0
-    3eac:	cmp    rax,r10
-    3eaf:	jne    3e70 <gflow_grassmann_forward+0x2500>
-    3eb1:	add    r11,0x10
-    3eb5:	add    rcx,0x18
-    3eb9:	cmp    r15,r11
-    3ebc:	jne    3e60 <gflow_grassmann_forward+0x24f0>
-    3ebe:	jmp    1f18 <gflow_grassmann_forward+0x5a8>
-    3ec3:	mov    rax,QWORD PTR [rip+0x0]        # 3eca <gflow_grassmann_forward+0x255a>
-			3ec6: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3eca:	cmp    rsi,QWORD PTR [rax]
-    3ecd:	jl     209a <gflow_grassmann_forward+0x72a>
-    3ed3:	vzeroupper
-    3ed6:	call   3edb <gflow_grassmann_forward+0x256b>
-			3ed7: R_X86_64_PLT32	omp_get_max_threads-0x4
-    3edb:	cmp    eax,0x1
-    3ede:	jg     41af <gflow_grassmann_forward+0x283f>
-    3ee4:	mov    ecx,DWORD PTR [rbp-0x1ac]
-    3eea:	mov    edx,DWORD PTR [rbp-0x1b0]
-    3ef0:	mov    rdi,QWORD PTR [rbp-0x198]
-    3ef7:	mov    r9,QWORD PTR [rbp-0x1a0]
-    3efe:	mov    r14,QWORD PTR [rbp-0x1a8]
-    3f05:	jmp    209d <gflow_grassmann_forward+0x72d>
-    3f0a:	mov    rax,QWORD PTR [rip+0x0]        # 3f11 <gflow_grassmann_forward+0x25a1>
-			3f0d: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3f11:	cmp    rcx,QWORD PTR [rax]
-    3f14:	jl     1f9c <gflow_grassmann_forward+0x62c>
-    3f1a:	vzeroupper
-    3f1d:	call   3f22 <gflow_grassmann_forward+0x25b2>
-			3f1e: R_X86_64_PLT32	omp_get_max_threads-0x4
-    3f22:	cmp    eax,0x1
-    3f25:	jg     418e <gflow_grassmann_forward+0x281e>
-    3f2b:	mov    r8d,DWORD PTR [rbp-0x1ac]
-    3f32:	mov    edx,DWORD PTR [rbp-0x1b0]
-    3f38:	mov    rdi,QWORD PTR [rbp-0x198]
-    3f3f:	mov    r10,QWORD PTR [rbp-0x1a0]
-    3f46:	mov    r11,QWORD PTR [rbp-0x1a8]
-    3f4d:	jmp    1f9f <gflow_grassmann_forward+0x62f>
-    3f52:	mov    rax,QWORD PTR [rip+0x0]        # 3f59 <gflow_grassmann_forward+0x25e9>
-			3f55: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3f59:	cmp    rdi,QWORD PTR [rax]
-    3f5c:	jl     1e81 <gflow_grassmann_forward+0x511>
-    3f62:	vzeroupper
-    3f65:	call   3f6a <gflow_grassmann_forward+0x25fa>
-			3f66: R_X86_64_PLT32	omp_get_max_threads-0x4
-    3f6a:	cmp    eax,0x1
-    3f6d:	jg     416d <gflow_grassmann_forward+0x27fd>
-    3f73:	mov    r8d,DWORD PTR [rbp-0x1ac]
-    3f7a:	mov    esi,DWORD PTR [rbp-0x1b0]
-    3f80:	mov    r10,QWORD PTR [rbp-0x198]
-    3f87:	mov    rdx,QWORD PTR [rbp-0x1a0]
-    3f8e:	mov    rcx,QWORD PTR [rbp-0x1a8]
-    3f95:	jmp    1e84 <gflow_grassmann_forward+0x514>
-    3f9a:	mov    rax,QWORD PTR [rip+0x0]        # 3fa1 <gflow_grassmann_forward+0x2631>
-			3f9d: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3fa1:	cmp    rdx,QWORD PTR [rax]
-    3fa4:	jl     1a23 <gflow_grassmann_forward+0xb3>
-    3faa:	call   3faf <gflow_grassmann_forward+0x263f>
-			3fab: R_X86_64_PLT32	omp_get_max_threads-0x4
-    3faf:	cmp    eax,0x1
-    3fb2:	jg     414c <gflow_grassmann_forward+0x27dc>
-    3fb8:	mov    r13d,DWORD PTR [rbp-0x1ac]
-    3fbf:	mov    eax,DWORD PTR [rbp-0x1b0]
-    3fc5:	mov    rcx,QWORD PTR [rbp-0x198]
-    3fcc:	mov    rsi,QWORD PTR [rbp-0x1a0]
-    3fd3:	mov    r8,QWORD PTR [rbp-0x1a8]
-    3fda:	jmp    1a31 <gflow_grassmann_forward+0xc1>
-    3fdf:	mov    rax,QWORD PTR [rip+0x0]        # 3fe6 <gflow_grassmann_forward+0x2676>
-			3fe2: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    3fe6:	cmp    rdi,QWORD PTR [rax]
-    3fe9:	jl     2d4c <gflow_grassmann_forward+0x13dc>
-    3fef:	vzeroupper
-    3ff2:	call   3ff7 <gflow_grassmann_forward+0x2687>
-			3ff3: R_X86_64_PLT32	omp_get_max_threads-0x4
-    3ff7:	cmp    eax,0x1
-    3ffa:	jle    2d4f <gflow_grassmann_forward+0x13df>
-    4000:	call   4005 <gflow_grassmann_forward+0x2695>
-			4001: R_X86_64_PLT32	omp_in_parallel-0x4
-    4005:	test   eax,eax
-    4007:	jne    2d4f <gflow_grassmann_forward+0x13df>
-    400d:	lea    rsi,[rbp-0x1d0]
-    4014:	mov    edi,r15d
-    4017:	call   401c <gflow_grassmann_forward+0x26ac>
-			4018: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    401c:	jmp    1f0b <gflow_grassmann_forward+0x59b>
-    4021:	mov    rax,QWORD PTR [rip+0x0]        # 4028 <gflow_grassmann_forward+0x26b8>
-			4024: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
-    4028:	cmp    rdx,QWORD PTR [rax]
-    402b:	jl     2543 <gflow_grassmann_forward+0xbd3>
-    4031:	call   4036 <gflow_grassmann_forward+0x26c6>
-			4032: R_X86_64_PLT32	omp_get_max_threads-0x4
-    4036:	cmp    eax,0x1
-    4039:	jle    2543 <gflow_grassmann_forward+0xbd3>
-    403f:	call   4044 <gflow_grassmann_forward+0x26d4>
-			4040: R_X86_64_PLT32	omp_in_parallel-0x4
-    4044:	test   eax,eax
-    4046:	jne    2543 <gflow_grassmann_forward+0xbd3>
-    404c:	lea    rsi,[rbp-0x1d0]
-    4053:	mov    edi,r14d
-    4056:	call   405b <gflow_grassmann_forward+0x26eb>
-			4057: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    405b:	jmp    1ab5 <gflow_grassmann_forward+0x145>
-    4060:	mov    DWORD PTR [rbp-0x230],r8d
-    4067:	vzeroupper
-    406a:	call   406f <gflow_grassmann_forward+0x26ff>
-			406b: R_X86_64_PLT32	omp_get_max_threads-0x4
-    406f:	cmp    eax,0x1
-    4072:	mov    r8d,DWORD PTR [rbp-0x230]
-    4079:	jg     4096 <gflow_grassmann_forward+0x2726>
-    407b:	mov    rax,QWORD PTR [rbp-0x1f0]
-    4082:	movsxd rsi,DWORD PTR [rax]
-    4085:	mov    rcx,rsi
-    4088:	test   r8d,r8d
-    408b:	jg     2e11 <gflow_grassmann_forward+0x14a1>
-    4091:	jmp    2028 <gflow_grassmann_forward+0x6b8>
-    4096:	mov    DWORD PTR [rbp-0x230],r8d
-    409d:	call   40a2 <gflow_grassmann_forward+0x2732>
-			409e: R_X86_64_PLT32	omp_in_parallel-0x4
-    40a2:	mov    r8d,DWORD PTR [rbp-0x230]
-    40a9:	test   eax,eax
-    40ab:	jne    407b <gflow_grassmann_forward+0x270b>
-    40ad:	lea    rsi,[rbp-0x1b0]
-    40b4:	mov    edi,r8d
-    40b7:	call   40bc <gflow_grassmann_forward+0x274c>
-			40b8: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    40bc:	jmp    201b <gflow_grassmann_forward+0x6ab>
-    40c1:	call   40c6 <gflow_grassmann_forward+0x2756>
-			40c2: R_X86_64_PLT32	omp_in_parallel-0x4
-    40c6:	test   eax,eax
-    40c8:	jne    2311 <gflow_grassmann_forward+0x9a1>
-    40ce:	lea    rsi,[rbp-0x1b0]
-    40d5:	mov    edi,r13d
-    40d8:	call   40dd <gflow_grassmann_forward+0x276d>
-			40d9: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    40dd:	jmp    1ab5 <gflow_grassmann_forward+0x145>
-    40e2:	mov    DWORD PTR [rbp-0x230],r8d
-    40e9:	call   40ee <gflow_grassmann_forward+0x277e>
-			40ea: R_X86_64_PLT32	omp_in_parallel-0x4
-    40ee:	mov    r8d,DWORD PTR [rbp-0x230]
-    40f5:	test   eax,eax
-    40f7:	jne    25b4 <gflow_grassmann_forward+0xc44>
-    40fd:	lea    rsi,[rbp-0x1b0]
-    4104:	mov    edi,r8d
-    4107:	call   410c <gflow_grassmann_forward+0x279c>
-			4108: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    410c:	jmp    1f0b <gflow_grassmann_forward+0x59b>
-    4111:	mov    DWORD PTR [rbp-0x230],ecx
-    4117:	call   411c <gflow_grassmann_forward+0x27ac>
-			4118: R_X86_64_PLT32	omp_in_parallel-0x4
-    411c:	mov    ecx,DWORD PTR [rbp-0x230]
-    4122:	test   eax,eax
-    4124:	jne    388b <gflow_grassmann_forward+0x1f1b>
-    412a:	lea    rsi,[rbp-0x1b0]
-    4131:	mov    edi,ecx
-    4133:	call   4138 <gflow_grassmann_forward+0x27c8>
-			4134: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    4138:	jmp    2115 <gflow_grassmann_forward+0x7a5>
-    413d:	lea    r14,[rdx+0xd00]
-    4144:	mov    r8d,esi
-    4147:	jmp    1f18 <gflow_grassmann_forward+0x5a8>
-    414c:	call   4151 <gflow_grassmann_forward+0x27e1>
-			414d: R_X86_64_PLT32	omp_in_parallel-0x4
-    4151:	test   eax,eax
-    4153:	jne    3fb8 <gflow_grassmann_forward+0x2648>
-    4159:	lea    rsi,[rbp-0x1b0]
-    4160:	mov    edi,r14d
-    4163:	call   4168 <gflow_grassmann_forward+0x27f8>
-			4164: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    4168:	jmp    1ab5 <gflow_grassmann_forward+0x145>
-    416d:	call   4172 <gflow_grassmann_forward+0x2802>
-			416e: R_X86_64_PLT32	omp_in_parallel-0x4
-    4172:	test   eax,eax
-    4174:	jne    3f73 <gflow_grassmann_forward+0x2603>
-    417a:	lea    rsi,[rbp-0x1b0]
-    4181:	mov    edi,r15d
-    4184:	call   4189 <gflow_grassmann_forward+0x2819>
-			4185: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    4189:	jmp    1f0b <gflow_grassmann_forward+0x59b>
-    418e:	call   4193 <gflow_grassmann_forward+0x2823>
-			418f: R_X86_64_PLT32	omp_in_parallel-0x4
-    4193:	test   eax,eax
-    4195:	jne    3f2b <gflow_grassmann_forward+0x25bb>
-    419b:	lea    rsi,[rbp-0x1b0]
-    41a2:	mov    edi,r15d
-    41a5:	call   41aa <gflow_grassmann_forward+0x283a>
-			41a6: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    41aa:	jmp    201b <gflow_grassmann_forward+0x6ab>
-    41af:	call   41b4 <gflow_grassmann_forward+0x2844>
-			41b0: R_X86_64_PLT32	omp_in_parallel-0x4
-    41b4:	test   eax,eax
-    41b6:	jne    3ee4 <gflow_grassmann_forward+0x2574>
-    41bc:	lea    rsi,[rbp-0x1b0]
-    41c3:	mov    edi,r15d
-    41c6:	call   41cb <gflow_grassmann_forward+0x285b>
-			41c7: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
-    41cb:	jmp    2115 <gflow_grassmann_forward+0x7a5>
+    2d4f:	call   2d54 <gflow_grassmann_forward+0x13e4>
+			2d50: R_X86_64_PLT32	void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)-0x4
+    2d54:	mov    rax,QWORD PTR [rbp-0x200]
+    2d5b:	movsxd rsi,DWORD PTR [rax]
+    2d5e:	mov    rcx,rsi
+    2d61:	jmp    2028 <gflow_grassmann_forward+0x6b8>
+    2d66:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
+    2d6e:	mov    QWORD PTR [rbp-0x1a0],r10
+    2d75:	test   r8d,r8d
+    2d78:	jle    3548 <gflow_grassmann_forward+0x1bd8>
+    2d7e:	mov    ecx,r8d
+    2d81:	mov    rax,QWORD PTR [rbp-0x1b0]
+    2d88:	mov    rdi,QWORD PTR [rbp-0x1a0]
+    2d8f:	movsxd r8,r8d
+    2d92:	vxorps xmm0,xmm0,xmm0
+    2d96:	mov    rdx,QWORD PTR [rbp-0x1a8]
+    2d9d:	shl    r8,0x6
+    2da1:	add    r8,rax
+    2da4:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+    2daf:	nop
+    2db0:	vmovups zmm2,ZMMWORD PTR [rdi]
+    2db6:	add    rax,0x40
+    2dba:	add    rdx,0x40
+    2dbe:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2dc5:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2dcc:	vaddps ymm1,ymm1,ymm2
+    2dd0:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2dd6:	vaddps xmm2,xmm2,xmm1
+    2dda:	vpermilps xmm1,xmm2,0xee
+    2de0:	vaddps xmm1,xmm1,xmm2
+    2de4:	vhaddps xmm1,xmm1,xmm1
+    2de8:	vmovss DWORD PTR [rdx-0x40],xmm1
+    2ded:	vmovups zmm2,ZMMWORD PTR [rdi+0x40]
+    2df4:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2dfb:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2e02:	vaddps ymm1,ymm1,ymm2
+    2e06:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2e0c:	vaddps xmm2,xmm2,xmm1
+    2e10:	vpermilps xmm1,xmm2,0xee
+    2e16:	vaddps xmm1,xmm1,xmm2
+    2e1a:	vhaddps xmm1,xmm1,xmm1
+    2e1e:	vmovss DWORD PTR [rdx-0x3c],xmm1
+    2e23:	vmovups zmm2,ZMMWORD PTR [rdi+0x80]
+    2e2a:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2e31:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2e38:	vaddps ymm1,ymm1,ymm2
+    2e3c:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2e42:	vaddps xmm2,xmm2,xmm1
+    2e46:	vpermilps xmm1,xmm2,0xee
+    2e4c:	vaddps xmm1,xmm1,xmm2
+    2e50:	vhaddps xmm1,xmm1,xmm1
+    2e54:	vmovss DWORD PTR [rdx-0x38],xmm1
+    2e59:	vmovups zmm2,ZMMWORD PTR [rdi+0xc0]
+    2e60:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2e67:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2e6e:	vaddps ymm1,ymm1,ymm2
+    2e72:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2e78:	vaddps xmm2,xmm2,xmm1
+    2e7c:	vpermilps xmm1,xmm2,0xee
+    2e82:	vaddps xmm1,xmm1,xmm2
+    2e86:	vhaddps xmm1,xmm1,xmm1
+    2e8a:	vmovss DWORD PTR [rdx-0x34],xmm1
+    2e8f:	vmovups zmm2,ZMMWORD PTR [rdi+0x100]
+    2e96:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2e9d:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2ea4:	vaddps ymm1,ymm1,ymm2
+    2ea8:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2eae:	vaddps xmm2,xmm2,xmm1
+    2eb2:	vpermilps xmm1,xmm2,0xee
+    2eb8:	vaddps xmm1,xmm1,xmm2
+    2ebc:	vhaddps xmm1,xmm1,xmm1
+    2ec0:	vmovss DWORD PTR [rdx-0x30],xmm1
+    2ec5:	vmovups zmm2,ZMMWORD PTR [rdi+0x140]
+    2ecc:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2ed3:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2eda:	vaddps ymm1,ymm1,ymm2
+    2ede:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2ee4:	vaddps xmm2,xmm2,xmm1
+    2ee8:	vpermilps xmm1,xmm2,0xee
+    2eee:	vaddps xmm1,xmm1,xmm2
+    2ef2:	vhaddps xmm1,xmm1,xmm1
+    2ef6:	vmovss DWORD PTR [rdx-0x2c],xmm1
+    2efb:	vmovups zmm2,ZMMWORD PTR [rdi+0x180]
+    2f02:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2f09:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2f10:	vaddps ymm1,ymm1,ymm2
+    2f14:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2f1a:	vaddps xmm2,xmm2,xmm1
+    2f1e:	vpermilps xmm1,xmm2,0xee
+    2f24:	vaddps xmm1,xmm1,xmm2
+    2f28:	vhaddps xmm1,xmm1,xmm1
+    2f2c:	vmovss DWORD PTR [rdx-0x28],xmm1
+    2f31:	vmovups zmm2,ZMMWORD PTR [rdi+0x1c0]
+    2f38:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2f3f:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2f46:	vaddps ymm1,ymm1,ymm2
+    2f4a:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2f50:	vaddps xmm2,xmm2,xmm1
+    2f54:	vpermilps xmm1,xmm2,0xee
+    2f5a:	vaddps xmm1,xmm1,xmm2
+    2f5e:	vhaddps xmm1,xmm1,xmm1
+    2f62:	vmovss DWORD PTR [rdx-0x24],xmm1
+    2f67:	vmovups zmm2,ZMMWORD PTR [rdi+0x200]
+    2f6e:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2f75:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2f7c:	vaddps ymm1,ymm1,ymm2
+    2f80:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2f86:	vaddps xmm2,xmm2,xmm1
+    2f8a:	vpermilps xmm1,xmm2,0xee
+    2f90:	vaddps xmm1,xmm1,xmm2
+    2f94:	vhaddps xmm1,xmm1,xmm1
+    2f98:	vmovss DWORD PTR [rdx-0x20],xmm1
+    2f9d:	vmovups zmm2,ZMMWORD PTR [rdi+0x240]
+    2fa4:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2fab:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2fb2:	vaddps ymm1,ymm1,ymm2
+    2fb6:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2fbc:	vaddps xmm2,xmm2,xmm1
+    2fc0:	vpermilps xmm1,xmm2,0xee
+    2fc6:	vaddps xmm1,xmm1,xmm2
+    2fca:	vhaddps xmm1,xmm1,xmm1
+    2fce:	vmovss DWORD PTR [rdx-0x1c],xmm1
+    2fd3:	vmovups zmm2,ZMMWORD PTR [rdi+0x280]
+    2fda:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    2fe1:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    2fe8:	vaddps ymm1,ymm1,ymm2
+    2fec:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    2ff2:	vaddps xmm2,xmm2,xmm1
+    2ff6:	vpermilps xmm1,xmm2,0xee
+    2ffc:	vaddps xmm1,xmm1,xmm2
+    3000:	vhaddps xmm1,xmm1,xmm1
+    3004:	vmovss DWORD PTR [rdx-0x18],xmm1
+    3009:	vmovups zmm2,ZMMWORD PTR [rdi+0x2c0]
+    3010:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3017:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    301e:	vaddps ymm1,ymm1,ymm2
+    3022:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3028:	vaddps xmm2,xmm2,xmm1
+    302c:	vpermilps xmm1,xmm2,0xee
+    3032:	vaddps xmm1,xmm1,xmm2
+    3036:	vhaddps xmm1,xmm1,xmm1
+    303a:	vmovss DWORD PTR [rdx-0x14],xmm1
+    303f:	vmovups zmm2,ZMMWORD PTR [rdi+0x300]
+    3046:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    304d:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3054:	vaddps ymm1,ymm1,ymm2
+    3058:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    305e:	vaddps xmm2,xmm2,xmm1
+    3062:	vpermilps xmm1,xmm2,0xee
+    3068:	vaddps xmm1,xmm1,xmm2
+    306c:	vhaddps xmm1,xmm1,xmm1
+    3070:	vmovss DWORD PTR [rdx-0x10],xmm1
+    3075:	vmovups zmm2,ZMMWORD PTR [rdi+0x340]
+    307c:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3083:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    308a:	vaddps ymm1,ymm1,ymm2
+    308e:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3094:	vaddps xmm2,xmm2,xmm1
+    3098:	vpermilps xmm1,xmm2,0xee
+    309e:	vaddps xmm1,xmm1,xmm2
+    30a2:	vhaddps xmm1,xmm1,xmm1
+    30a6:	vmovss DWORD PTR [rdx-0xc],xmm1
+    30ab:	vmovups zmm2,ZMMWORD PTR [rdi+0x380]
+    30b2:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    30b9:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    30c0:	vaddps ymm1,ymm1,ymm2
+    30c4:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    30ca:	vaddps xmm2,xmm2,xmm1
+    30ce:	vpermilps xmm1,xmm2,0xee
+    30d4:	vaddps xmm1,xmm1,xmm2
+    30d8:	vhaddps xmm1,xmm1,xmm1
+    30dc:	vmovss DWORD PTR [rdx-0x8],xmm1
+    30e1:	vmovups zmm2,ZMMWORD PTR [rdi+0x3c0]
+    30e8:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    30ef:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    30f6:	vaddps ymm1,ymm1,ymm2
+    30fa:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3100:	vaddps xmm2,xmm2,xmm1
+    3104:	vpermilps xmm1,xmm2,0xee
+    310a:	vaddps xmm1,xmm1,xmm2
+    310e:	vhaddps xmm1,xmm1,xmm1
+    3112:	vmovss DWORD PTR [rdx-0x4],xmm1
+    3117:	cmp    rax,r8
+    311a:	jne    2db0 <gflow_grassmann_forward+0x1440>
+    3120:	jmp    2028 <gflow_grassmann_forward+0x6b8>
+    3125:	vmovdqa XMMWORD PTR [rbp-0x1b0],xmm0
+    312d:	jne    3c3d <gflow_grassmann_forward+0x22cd>
+    3133:	mov    QWORD PTR [rbp-0x1a0],rdi
+    313a:	mov    r8d,0x1
+    3140:	mov    esi,0x1
+    3145:	mov    rdx,QWORD PTR [rbp-0x1b0]
+    314c:	vxorps xmm0,xmm0,xmm0
+    3150:	mov    rcx,QWORD PTR [rbp-0x1a0]
+    3157:	mov    rax,QWORD PTR [rbp-0x1a8]
+    315e:	vmovups zmm2,ZMMWORD PTR [rdx]
+    3164:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx]
+    316a:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3171:	vaddps ymm1,ymm1,ymm2
+    3175:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    317b:	vaddps xmm2,xmm2,xmm1
+    317f:	vpermilps xmm1,xmm2,0xee
+    3185:	vaddps xmm1,xmm1,xmm2
+    3189:	vhaddps xmm1,xmm1,xmm1
+    318d:	vmovss DWORD PTR [rax],xmm1
+    3191:	vmovups zmm2,ZMMWORD PTR [rdx]
+    3197:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x40]
+    319e:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    31a5:	vaddps ymm1,ymm1,ymm2
+    31a9:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    31af:	vaddps xmm2,xmm2,xmm1
+    31b3:	vpermilps xmm1,xmm2,0xee
+    31b9:	vaddps xmm1,xmm1,xmm2
+    31bd:	vhaddps xmm1,xmm1,xmm1
+    31c1:	vmovss DWORD PTR [rax+0x4],xmm1
+    31c6:	vmovups zmm2,ZMMWORD PTR [rdx]
+    31cc:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x80]
+    31d3:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    31da:	vaddps ymm1,ymm1,ymm2
+    31de:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    31e4:	vaddps xmm2,xmm2,xmm1
+    31e8:	vpermilps xmm1,xmm2,0xee
+    31ee:	vaddps xmm1,xmm1,xmm2
+    31f2:	vhaddps xmm1,xmm1,xmm1
+    31f6:	vmovss DWORD PTR [rax+0x8],xmm1
+    31fb:	vmovups zmm2,ZMMWORD PTR [rdx]
+    3201:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0xc0]
+    3208:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    320f:	vaddps ymm1,ymm1,ymm2
+    3213:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3219:	vaddps xmm2,xmm2,xmm1
+    321d:	vpermilps xmm1,xmm2,0xee
+    3223:	vaddps xmm1,xmm1,xmm2
+    3227:	vhaddps xmm1,xmm1,xmm1
+    322b:	vmovss DWORD PTR [rax+0xc],xmm1
+    3230:	cmp    r13d,0x1
+    3234:	jle    1ac2 <gflow_grassmann_forward+0x152>
+    323a:	vmovups zmm2,ZMMWORD PTR [rdx+0x40]
+    3241:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx]
+    3247:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    324e:	vaddps ymm1,ymm1,ymm2
+    3252:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3258:	vaddps xmm2,xmm2,xmm1
+    325c:	vpermilps xmm1,xmm2,0xee
+    3262:	vaddps xmm1,xmm1,xmm2
+    3266:	vhaddps xmm1,xmm1,xmm1
+    326a:	vmovss DWORD PTR [rax+0x10],xmm1
+    326f:	vmovups zmm2,ZMMWORD PTR [rdx+0x40]
+    3276:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x40]
+    327d:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3284:	vaddps ymm1,ymm1,ymm2
+    3288:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    328e:	vaddps xmm2,xmm2,xmm1
+    3292:	vpermilps xmm1,xmm2,0xee
+    3298:	vaddps xmm1,xmm1,xmm2
+    329c:	vhaddps xmm1,xmm1,xmm1
+    32a0:	vmovss DWORD PTR [rax+0x14],xmm1
+    32a5:	vmovups zmm2,ZMMWORD PTR [rdx+0x40]
+    32ac:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x80]
+    32b3:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    32ba:	vaddps ymm1,ymm1,ymm2
+    32be:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    32c4:	vaddps xmm2,xmm2,xmm1
+    32c8:	vpermilps xmm1,xmm2,0xee
+    32ce:	vaddps xmm1,xmm1,xmm2
+    32d2:	vhaddps xmm1,xmm1,xmm1
+    32d6:	vmovss DWORD PTR [rax+0x18],xmm1
+    32db:	vmovups zmm2,ZMMWORD PTR [rdx+0x40]
+    32e2:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0xc0]
+    32e9:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    32f0:	vaddps ymm1,ymm1,ymm2
+    32f4:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    32fa:	vaddps xmm2,xmm2,xmm1
+    32fe:	vpermilps xmm1,xmm2,0xee
+    3304:	vaddps xmm1,xmm1,xmm2
+    3308:	vhaddps xmm1,xmm1,xmm1
+    330c:	vmovss DWORD PTR [rax+0x1c],xmm1
+    3311:	cmp    r13d,0x2
+    3315:	je     1ac2 <gflow_grassmann_forward+0x152>
+    331b:	vmovups zmm2,ZMMWORD PTR [rdx+0x80]
+    3322:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx]
+    3328:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    332f:	vaddps ymm1,ymm1,ymm2
+    3333:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3339:	vaddps xmm2,xmm2,xmm1
+    333d:	vpermilps xmm1,xmm2,0xee
+    3343:	vaddps xmm1,xmm1,xmm2
+    3347:	vhaddps xmm1,xmm1,xmm1
+    334b:	vmovss DWORD PTR [rax+0x20],xmm1
+    3350:	vmovups zmm2,ZMMWORD PTR [rdx+0x80]
+    3357:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x40]
+    335e:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3365:	vaddps ymm1,ymm1,ymm2
+    3369:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    336f:	vaddps xmm2,xmm2,xmm1
+    3373:	vpermilps xmm1,xmm2,0xee
+    3379:	vaddps xmm1,xmm1,xmm2
+    337d:	vhaddps xmm1,xmm1,xmm1
+    3381:	vmovss DWORD PTR [rax+0x24],xmm1
+    3386:	vmovups zmm2,ZMMWORD PTR [rdx+0x80]
+    338d:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0x80]
+    3394:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    339b:	vaddps ymm1,ymm1,ymm2
+    339f:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    33a5:	vaddps xmm2,xmm2,xmm1
+    33a9:	vpermilps xmm1,xmm2,0xee
+    33af:	vaddps xmm1,xmm1,xmm2
+    33b3:	vhaddps xmm1,xmm1,xmm1
+    33b7:	vmovss DWORD PTR [rax+0x28],xmm1
+    33bc:	vmovups zmm2,ZMMWORD PTR [rdx+0x80]
+    33c3:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rcx+0xc0]
+    33ca:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    33d1:	vaddps ymm1,ymm1,ymm2
+    33d5:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    33db:	vaddps xmm2,xmm2,xmm1
+    33df:	vpermilps xmm1,xmm2,0xee
+    33e5:	vaddps xmm1,xmm1,xmm2
+    33e9:	vhaddps xmm1,xmm1,xmm1
+    33ed:	vmovss DWORD PTR [rax+0x2c],xmm1
+    33f2:	cmp    r13d,0x3
+    33f6:	je     1ac2 <gflow_grassmann_forward+0x152>
+    33fc:	vmovups zmm2,ZMMWORD PTR [rcx]
+    3402:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rdx+0xc0]
+    3409:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3410:	vaddps ymm1,ymm1,ymm2
+    3414:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    341a:	vaddps xmm2,xmm2,xmm1
+    341e:	vpermilps xmm1,xmm2,0xee
+    3424:	vaddps xmm1,xmm1,xmm2
+    3428:	vhaddps xmm1,xmm1,xmm1
+    342c:	vmovss DWORD PTR [rax+0x30],xmm1
+    3431:	vmovups zmm2,ZMMWORD PTR [rcx+0x40]
+    3438:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rdx+0xc0]
+    343f:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3446:	vaddps ymm1,ymm1,ymm2
+    344a:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3450:	vaddps xmm2,xmm2,xmm1
+    3454:	vpermilps xmm1,xmm2,0xee
+    345a:	vaddps xmm1,xmm1,xmm2
+    345e:	vhaddps xmm1,xmm1,xmm1
+    3462:	vmovss DWORD PTR [rax+0x34],xmm1
+    3467:	vmovups zmm2,ZMMWORD PTR [rcx+0x80]
+    346e:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rdx+0xc0]
+    3475:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    347c:	vaddps ymm1,ymm1,ymm2
+    3480:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3486:	vaddps xmm2,xmm2,xmm1
+    348a:	vpermilps xmm1,xmm2,0xee
+    3490:	vaddps xmm1,xmm1,xmm2
+    3494:	vhaddps xmm1,xmm1,xmm1
+    3498:	vmovss DWORD PTR [rax+0x38],xmm1
+    349d:	vmovups zmm7,ZMMWORD PTR [rcx+0xc0]
+    34a4:	vfmadd231ps zmm0,zmm7,ZMMWORD PTR [rdx+0xc0]
+    34ab:	vshuff32x4 zmm1,zmm0,zmm0,0xee
+    34b2:	vaddps ymm0,ymm1,ymm0
+    34b6:	vperm2f128 ymm1,ymm0,ymm0,0x11
+    34bc:	vaddps xmm1,xmm1,xmm0
+    34c0:	vpermilps xmm0,xmm1,0xee
+    34c6:	vaddps xmm0,xmm0,xmm1
+    34ca:	vhaddps xmm0,xmm0,xmm0
+    34ce:	vmovss DWORD PTR [rax+0x3c],xmm0
+    34d3:	jmp    1ac2 <gflow_grassmann_forward+0x152>
+    34d8:	cmp    ecx,0x3
+    34db:	jg     3529 <gflow_grassmann_forward+0x1bb9>
+    34dd:	mov    rax,QWORD PTR [rip+0x0]        # 34e4 <gflow_grassmann_forward+0x1b74>
+			34e0: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    34e4:	mov    QWORD PTR [rbp-0x1b0],r14
+    34eb:	mov    QWORD PTR [rbp-0x1a8],rdi
+    34f2:	mov    QWORD PTR [rbp-0x1a0],r9
+    34f9:	cmp    QWORD PTR [rax],rsi
+    34fc:	jg     3571 <gflow_grassmann_forward+0x1c01>
+    34fe:	mov    DWORD PTR [rbp-0x1e0],ecx
+    3504:	vzeroupper
+    3507:	call   350c <gflow_grassmann_forward+0x1b9c>
+			3508: R_X86_64_PLT32	omp_get_max_threads-0x4
+    350c:	cmp    eax,0x1
+    350f:	mov    ecx,DWORD PTR [rbp-0x1e0]
+    3515:	jg     3c11 <gflow_grassmann_forward+0x22a1>
+    351b:	mov    rax,QWORD PTR [rbp-0x200]
+    3522:	movsxd rdi,ecx
+    3525:	mov    ecx,DWORD PTR [rax]
+    3527:	jmp    3574 <gflow_grassmann_forward+0x1c04>
+    3529:	mov    rdx,rdi
+    352c:	mov    rsi,r14
+    352f:	mov    rdi,r9
+    3532:	vzeroupper
+    3535:	call   353a <gflow_grassmann_forward+0x1bca>
+			3536: R_X86_64_PLT32	void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)-0x4
+    353a:	mov    rax,QWORD PTR [rbp-0x200]
+    3541:	mov    ecx,DWORD PTR [rax]
+    3543:	jmp    211e <gflow_grassmann_forward+0x7ae>
+    3548:	mov    r9,rax
+    354b:	lea    rdi,[rbx+0x1500]
+    3552:	mov    ecx,r8d
+    3555:	add    r9,0x680
+    355c:	mov    QWORD PTR [rbp-0x1b0],r14
+    3563:	mov    QWORD PTR [rbp-0x1a8],rdi
+    356a:	mov    QWORD PTR [rbp-0x1a0],r9
+    3571:	movsxd rdi,ecx
+    3574:	test   edi,edi
+    3576:	jle    211e <gflow_grassmann_forward+0x7ae>
+    357c:	mov    rax,QWORD PTR [rbp-0x1b0]
+    3583:	mov    rsi,QWORD PTR [rbp-0x1a0]
+    358a:	shl    rdi,0x6
+    358e:	vxorps xmm0,xmm0,xmm0
+    3592:	mov    rdx,QWORD PTR [rbp-0x1a8]
+    3599:	add    rdi,rax
+    359c:	nop    DWORD PTR [rax+0x0]
+    35a0:	vmovups zmm2,ZMMWORD PTR [rsi]
+    35a6:	add    rax,0x40
+    35aa:	add    rdx,0x40
+    35ae:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    35b5:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    35bc:	vaddps ymm1,ymm1,ymm2
+    35c0:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    35c6:	vaddps xmm2,xmm2,xmm1
+    35ca:	vpermilps xmm1,xmm2,0xee
+    35d0:	vaddps xmm1,xmm1,xmm2
+    35d4:	vhaddps xmm1,xmm1,xmm1
+    35d8:	vmovss DWORD PTR [rdx-0x40],xmm1
+    35dd:	vmovups zmm2,ZMMWORD PTR [rsi+0x40]
+    35e4:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    35eb:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    35f2:	vaddps ymm1,ymm1,ymm2
+    35f6:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    35fc:	vaddps xmm2,xmm2,xmm1
+    3600:	vpermilps xmm1,xmm2,0xee
+    3606:	vaddps xmm1,xmm1,xmm2
+    360a:	vhaddps xmm1,xmm1,xmm1
+    360e:	vmovss DWORD PTR [rdx-0x3c],xmm1
+    3613:	vmovups zmm2,ZMMWORD PTR [rsi+0x80]
+    361a:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3621:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3628:	vaddps ymm1,ymm1,ymm2
+    362c:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3632:	vaddps xmm2,xmm2,xmm1
+    3636:	vpermilps xmm1,xmm2,0xee
+    363c:	vaddps xmm1,xmm1,xmm2
+    3640:	vhaddps xmm1,xmm1,xmm1
+    3644:	vmovss DWORD PTR [rdx-0x38],xmm1
+    3649:	vmovups zmm2,ZMMWORD PTR [rsi+0xc0]
+    3650:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3657:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    365e:	vaddps ymm1,ymm1,ymm2
+    3662:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3668:	vaddps xmm2,xmm2,xmm1
+    366c:	vpermilps xmm1,xmm2,0xee
+    3672:	vaddps xmm1,xmm1,xmm2
+    3676:	vhaddps xmm1,xmm1,xmm1
+    367a:	vmovss DWORD PTR [rdx-0x34],xmm1
+    367f:	vmovups zmm2,ZMMWORD PTR [rsi+0x100]
+    3686:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    368d:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3694:	vaddps ymm1,ymm1,ymm2
+    3698:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    369e:	vaddps xmm2,xmm2,xmm1
+    36a2:	vpermilps xmm1,xmm2,0xee
+    36a8:	vaddps xmm1,xmm1,xmm2
+    36ac:	vhaddps xmm1,xmm1,xmm1
+    36b0:	vmovss DWORD PTR [rdx-0x30],xmm1
+    36b5:	vmovups zmm2,ZMMWORD PTR [rsi+0x140]
+    36bc:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    36c3:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    36ca:	vaddps ymm1,ymm1,ymm2
+    36ce:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    36d4:	vaddps xmm2,xmm2,xmm1
+    36d8:	vpermilps xmm1,xmm2,0xee
+    36de:	vaddps xmm1,xmm1,xmm2
+    36e2:	vhaddps xmm1,xmm1,xmm1
+    36e6:	vmovss DWORD PTR [rdx-0x2c],xmm1
+    36eb:	vmovups zmm2,ZMMWORD PTR [rsi+0x180]
+    36f2:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    36f9:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3700:	vaddps ymm1,ymm1,ymm2
+    3704:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    370a:	vaddps xmm2,xmm2,xmm1
+    370e:	vpermilps xmm1,xmm2,0xee
+    3714:	vaddps xmm1,xmm1,xmm2
+    3718:	vhaddps xmm1,xmm1,xmm1
+    371c:	vmovss DWORD PTR [rdx-0x28],xmm1
+    3721:	vmovups zmm2,ZMMWORD PTR [rsi+0x1c0]
+    3728:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    372f:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3736:	vaddps ymm1,ymm1,ymm2
+    373a:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3740:	vaddps xmm2,xmm2,xmm1
+    3744:	vpermilps xmm1,xmm2,0xee
+    374a:	vaddps xmm1,xmm1,xmm2
+    374e:	vhaddps xmm1,xmm1,xmm1
+    3752:	vmovss DWORD PTR [rdx-0x24],xmm1
+    3757:	vmovups zmm2,ZMMWORD PTR [rsi+0x200]
+    375e:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3765:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    376c:	vaddps ymm1,ymm1,ymm2
+    3770:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3776:	vaddps xmm2,xmm2,xmm1
+    377a:	vpermilps xmm1,xmm2,0xee
+    3780:	vaddps xmm1,xmm1,xmm2
+    3784:	vhaddps xmm1,xmm1,xmm1
+    3788:	vmovss DWORD PTR [rdx-0x20],xmm1
+    378d:	vmovups zmm2,ZMMWORD PTR [rsi+0x240]
+    3794:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    379b:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    37a2:	vaddps ymm1,ymm1,ymm2
+    37a6:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    37ac:	vaddps xmm2,xmm2,xmm1
+    37b0:	vpermilps xmm1,xmm2,0xee
+    37b6:	vaddps xmm1,xmm1,xmm2
+    37ba:	vhaddps xmm1,xmm1,xmm1
+    37be:	vmovss DWORD PTR [rdx-0x1c],xmm1
+    37c3:	vmovups zmm2,ZMMWORD PTR [rsi+0x280]
+    37ca:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    37d1:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    37d8:	vaddps ymm1,ymm1,ymm2
+    37dc:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    37e2:	vaddps xmm2,xmm2,xmm1
+    37e6:	vpermilps xmm1,xmm2,0xee
+    37ec:	vaddps xmm1,xmm1,xmm2
+    37f0:	vhaddps xmm1,xmm1,xmm1
+    37f4:	vmovss DWORD PTR [rdx-0x18],xmm1
+    37f9:	vmovups zmm2,ZMMWORD PTR [rsi+0x2c0]
+    3800:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3807:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    380e:	vaddps ymm1,ymm1,ymm2
+    3812:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3818:	vaddps xmm2,xmm2,xmm1
+    381c:	vpermilps xmm1,xmm2,0xee
+    3822:	vaddps xmm1,xmm1,xmm2
+    3826:	vhaddps xmm1,xmm1,xmm1
+    382a:	vmovss DWORD PTR [rdx-0x14],xmm1
+    382f:	vmovups zmm2,ZMMWORD PTR [rsi+0x300]
+    3836:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    383d:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    3844:	vaddps ymm1,ymm1,ymm2
+    3848:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    384e:	vaddps xmm2,xmm2,xmm1
+    3852:	vpermilps xmm1,xmm2,0xee
+    3858:	vaddps xmm1,xmm1,xmm2
+    385c:	vhaddps xmm1,xmm1,xmm1
+    3860:	vmovss DWORD PTR [rdx-0x10],xmm1
+    3865:	vmovups zmm2,ZMMWORD PTR [rsi+0x340]
+    386c:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    3873:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    387a:	vaddps ymm1,ymm1,ymm2
+    387e:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    3884:	vaddps xmm2,xmm2,xmm1
+    3888:	vpermilps xmm1,xmm2,0xee
+    388e:	vaddps xmm1,xmm1,xmm2
+    3892:	vhaddps xmm1,xmm1,xmm1
+    3896:	vmovss DWORD PTR [rdx-0xc],xmm1
+    389b:	vmovups zmm2,ZMMWORD PTR [rsi+0x380]
+    38a2:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    38a9:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    38b0:	vaddps ymm1,ymm1,ymm2
+    38b4:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    38ba:	vaddps xmm2,xmm2,xmm1
+    38be:	vpermilps xmm1,xmm2,0xee
+    38c4:	vaddps xmm1,xmm1,xmm2
+    38c8:	vhaddps xmm1,xmm1,xmm1
+    38cc:	vmovss DWORD PTR [rdx-0x8],xmm1
+    38d1:	vmovups zmm2,ZMMWORD PTR [rsi+0x3c0]
+    38d8:	vfmadd132ps zmm2,zmm0,ZMMWORD PTR [rax-0x40]
+    38df:	vshuff32x4 zmm1,zmm2,zmm2,0xee
+    38e6:	vaddps ymm1,ymm1,ymm2
+    38ea:	vperm2f128 ymm2,ymm1,ymm1,0x11
+    38f0:	vaddps xmm2,xmm2,xmm1
+    38f4:	vpermilps xmm1,xmm2,0xee
+    38fa:	vaddps xmm1,xmm1,xmm2
+    38fe:	vhaddps xmm1,xmm1,xmm1
+    3902:	vmovss DWORD PTR [rdx-0x4],xmm1
+    3907:	cmp    rax,rdi
+    390a:	jne    35a0 <gflow_grassmann_forward+0x1c30>
+    3910:	jmp    211e <gflow_grassmann_forward+0x7ae>
+    3915:	vmovq  QWORD PTR [rbp-0x1b0],xmm23
+    391c:	vmovq  QWORD PTR [rbp-0x1a8],xmm24
+    3923:	vmovq  QWORD PTR [rbp-0x1a0],xmm2
+    392b:	shl    r15,0x4
+    392f:	xor    r11d,r11d
+    3932:	vxorps xmm1,xmm1,xmm1
+    3936:	mov    rdx,QWORD PTR [rbp-0x1a0]
+    393d:	mov    r9,QWORD PTR [rbp-0x1a8]
+    3944:	mov    rcx,QWORD PTR [rbp-0x1b0]
+    394b:	lea    r10,[rdx+0x180]
+    3952:	data16 cs nop WORD PTR [rax+rax*1+0x0]
+    395d:	nop    DWORD PTR [rax]
+    3960:	mov    rax,rdx
+    3963:	lea    rdi,[r9+r11*4]
+    3967:	nop    WORD PTR [rax+rax*1+0x0]
+    3970:	vmovq  xmm0,QWORD PTR [rax]
+    3974:	vmovq  xmm3,QWORD PTR [rcx]
+    3978:	add    rax,0x18
+    397c:	add    rdi,0x4
+    3980:	vmovq  xmm7,QWORD PTR [rax-0x10]
+    3985:	vfmadd132ps xmm0,xmm1,xmm3
+    398a:	vmovq  xmm3,QWORD PTR [rcx+0x8]
+    398f:	vfmadd231ps xmm0,xmm7,xmm3
+    3994:	vmovq  xmm7,QWORD PTR [rax-0x8]
+    3999:	vmovq  xmm3,QWORD PTR [rcx+0x10]
+    399e:	vfmadd231ps xmm0,xmm7,xmm3
+    39a3:	vhaddps xmm0,xmm0,xmm0
+    39a7:	vmovss DWORD PTR [rdi-0x4],xmm0
+    39ac:	cmp    rax,r10
+    39af:	jne    3970 <gflow_grassmann_forward+0x2000>
+    39b1:	add    r11,0x10
+    39b5:	add    rcx,0x18
+    39b9:	cmp    r15,r11
+    39bc:	jne    3960 <gflow_grassmann_forward+0x1ff0>
+    39be:	jmp    1f18 <gflow_grassmann_forward+0x5a8>
+    39c3:	mov    rax,QWORD PTR [rip+0x0]        # 39ca <gflow_grassmann_forward+0x205a>
+			39c6: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    39ca:	cmp    rsi,QWORD PTR [rax]
+    39cd:	jl     209a <gflow_grassmann_forward+0x72a>
+    39d3:	vzeroupper
+    39d6:	call   39db <gflow_grassmann_forward+0x206b>
+			39d7: R_X86_64_PLT32	omp_get_max_threads-0x4
+    39db:	cmp    eax,0x1
+    39de:	jg     3caf <gflow_grassmann_forward+0x233f>
+    39e4:	mov    ecx,DWORD PTR [rbp-0x1ac]
+    39ea:	mov    edx,DWORD PTR [rbp-0x1b0]
+    39f0:	mov    rdi,QWORD PTR [rbp-0x198]
+    39f7:	mov    r9,QWORD PTR [rbp-0x1a0]
+    39fe:	mov    r14,QWORD PTR [rbp-0x1a8]
+    3a05:	jmp    209d <gflow_grassmann_forward+0x72d>
+    3a0a:	mov    rax,QWORD PTR [rip+0x0]        # 3a11 <gflow_grassmann_forward+0x20a1>
+			3a0d: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    3a11:	cmp    rcx,QWORD PTR [rax]
+    3a14:	jl     1f9c <gflow_grassmann_forward+0x62c>
+    3a1a:	vzeroupper
+    3a1d:	call   3a22 <gflow_grassmann_forward+0x20b2>
+			3a1e: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3a22:	cmp    eax,0x1
+    3a25:	jg     3c8e <gflow_grassmann_forward+0x231e>
+    3a2b:	mov    r8d,DWORD PTR [rbp-0x1ac]
+    3a32:	mov    edx,DWORD PTR [rbp-0x1b0]
+    3a38:	mov    rdi,QWORD PTR [rbp-0x198]
+    3a3f:	mov    r10,QWORD PTR [rbp-0x1a0]
+    3a46:	mov    r11,QWORD PTR [rbp-0x1a8]
+    3a4d:	jmp    1f9f <gflow_grassmann_forward+0x62f>
+    3a52:	mov    rax,QWORD PTR [rip+0x0]        # 3a59 <gflow_grassmann_forward+0x20e9>
+			3a55: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    3a59:	cmp    rdi,QWORD PTR [rax]
+    3a5c:	jl     1e81 <gflow_grassmann_forward+0x511>
+    3a62:	vzeroupper
+    3a65:	call   3a6a <gflow_grassmann_forward+0x20fa>
+			3a66: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3a6a:	cmp    eax,0x1
+    3a6d:	jg     3c6d <gflow_grassmann_forward+0x22fd>
+    3a73:	mov    r8d,DWORD PTR [rbp-0x1ac]
+    3a7a:	mov    esi,DWORD PTR [rbp-0x1b0]
+    3a80:	mov    r10,QWORD PTR [rbp-0x198]
+    3a87:	mov    rdx,QWORD PTR [rbp-0x1a0]
+    3a8e:	mov    rcx,QWORD PTR [rbp-0x1a8]
+    3a95:	jmp    1e84 <gflow_grassmann_forward+0x514>
+    3a9a:	mov    rax,QWORD PTR [rip+0x0]        # 3aa1 <gflow_grassmann_forward+0x2131>
+			3a9d: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    3aa1:	cmp    rdx,QWORD PTR [rax]
+    3aa4:	jl     1a23 <gflow_grassmann_forward+0xb3>
+    3aaa:	call   3aaf <gflow_grassmann_forward+0x213f>
+			3aab: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3aaf:	cmp    eax,0x1
+    3ab2:	jg     3c4c <gflow_grassmann_forward+0x22dc>
+    3ab8:	mov    r13d,DWORD PTR [rbp-0x1ac]
+    3abf:	mov    eax,DWORD PTR [rbp-0x1b0]
+    3ac5:	mov    rcx,QWORD PTR [rbp-0x198]
+    3acc:	mov    rsi,QWORD PTR [rbp-0x1a0]
+    3ad3:	mov    r8,QWORD PTR [rbp-0x1a8]
+    3ada:	jmp    1a31 <gflow_grassmann_forward+0xc1>
+    3adf:	mov    rax,QWORD PTR [rip+0x0]        # 3ae6 <gflow_grassmann_forward+0x2176>
+			3ae2: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    3ae6:	cmp    rdi,QWORD PTR [rax]
+    3ae9:	jl     2cbd <gflow_grassmann_forward+0x134d>
+    3aef:	vzeroupper
+    3af2:	call   3af7 <gflow_grassmann_forward+0x2187>
+			3af3: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3af7:	cmp    eax,0x1
+    3afa:	jle    2cc0 <gflow_grassmann_forward+0x1350>
+    3b00:	call   3b05 <gflow_grassmann_forward+0x2195>
+			3b01: R_X86_64_PLT32	omp_in_parallel-0x4
+    3b05:	test   eax,eax
+    3b07:	jne    2cc0 <gflow_grassmann_forward+0x1350>
+    3b0d:	lea    rsi,[rbp-0x1d0]
+    3b14:	mov    edi,r15d
+    3b17:	call   3b1c <gflow_grassmann_forward+0x21ac>
+			3b18: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::detail::small_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3b1c:	jmp    1f0b <gflow_grassmann_forward+0x59b>
+    3b21:	mov    rax,QWORD PTR [rip+0x0]        # 3b28 <gflow_grassmann_forward+0x21b8>
+			3b24: R_X86_64_REX_GOTPCRELX	gflow::parallel::min_work()::value-0x4
+    3b28:	cmp    rdx,QWORD PTR [rax]
+    3b2b:	jl     2541 <gflow_grassmann_forward+0xbd1>
+    3b31:	call   3b36 <gflow_grassmann_forward+0x21c6>
+			3b32: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3b36:	cmp    eax,0x1
+    3b39:	jle    2541 <gflow_grassmann_forward+0xbd1>
+    3b3f:	call   3b44 <gflow_grassmann_forward+0x21d4>
+			3b40: R_X86_64_PLT32	omp_in_parallel-0x4
+    3b44:	test   eax,eax
+    3b46:	jne    2541 <gflow_grassmann_forward+0xbd1>
+    3b4c:	lea    rsi,[rbp-0x1d0]
+    3b53:	mov    edi,r14d
+    3b56:	call   3b5b <gflow_grassmann_forward+0x21eb>
+			3b57: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::detail::small_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3b5b:	jmp    1ab5 <gflow_grassmann_forward+0x145>
+    3b60:	mov    DWORD PTR [rbp-0x1e0],r8d
+    3b67:	vzeroupper
+    3b6a:	call   3b6f <gflow_grassmann_forward+0x21ff>
+			3b6b: R_X86_64_PLT32	omp_get_max_threads-0x4
+    3b6f:	cmp    eax,0x1
+    3b72:	mov    r8d,DWORD PTR [rbp-0x1e0]
+    3b79:	jg     3b96 <gflow_grassmann_forward+0x2226>
+    3b7b:	mov    rax,QWORD PTR [rbp-0x200]
+    3b82:	movsxd rsi,DWORD PTR [rax]
+    3b85:	mov    rcx,rsi
+    3b88:	test   r8d,r8d
+    3b8b:	jg     2d81 <gflow_grassmann_forward+0x1411>
+    3b91:	jmp    2028 <gflow_grassmann_forward+0x6b8>
+    3b96:	mov    DWORD PTR [rbp-0x1e0],r8d
+    3b9d:	call   3ba2 <gflow_grassmann_forward+0x2232>
+			3b9e: R_X86_64_PLT32	omp_in_parallel-0x4
+    3ba2:	mov    r8d,DWORD PTR [rbp-0x1e0]
+    3ba9:	test   eax,eax
+    3bab:	jne    3b7b <gflow_grassmann_forward+0x220b>
+    3bad:	lea    rsi,[rbp-0x1b0]
+    3bb4:	mov    edi,r8d
+    3bb7:	call   3bbc <gflow_grassmann_forward+0x224c>
+			3bb8: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3bbc:	jmp    201b <gflow_grassmann_forward+0x6ab>
+    3bc1:	call   3bc6 <gflow_grassmann_forward+0x2256>
+			3bc2: R_X86_64_PLT32	omp_in_parallel-0x4
+    3bc6:	test   eax,eax
+    3bc8:	jne    2311 <gflow_grassmann_forward+0x9a1>
+    3bce:	lea    rsi,[rbp-0x1b0]
+    3bd5:	mov    edi,r13d
+    3bd8:	call   3bdd <gflow_grassmann_forward+0x226d>
+			3bd9: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<4, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3bdd:	jmp    1ab5 <gflow_grassmann_forward+0x145>
+    3be2:	mov    DWORD PTR [rbp-0x1e0],r8d
+    3be9:	call   3bee <gflow_grassmann_forward+0x227e>
+			3bea: R_X86_64_PLT32	omp_in_parallel-0x4
+    3bee:	mov    r8d,DWORD PTR [rbp-0x1e0]
+    3bf5:	test   eax,eax
+    3bf7:	jne    25b2 <gflow_grassmann_forward+0xc42>
+    3bfd:	lea    rsi,[rbp-0x1b0]
+    3c04:	mov    edi,r8d
+    3c07:	call   3c0c <gflow_grassmann_forward+0x229c>
+			3c08: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 6, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3c0c:	jmp    1f0b <gflow_grassmann_forward+0x59b>
+    3c11:	mov    DWORD PTR [rbp-0x1e0],ecx
+    3c17:	call   3c1c <gflow_grassmann_forward+0x22ac>
+			3c18: R_X86_64_PLT32	omp_in_parallel-0x4
+    3c1c:	mov    ecx,DWORD PTR [rbp-0x1e0]
+    3c22:	test   eax,eax
+    3c24:	jne    351b <gflow_grassmann_forward+0x1bab>
+    3c2a:	lea    rsi,[rbp-0x1b0]
+    3c31:	mov    edi,ecx
+    3c33:	call   3c38 <gflow_grassmann_forward+0x22c8>
+			3c34: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::matvec_rows<16, 16, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3c38:	jmp    2115 <gflow_grassmann_forward+0x7a5>
+    3c3d:	lea    r14,[rdx+0xd00]
+    3c44:	mov    r8d,esi
+    3c47:	jmp    1f18 <gflow_grassmann_forward+0x5a8>
+    3c4c:	call   3c51 <gflow_grassmann_forward+0x22e1>
+			3c4d: R_X86_64_PLT32	omp_in_parallel-0x4
+    3c51:	test   eax,eax
+    3c53:	jne    3ab8 <gflow_grassmann_forward+0x2148>
+    3c59:	lea    rsi,[rbp-0x1b0]
+    3c60:	mov    edi,r14d
+    3c63:	call   3c68 <gflow_grassmann_forward+0x22f8>
+			3c64: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<4, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3c68:	jmp    1ab5 <gflow_grassmann_forward+0x145>
+    3c6d:	call   3c72 <gflow_grassmann_forward+0x2302>
+			3c6e: R_X86_64_PLT32	omp_in_parallel-0x4
+    3c72:	test   eax,eax
+    3c74:	jne    3a73 <gflow_grassmann_forward+0x2103>
+    3c7a:	lea    rsi,[rbp-0x1b0]
+    3c81:	mov    edi,r15d
+    3c84:	call   3c89 <gflow_grassmann_forward+0x2319>
+			3c85: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 6, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3c89:	jmp    1f0b <gflow_grassmann_forward+0x59b>
+    3c8e:	call   3c93 <gflow_grassmann_forward+0x2323>
+			3c8f: R_X86_64_PLT32	omp_in_parallel-0x4
+    3c93:	test   eax,eax
+    3c95:	jne    3a2b <gflow_grassmann_forward+0x20bb>
+    3c9b:	lea    rsi,[rbp-0x1b0]
+    3ca2:	mov    edi,r15d
+    3ca5:	call   3caa <gflow_grassmann_forward+0x233a>
+			3ca6: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3caa:	jmp    201b <gflow_grassmann_forward+0x6ab>
+    3caf:	call   3cb4 <gflow_grassmann_forward+0x2344>
+			3cb0: R_X86_64_PLT32	omp_in_parallel-0x4
+    3cb4:	test   eax,eax
+    3cb6:	jne    39e4 <gflow_grassmann_forward+0x2074>
+    3cbc:	lea    rsi,[rbp-0x1b0]
+    3cc3:	mov    edi,r15d
+    3cc6:	call   3ccb <gflow_grassmann_forward+0x235b>
+			3cc7: R_X86_64_PLT32	void gflow::parallel::detail::parallel_loop<gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1}>(int, gflow::kernels::blas_forward<16, 16, false, float>(float const*, float const*, float*, int)::{lambda(int)#1} const&)-0x4
+    3ccb:	jmp    2115 <gflow_grassmann_forward+0x7a5>
 
 0000000000000000 <void gflow::kernels::detail::small_forward<16, 16, false, float>(float const*, float const*, float*, int)>:
    0:	push   rbp
