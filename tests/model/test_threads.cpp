@@ -39,8 +39,8 @@ struct trained {
 };
 
 // 20 steps on batches of 1 to 4 documents (and one-document steps), with `threads` threads.
-trained train(int threads, long blas_min_work = 1L << 16,
-              gflow::step_schedule schedule = gflow::step_schedule::by_operation) {
+[[maybe_unused]] trained train(int threads, long blas_min_work = 1L << 16,
+                               gflow::step_schedule schedule = gflow::step_schedule::by_operation) {
     gflow::blas::min_work() = blas_min_work;
     gflow::parallel::set_threads(threads);
     gflow::parallel::min_work() = 0;
