@@ -179,3 +179,33 @@ BOOST_AUTO_TEST_CASE(the_shapes_of_the_names_model_take_the_transposed_path) {
     }
     BOOST_TEST((!gflow::kernels::detail::small_shape<long double, 16, 16>::transposed));
 }
+
+#if GFLOW_HAS_SHUFFLEVECTOR
+// row_sums (the Plücker backward's U v, expr/plucker.hpp): out[j] is row j's sum, for every power
+// of two of lanes up to 16. Small integers: every sum exact, whatever the order.
+template <class S, int L>
+void check_row_sums() {
+    using V = gflow::kernels::lanes<S, L>;
+    V rows[L], out;
+    S expected[L] = {};
+    for (int i = 0; i < L; ++i)
+        for (int j = 0; j < L; ++j) {
+            rows[i][j] = S((i * 7 + j * 3) % 11 - 5 + (j == 0 ? 100 * i : 0));
+            expected[i] += rows[i][j];
+        }
+    gflow::kernels::detail::row_sums(rows, out);
+    for (int i = 0; i < L; ++i) {
+        const S sum = out[i];   // (Boost.Test takes its operands by reference: not a vector's lane)
+        BOOST_TEST(sum == expected[i], "L = " << L << ", row " << i);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(row_sums_in_registers) {
+    if constexpr (std::is_same_v<GFLOW_TEST_SCALAR, float> || std::is_same_v<GFLOW_TEST_SCALAR, double>) {
+        check_row_sums<GFLOW_TEST_SCALAR, 2>();
+        check_row_sums<GFLOW_TEST_SCALAR, 4>();
+        check_row_sums<GFLOW_TEST_SCALAR, 8>();
+        check_row_sums<GFLOW_TEST_SCALAR, 16>();
+    }
+}
+#endif

@@ -189,18 +189,15 @@ template <int D, int T, class S>
     largest = (in_row & (tail > largest)) ? tail : largest;
     const S max_score = kernels::horizontal_max<S, L>(largest);
     V sum{};
-    for (int s = 0; s <= last; s += L) {
-        S* x = row + s;
-        GFLOW_SIMD
-        for (int j = 0; j < L; ++j) x[j] = vexp(x[j] - max_score);
-        V e = load<V>(x);
-        if (s == last) {
-            e = in_row ? e : V{};
-            store(x, e);
-        }
+    for (int s = 0; s < last; s += L) {
+        const V e = vexp(load<V>(row + s) - max_score);
+        store(row + s, e);
         sum += e;
     }
-    for (int s = last + L; s < end; ++s) row[s] = 0;
+    const V e = in_row ? vexp(tail - max_score) : V{};
+    store(row + last, e);
+    sum += e;
+    for (int s = last + L; s < end; s += L) store(row + s, V{});
     const V inv = V{} + S(1) / kernels::horizontal_sum<S, L>(sum);
     for (int s = 0; s <= last; s += L) store(row + s, load<V>(row + s) * inv);
 }

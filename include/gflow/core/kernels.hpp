@@ -280,6 +280,38 @@ inline void transpose_stages(V (&r)[L]) {
     }
 }
 
+// out[j] = Σ of the lanes of rows[j], for L rows of L lanes (L a power of two; rows is overwritten).
+// log2(L) stages, each adding the two halves of every segment of a pair of vectors: at segment
+// length g there are g vectors, vector m holding g segments' partial sums (L/g of them) in order, and
+// the stage leaves g/2 vectors of segments half as long. Half the shuffles of a transpose and its sum.
+template <int L, int G>
+constexpr std::array<int, L> halves_mask(bool second) {
+    std::array<int, L> m{};
+    const int half = G / 2, per = L / G;   // segments of G lanes per vector before the stage
+    for (int lane = 0; lane < L; ++lane) {
+        const int q = lane / half, o = lane % half + (second ? half : 0);
+        m[lane] = q < per ? q * G + o : L + (q - per) * G + o;
+    }
+    return m;
+}
+template <int G = 0, int L, class V>
+inline void row_sums(V (&rows)[L], V& out) {
+    constexpr int g = G == 0 ? L : G;   // segment length of this stage
+    if constexpr (g == 1) {
+        out = rows[0];
+    } else {
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+            constexpr auto first = halves_mask<L, g>(false), second = halves_mask<L, g>(true);
+            GFLOW_UNROLL
+            for (int m = 0; m < g / 2; ++m) {   // g vectors at this stage: L, L/2, ..., 2
+                const V a = rows[2 * m], b = rows[2 * m + 1];
+                rows[m] = __builtin_shufflevector(a, b, first[J]...) + __builtin_shufflevector(a, b, second[J]...);
+            }
+        }(std::make_index_sequence<L>{});
+        row_sums<g / 2>(rows, out);
+    }
+}
+
 // Wt[i][o] = W[o][i] for o < Out, 0 for Out <= o < OutP.   W: [Out][In], Wt: [In][OutP].
 template <int Out, int In, class S>
 inline void transpose_weights(const S* __restrict W, S* __restrict Wt) {

@@ -28,6 +28,7 @@
 
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/memory.hpp>
+#include <gflow/core/simd.hpp>
 #include <gflow/expr/causal.hpp>
 #include <gflow/expr/graph.hpp>
 
@@ -218,16 +219,22 @@ struct unit_node : node_base, no_params_node {
 
 // ---- the fused node's loops on whole rows (r = 8, 16, 32 in float and double) ---------------------
 // The coordinates of one pair are the upper triangle of the antisymmetric r x r matrix
-//   A = z uᵀ - u zᵀ,   row i: A_i = z_i u - u_i z   (lane j: p_ij above the diagonal, -p_ji below, 0 on it).
-// A row is two vector multiplies and a difference, with no triangular loop of r-1-i lanes, so the
-// fused node works on the whole matrix: |p|² = ½ Σ_i A_i·A_i, and the backward's
-//   dz_i = Σ_j F_ij u_j,  du_j = Σ_i F_ij z_i,   F = antisymmetric(dp)
-// (plucker_coordinates_backward's sums, with the F_ij = -F_ji below the diagonal folded in) are
-// dz = -Σ_j u_j F_j and du = Σ_i z_i F_i: broadcast multiply-adds of whole rows, no horizontal sums.
-// F is affine in A and in the antisymmetric form of the window's gradient, which is expanded from
-// its packed C(r,2) coordinates once per position (a transpose in registers), not once per pair.
-// Twice the lanes of the triangle, and still faster: the pair loops of r = 16 were 32 % of the
-// Shakespeare width-64 step on one core (perf), in short loops of 15, 14, ..., 1 lanes.
+//   z ∧ u = z uᵀ - u zᵀ,   row i: z_i u - u_i z   (lane j: p_ij above the diagonal, -p_ji below, 0 on it).
+// A row is two vector multiplies and a difference, with no triangular loop of r-1-i lanes. The map
+// is bilinear, and the K pairs of a position share z, so no pair's matrix is kept or summed:
+//   forward   mean = Σ_k w_k (z ∧ u_k) = z ∧ ū,   ū = Σ_k w_k u_k,   w_k = 1/(N_k count):
+//             one matrix a position, not K. N_k from |z ∧ u_k|², summed from the coordinates
+//             themselves over three quarters of the matrix (never |z|²|u|² - (z·u)², which cancels).
+//   backward  G the antisymmetric form of ∂mean, Gᵀv = Σ_i v_i G_i. Pair k's gradient is
+//             F_k = a_k G - b_k (z ∧ u_k), a_k = w_k, b_k = w_k (p̂_k · ∂p̂_k) / N_k, and with
+//             x = Gᵀz (so ½ Σ_ij (z ∧ u_k)_ij G_ij = u_k · x):
+//               du_k =  Σ_i z_i F_k,i   =  a_k x - b_k (|z|² u_k - (z·u_k) z)
+//               dz   = -Σ_k Σ_i u_k,i F_k,i = -Gᵀ(Σ_k a_k u_k) + Σ_k b_k ((u_k·z) u_k - |u_k|² z)
+//             two products with G a position, read from its packed coordinates in place
+//             (antisymmetric_product), then work on vectors of r.
+// At r = 32 in float (the width-128 and width-256 Grassmann models), a position took 1.32 µs
+// forward and 3.4 µs backward when each pair's matrix was formed and G expanded (64 registers a
+// matrix: they spilled), and takes 0.54 µs and 0.63 µs now (docs/design.md).
 namespace detail {
 
 // Where a row is at most two vector registers of the target (AVX-512: r = 8 to 32 in float, 8 and
@@ -282,28 +289,82 @@ inline void packed_row(const S* q, plucker_row<S, R>& row, std::index_sequence<J
     }
 }
 
-// G[i] = the antisymmetric matrix of the packed coordinates g, row i.
+// Σ_i v_i G_i = Gᵀv for G the antisymmetric matrix of the packed coordinates g: with U its strict
+// upper triangle (G = U - Uᵀ, U's rows read in place by packed_row), Uᵀv - U v, U v by sums of rows
+// folded to a register's lanes (kernels::detail::row_sums). No r x r transpose: at r = 32 in float,
+// expanding G by one (64 registers, spilled) took 2.2 µs a position, more than the rest of the pass.
 template <int R, class S>
-inline void antisymmetric_rows(const S* g, plucker_row<S, R> (&G)[R]) {
-    plucker_row<S, R> T[R];
+inline void antisymmetric_product(const S* g, const S* v, plucker_row<S, R>& out) {
+    using V = plucker_row<S, R>;
+    constexpr int H = std::min(R, simd::register_lanes<S>);   // lanes of a folded row
+    static_assert(R == H || R == 2 * H, "a whole row is one or two registers");
+    using Half = kernels::lanes<S, H>;
+    V vv, upper_t{};   // upper_t = Uᵀv
+    load_row<R, S>(v, vv);
+    Half folded[R / H][H];   // folded[b][m]: row b H + m of U ⊙ v, its lanes summed down to H
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        (packed_row<int(I), R, S>(g, G[I], std::make_index_sequence<R>{}), ...);
+        const auto one_row = [&]<int Row>() {
+            V row;
+            packed_row<Row, R, S>(g, row, std::make_index_sequence<R>{});
+            upper_t += v[Row] * row;
+            const V product = row * vv;
+            if constexpr (R == H) {
+                std::memcpy(&folded[0][Row], &product, sizeof(Half));
+            } else {
+                [&]<std::size_t... J>(std::index_sequence<J...>) {
+                    folded[Row / H][Row % H] = __builtin_shufflevector(product, product, int(J)...) +
+                                               __builtin_shufflevector(product, product, (H + int(J))...);
+                }(std::make_index_sequence<H>{});
+            }
+        };
+        (one_row.template operator()<int(I)>(), ...);
     }(std::make_index_sequence<R>{});
-    for (int i = 0; i < R; ++i) T[i] = G[i];
-    kernels::detail::transpose_stages<1>(T);   // T = Gᵀ
-    for (int i = 0; i < R; ++i) G[i] -= T[i];
+    Half sums[R / H];   // U v, H lanes at a time
+    for (int b = 0; b < R / H; ++b) kernels::detail::row_sums(folded[b], sums[b]);
+    V upper;
+    std::memcpy(&upper, sums, sizeof upper);
+    out = upper_t - upper;
 }
 
-// A_i = z_i u - u_i z for every row i; returns |p|² = ½ Σ_i A_i·A_i.
+// The rows of z ∧ u: A_i = z_i u - u_i z.
 template <int R, class S>
-inline S antisymmetric_plucker(const plucker_row<S, R>& z, const plucker_row<S, R>& u, plucker_row<S, R> (&A)[R]) {
-    plucker_row<S, R> ss{};
+inline void plucker_rows(const plucker_row<S, R>& z, const plucker_row<S, R>& u, plucker_row<S, R> (&A)[R]) {
     GFLOW_UNROLL
-    for (int i = 0; i < R; ++i) {
-        A[i] = z[i] * u - u[i] * z;
-        ss += A[i] * A[i];
+    for (int i = 0; i < R; ++i) A[i] = z[i] * u - u[i] * z;
+}
+
+// |z ∧ u|² = Σ_{i<j} p_ij², from the coordinates by halves of rows: the two diagonal blocks (each
+// pair twice, so ½) and the block above them, never the one below (a quarter of the matrix).
+template <int R, class S>
+inline S square_norm(const plucker_row<S, R>& z, const plucker_row<S, R>& u) {
+    constexpr int H = R / 2;
+    using Half = kernels::lanes<S, H>;
+    Half z_low, z_high, u_low, u_high;
+    [&]<std::size_t... J>(std::index_sequence<J...>) {   // (by reference: no vector of R lanes by value)
+        z_low = __builtin_shufflevector(z, z, int(J)...);
+        z_high = __builtin_shufflevector(z, z, (H + int(J))...);
+        u_low = __builtin_shufflevector(u, u, int(J)...);
+        u_high = __builtin_shufflevector(u, u, (H + int(J))...);
+    }(std::make_index_sequence<H>{});
+    Half diagonal{}, above{};
+    GFLOW_UNROLL
+    for (int i = 0; i < H; ++i) {
+        const Half low = z[i] * u_low - u[i] * z_low, high = z[i] * u_high - u[i] * z_high;
+        diagonal += low * low;
+        above += high * high;
     }
-    return S(0.5) * kernels::horizontal_sum<S, R>(ss);
+    GFLOW_UNROLL
+    for (int i = H; i < R; ++i) {
+        const Half high = z[i] * u_high - u[i] * z_high;
+        diagonal += high * high;
+    }
+    return kernels::horizontal_sum<S, H>(above) + S(0.5) * kernels::horizontal_sum<S, H>(diagonal);
+}
+
+// a · b over the r lanes
+template <int R, class S>
+inline S row_dot(const plucker_row<S, R>& a, const plucker_row<S, R>& b) {
+    return kernels::horizontal_sum<S, R>(a * b);
 }
 
 // The packed upper triangle of rows M into q (C(r,2) values).
@@ -369,36 +430,30 @@ struct plucker_window_mean_node : node_base, no_params_node {
 #if GFLOW_HAS_SHUFFLEVECTOR
             if constexpr (whole_rows<S>) {
                 using V = detail::plucker_row<S, R>;
-                V G[R];   // the antisymmetric matrix of ∂mean
-                detail::antisymmetric_rows<R, S>(dmean, G);
-                V zv, dzv{};
+                V zv, x;   // x = Σ_i z_i G_i, G the antisymmetric matrix of ∂mean
                 detail::load_row<R, S>(zt, zv);
+                detail::antisymmetric_product<R, S>(dmean, zt, x);
+                const S zz = detail::row_dot<R, S>(zv, zv);
+                alignas(sizeof(V)) S w[R] = {};   // w = Σ_k a_k u_k: Σ_k a_k y_k = Σ_i w_i G_i
+                V dzv{};
                 for (int k = 0; k < K; ++k) {
                     const int s = t - window[k];
                     if (s < 0) continue;
-                    V u, A[R];
+                    V u;
                     detail::load_row<R, S>(z + s * R, u);
-                    detail::antisymmetric_plucker<R, S>(zv, u, A);
                     const S inv = inv_norms[t * K + k];
-                    // p̂ · ∂p̂ = inv ½ Σ_i A_i·G_i;  F = (G - A inv (p̂ · ∂p̂)) inv / count (the packed
-                    // form's dp below), or G / (ε count) where clamped
-                    S dot = 0;
-                    if (!clamped<Norm>(inv)) {
-                        V d{};
-                        GFLOW_UNROLL
-                        for (int i = 0; i < R; ++i) d += A[i] * G[i];
-                        dot = S(0.5) * kernels::horizontal_sum<S, R>(d) * inv;
-                    }
-                    const S along = inv * dot, scale = inv / S(count);
-                    V duv{};
-                    GFLOW_UNROLL
-                    for (int i = 0; i < R; ++i) {
-                        const V f = (G[i] - A[i] * along) * scale;
-                        dzv -= u[i] * f;
-                        duv += zv[i] * f;
-                    }
-                    detail::add_row<R, S>(dz + s * R, duv);
+                    const S a = inv / S(count);
+                    // b = a (p̂ · ∂p̂) / N, p̂ · ∂p̂ = inv ½ Σ (z ∧ u)⊙G = inv (u · x); 0 where clamped
+                    const S b = clamped<Norm>(inv) ? S(0) : a * inv * inv * detail::row_dot<R, S>(u, x);
+                    const S uz = detail::row_dot<R, S>(u, zv), uu = detail::row_dot<R, S>(u, u);
+                    dzv += b * (uz * u - uu * zv);
+                    const V du = a * x - b * (zz * u - uz * zv);
+                    detail::add_row<R, S>(dz + s * R, du);
+                    detail::add_row<R, S>(w, a * u);
                 }
+                V w_product;
+                detail::antisymmetric_product<R, S>(dmean, w, w_product);
+                dzv -= w_product;
                 detail::add_row<R, S>(dzt, dzv);
                 continue;
             }
@@ -443,23 +498,22 @@ private:
 #if GFLOW_HAS_SHUFFLEVECTOR
         if constexpr (whole_rows<S>) {
             using V = detail::plucker_row<S, R>;
-            V zv, u, M[R] = {};   // M: the mean, antisymmetric
+            V zv, u, mean_u{};   // mean = z ∧ mean_u, mean_u = Σ_k u_k / N_k / count
             detail::load_row<R, S>(zt, zv);
             int count = 0;
             for (int k = 0; k < K; ++k) {
                 const int delta = window[k];
                 if (row + position_shift - delta < 0) continue;
-                V A[R];
                 detail::load_row<R, S>(earlier(row - delta), u);
-                const S inv = inverse_norm<Norm>(detail::antisymmetric_plucker<R, S>(zv, u, A));
+                const S inv = inverse_norm<Norm>(detail::square_norm<R, S>(zv, u));
                 inv_norms[k] = inv;
-                GFLOW_UNROLL
-                for (int i = 0; i < R; ++i) M[i] += A[i] * inv;
+                mean_u += inv * u;
                 ++count;
             }
-            if (count > 1)
-                for (int i = 0; i < R; ++i) M[i] /= S(count);
-            detail::pack_upper<R, S>(M, mean);
+            if (count > 1) mean_u /= S(count);
+            V A[R];
+            detail::plucker_rows<R, S>(zv, mean_u, A);
+            detail::pack_upper<R, S>(A, mean);
             return;
         }
 #endif
