@@ -42,39 +42,50 @@ using lanes [[gnu::vector_size(L * sizeof(S))]] = S;
 #define GFLOW_UNROLL
 #endif
 
-// combine(low half of v, high half of v), lane by lane: one step of a reduction by halving.
-template <class S, int L, class Combine>
-inline lanes<S, L / 2> fold_halves(const lanes<S, L>& v, Combine combine) {
+// out = the low half of v + its high half (Max: the larger of the two), lane by lane: one step of a
+// reduction by halving. Vectors by reference only: GCC passes and returns a vector wider than the
+// target's registers differently with and without AVX or AVX-512 (-Wpsabi).
+template <bool Max, class S, int L>
+inline void fold_halves(const lanes<S, L>& v, lanes<S, L / 2>& out) {
+    lanes<S, L / 2> low, high;
 #if GFLOW_HAS_SHUFFLEVECTOR
-    return [&]<std::size_t... J>(std::index_sequence<J...>) {
-        const lanes<S, L / 2> low = __builtin_shufflevector(v, v, int(J)...);
-        const lanes<S, L / 2> high = __builtin_shufflevector(v, v, int(J + L / 2)...);
-        return combine(low, high);
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+        low = __builtin_shufflevector(v, v, int(J)...);
+        high = __builtin_shufflevector(v, v, int(J + L / 2)...);
     }(std::make_index_sequence<L / 2>{});
 #else
-    lanes<S, L / 2> low, high;
     std::memcpy(&low, &v, sizeof low);
     std::memcpy(&high, reinterpret_cast<const char*>(&v) + sizeof low, sizeof high);
-    return combine(low, high);
 #endif
+    if constexpr (Max) out = high > low ? high : low;
+    else out = low + high;
 }
 
 // Horizontal sum by halving: each step is one extract and one vector add, log2(L) steps, where a
 // lane-by-lane sum would be a chain of L dependent scalar adds. The halves are shuffles, in
 // registers (through memcpy, GCC 12 kept the accumulator of the loop that formed v in memory: a
-// store and a reload a vector). v by reference: GCC passes a vector wider than the target's
-// registers by value differently with and without AVX-512 (-Wpsabi).
+// store and a reload a vector).
 template <class S, int L>
 inline S horizontal_sum(const lanes<S, L>& v) {
-    if constexpr (L == 1) return v[0];
-    else return horizontal_sum<S, L / 2>(fold_halves<S, L>(v, [](auto a, auto b) { return a + b; }));
+    if constexpr (L == 1) {
+        return v[0];
+    } else {
+        lanes<S, L / 2> half;
+        fold_halves<false, S, L>(v, half);
+        return horizontal_sum<S, L / 2>(half);
+    }
 }
 
 // The largest lane of v, by halving as horizontal_sum.
 template <class S, int L>
 inline S horizontal_max(const lanes<S, L>& v) {
-    if constexpr (L == 1) return v[0];
-    else return horizontal_max<S, L / 2>(fold_halves<S, L>(v, [](auto a, auto b) { return b > a ? b : a; }));
+    if constexpr (L == 1) {
+        return v[0];
+    } else {
+        lanes<S, L / 2> half;
+        fold_halves<true, S, L>(v, half);
+        return horizontal_max<S, L / 2>(half);
+    }
 }
 
 // out (+)= Σ_b parts[b] over `count` arrays of `size` values (parts[b] at parts + b size): each

@@ -237,14 +237,15 @@ struct unit_node : node_base, no_params_node {
 // matrix: they spilled), and takes 0.54 µs and 0.63 µs now (docs/design.md).
 namespace detail {
 
-// Where a row is at most two vector registers of the target (AVX-512: r = 8 to 32 in float, 8 and
-// 16 in double; AVX2: r = 8, 16 in float; SSE2: r = 8 in float): wider rows spill, and their fully
-// unrolled loops took minutes to compile under the sanitizers.
+// Where a row is at most four vector registers of the target (AVX-512: r = 8 to 32 in float and
+// double; AVX2: r = 8 to 32 in float, 8 and 16 in double; SSE2: r = 8 and 16 in float, 8 in double).
+// No loop keeps a pair's matrix in registers, but wider rows would (their fully unrolled loops took
+// minutes to compile under the sanitizers when they did).
 template <class S, int R>
 inline constexpr bool plucker_whole_rows = (std::is_same_v<S, float> || std::is_same_v<S, double>) &&
                                            GFLOW_HAS_SHUFFLEVECTOR && simd::register_lanes<S> > 1 &&
                                            (R == 8 || R == 16 || R == 32) &&
-                                           R * int(sizeof(S)) <= 2 * simd::register_bytes;
+                                           R * int(sizeof(S)) <= 4 * simd::register_bytes;
 
 #if GFLOW_HAS_SHUFFLEVECTOR
 // A row of r lanes. Rows cross function boundaries by reference only: a row of 16 floats is wider
@@ -297,7 +298,7 @@ template <int R, class S>
 inline void antisymmetric_product(const S* g, const S* v, plucker_row<S, R>& out) {
     using V = plucker_row<S, R>;
     constexpr int H = std::min(R, simd::register_lanes<S>);   // lanes of a folded row
-    static_assert(R == H || R == 2 * H, "a whole row is one or two registers");
+    static_assert(R % H == 0 && R / H <= 4, "a whole row is one to four registers");
     using Half = kernels::lanes<S, H>;
     V vv, upper_t{};   // upper_t = Uᵀv
     load_row<R, S>(v, vv);
@@ -308,14 +309,9 @@ inline void antisymmetric_product(const S* g, const S* v, plucker_row<S, R>& out
             packed_row<Row, R, S>(g, row, std::make_index_sequence<R>{});
             upper_t += v[Row] * row;
             const V product = row * vv;
-            if constexpr (R == H) {
-                std::memcpy(&folded[0][Row], &product, sizeof(Half));
-            } else {
-                [&]<std::size_t... J>(std::index_sequence<J...>) {
-                    folded[Row / H][Row % H] = __builtin_shufflevector(product, product, int(J)...) +
-                                               __builtin_shufflevector(product, product, (H + int(J))...);
-                }(std::make_index_sequence<H>{});
-            }
+            Half pieces[R / H];   // the row's registers, summed lane by lane
+            std::memcpy(pieces, &product, sizeof pieces);
+            folded[Row / H][Row % H] = kernels::detail::tree_sum<R / H>(pieces);
         };
         (one_row.template operator()<int(I)>(), ...);
     }(std::make_index_sequence<R>{});
@@ -326,39 +322,44 @@ inline void antisymmetric_product(const S* g, const S* v, plucker_row<S, R>& out
     out = upper_t - upper;
 }
 
-// The rows of z ∧ u: A_i = z_i u - u_i z.
-template <int R, class S>
-inline void plucker_rows(const plucker_row<S, R>& z, const plucker_row<S, R>& u, plucker_row<S, R> (&A)[R]) {
-    GFLOW_UNROLL
-    for (int i = 0; i < R; ++i) A[i] = z[i] * u - u[i] * z;
-}
-
 // |z ∧ u|² = Σ_{i<j} p_ij², from the coordinates by halves of rows: the two diagonal blocks (each
-// pair twice, so ½) and the block above them, never the one below (a quarter of the matrix).
+// pair twice, so ½) and the block above them, never the one below (a quarter of the matrix). In
+// vectors of at most a register: written on vectors of half a row, GCC built the broadcasts of z_i
+// and u_i on the stack where a half is two registers (r = 32 on AVX2: 5x slower).
 template <int R, class S>
-inline S square_norm(const plucker_row<S, R>& z, const plucker_row<S, R>& u) {
-    constexpr int H = R / 2;
-    using Half = kernels::lanes<S, H>;
-    Half z_low, z_high, u_low, u_high;
-    [&]<std::size_t... J>(std::index_sequence<J...>) {   // (by reference: no vector of R lanes by value)
-        z_low = __builtin_shufflevector(z, z, int(J)...);
-        z_high = __builtin_shufflevector(z, z, (H + int(J))...);
-        u_low = __builtin_shufflevector(u, u, int(J)...);
-        u_high = __builtin_shufflevector(u, u, (H + int(J))...);
-    }(std::make_index_sequence<H>{});
-    Half diagonal{}, above{};
+inline S square_norm(const S* __restrict z, const S* __restrict u) {
+    constexpr int H = R / 2, L = std::min(H, simd::register_lanes<S>), N = H / L;   // N registers a half
+    using V = kernels::lanes<S, L>;
+    using kernels::detail::load;
+    V z_low[N], z_high[N], u_low[N], u_high[N], diagonal[N] = {}, above[N] = {};
+    GFLOW_UNROLL
+    for (int k = 0; k < N; ++k) {
+        z_low[k] = load<V>(z + k * L);
+        z_high[k] = load<V>(z + H + k * L);
+        u_low[k] = load<V>(u + k * L);
+        u_high[k] = load<V>(u + H + k * L);
+    }
     GFLOW_UNROLL
     for (int i = 0; i < H; ++i) {
-        const Half low = z[i] * u_low - u[i] * z_low, high = z[i] * u_high - u[i] * z_high;
-        diagonal += low * low;
-        above += high * high;
+        const S zi = z[i], ui = u[i];
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) {
+            const V low = zi * u_low[k] - ui * z_low[k], high = zi * u_high[k] - ui * z_high[k];
+            diagonal[k] += low * low;
+            above[k] += high * high;
+        }
     }
     GFLOW_UNROLL
     for (int i = H; i < R; ++i) {
-        const Half high = z[i] * u_high - u[i] * z_high;
-        diagonal += high * high;
+        const S zi = z[i], ui = u[i];
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) {
+            const V high = zi * u_high[k] - ui * z_high[k];
+            diagonal[k] += high * high;
+        }
     }
-    return kernels::horizontal_sum<S, H>(above) + S(0.5) * kernels::horizontal_sum<S, H>(diagonal);
+    const V d = kernels::detail::tree_sum<N>(diagonal), a = kernels::detail::tree_sum<N>(above);
+    return kernels::horizontal_sum<S, L>(a) + S(0.5) * kernels::horizontal_sum<S, L>(d);
 }
 
 // a · b over the r lanes
@@ -367,13 +368,25 @@ inline S row_dot(const plucker_row<S, R>& a, const plucker_row<S, R>& b) {
     return kernels::horizontal_sum<S, R>(a * b);
 }
 
-// The packed upper triangle of rows M into q (C(r,2) values).
+// The packed coordinates of z ∧ u into q (C(r,2) values), row by row from the last: row i, A_i =
+// z_i u - u_i z, is stored whole where its lanes j > i belong (the window packed_row reads), and
+// its lanes j <= i fall on rows before it, which are stored after it; row 0 (whose window would
+// start at q[-1]) stores its r-1 coordinates alone.
 template <int R, class S>
-inline void pack_upper(const plucker_row<S, R> (&M)[R], S* __restrict q) {
-    alignas(64) S tile[R][R];
-    std::memcpy(tile, M, sizeof tile);
+inline void store_plucker(const plucker_row<S, R>& z, const plucker_row<S, R>& u, S* __restrict q) {
+    using V = plucker_row<S, R>;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-        ((std::memcpy(q + (int(I) * R - int(I) * (int(I) + 1) / 2), tile[I] + I + 1, sizeof(S) * (R - 1 - I))), ...);
+        const auto one_row = [&]<int Row>() {
+            const V row = z[Row] * u - u[Row] * z;
+            if constexpr (Row == 0) {
+                S lanes[R];
+                std::memcpy(lanes, &row, sizeof row);
+                std::memcpy(q, lanes + 1, sizeof(S) * (R - 1));
+            } else {
+                std::memcpy(q + (Row * R - Row * (Row + 1) / 2 - Row - 1), &row, sizeof row);
+            }
+        };
+        (one_row.template operator()<R - 2 - int(I)>(), ...);   // rows r-2, ..., 0 (row r-1 is empty)
     }(std::make_index_sequence<R - 1>{});
 }
 #endif
@@ -504,16 +517,15 @@ private:
             for (int k = 0; k < K; ++k) {
                 const int delta = window[k];
                 if (row + position_shift - delta < 0) continue;
-                detail::load_row<R, S>(earlier(row - delta), u);
-                const S inv = inverse_norm<Norm>(detail::square_norm<R, S>(zv, u));
+                const S* earlier_z = earlier(row - delta);
+                detail::load_row<R, S>(earlier_z, u);
+                const S inv = inverse_norm<Norm>(detail::square_norm<R, S>(zt, earlier_z));
                 inv_norms[k] = inv;
                 mean_u += inv * u;
                 ++count;
             }
             if (count > 1) mean_u /= S(count);
-            V A[R];
-            detail::plucker_rows<R, S>(zv, mean_u, A);
-            detail::pack_upper<R, S>(A, mean);
+            detail::store_plucker<R, S>(zv, mean_u, mean);
             return;
         }
 #endif
