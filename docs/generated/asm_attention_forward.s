@@ -3389,201 +3389,211 @@
   23:	ret
 
 0000000000000000 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)>:
-   0:	push   rbp
-   1:	vxorps xmm0,xmm0,xmm0
-   5:	mov    ecx,edx
-   7:	vmovdqa32 zmm21,ZMMWORD PTR [rip+0x0]        # 11 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x11>
-			d: R_X86_64_PC32	.rodata+0x3c
-  11:	mov    rbp,rsp
-  14:	push   r13
-  16:	push   r12
-  18:	lea    r12d,[rsi-0x1]
-  1c:	push   rbx
-  1d:	vaddss xmm0,xmm0,DWORD PTR [rdi]
-  21:	mov    edx,r12d
-  24:	mov    rbx,rdi
-  27:	sar    edx,0x1f
-  2a:	and    rsp,0xffffffffffffffc0
-  2e:	shr    edx,0x1c
-  31:	lea    eax,[r12+rdx*1]
-  35:	and    eax,0xf
-  38:	sub    eax,edx
-  3a:	sub    r12d,eax
-  3d:	sub    esi,r12d
-  40:	vpbroadcastd zmm1,esi
-  46:	vpcmpnled k1,zmm1,zmm21
-  4d:	vbroadcastss zmm0,xmm0
-  53:	test   r12d,r12d
-  56:	jle    85 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x85>
-  58:	lea    edx,[r12-0x1]
-  5d:	mov    rax,rdi
-  60:	shr    edx,0x4
-  63:	shl    rdx,0x6
-  67:	lea    rdx,[rdi+rdx*1+0x40]
-  6c:	nop    DWORD PTR [rax+0x0]
-  70:	vmovups zmm5,ZMMWORD PTR [rax]
-  76:	add    rax,0x40
-  7a:	vmaxps zmm0,zmm5,zmm0
-  80:	cmp    rdx,rax
-  83:	jne    70 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x70>
-  85:	movsxd rdx,r12d
-  88:	shl    rdx,0x2
-  8c:	vmovups zmm6,ZMMWORD PTR [rbx+rdx*1]
-  93:	vcmpgtps k1{k1},zmm6,zmm0
-  9a:	vmovaps zmm0{k1},zmm6
-  a0:	vmovaps ymm2,ymm0
-  a4:	vshuff32x4 zmm0,zmm0,zmm0,0xee
-  ab:	vmaxps ymm0,ymm0,ymm2
-  af:	vmovaps xmm2,xmm0
-  b3:	vperm2f128 ymm0,ymm0,ymm0,0x11
-  b9:	vmaxps xmm0,xmm0,xmm2
-  bd:	vmovdqa xmm2,xmm0
-  c1:	vpermilps xmm0,xmm0,0xee
-  c7:	vmaxps xmm0,xmm0,xmm2
-  cb:	vmovshdup xmm3,xmm0
-  cf:	vmaxss xmm3,xmm3,xmm0
-  d3:	test   r12d,r12d
-  d6:	js     345 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x345>
-  dc:	vbroadcastss zmm20,DWORD PTR [rip+0x0]        # e6 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xe6>
-			e2: R_X86_64_PC32	.LC57-0x4
-  e6:	vbroadcastss zmm19,DWORD PTR [rip+0x0]        # f0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xf0>
-			ec: R_X86_64_PC32	.LC58-0x4
-  f0:	mov    esi,0xb4c0007f
-  f5:	xor    eax,eax
-  f7:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # 101 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x101>
-			fd: R_X86_64_PC32	.LC49-0x4
- 101:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # 10b <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x10b>
-			107: R_X86_64_PC32	.LC11-0x4
- 10b:	vxorps xmm2,xmm2,xmm2
- 10f:	vbroadcastss zmm3,xmm3
- 115:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 11f <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x11f>
-			11b: R_X86_64_PC32	.LC13-0x4
- 11f:	vbroadcastss zmm15,DWORD PTR [rip+0x0]        # 129 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x129>
-			125: R_X86_64_PC32	.LC15-0x4
- 129:	vpbroadcastd zmm4,esi
- 12f:	vpcmpnled k4,zmm1,zmm21
- 136:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 140 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x140>
-			13c: R_X86_64_PC32	.LC17-0x4
- 140:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # 14a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x14a>
-			146: R_X86_64_PC32	.LC19-0x4
- 14a:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # 154 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x154>
-			150: R_X86_64_PC32	.LC21-0x4
- 154:	vbroadcastss zmm11,DWORD PTR [rip+0x0]        # 15e <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x15e>
-			15a: R_X86_64_PC32	.LC23-0x4
- 15e:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # 168 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x168>
-			164: R_X86_64_PC32	.LC25-0x4
- 168:	vbroadcastss zmm9,DWORD PTR [rip+0x0]        # 172 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x172>
-			16e: R_X86_64_PC32	.LC27-0x4
- 172:	vbroadcastss zmm8,DWORD PTR [rip+0x0]        # 17c <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x17c>
-			178: R_X86_64_PC32	.LC29-0x4
- 17c:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # 186 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x186>
-			182: R_X86_64_PC32	.LC1-0x4
- 186:	vbroadcastss zmm6,DWORD PTR [rip+0x0]        # 190 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x190>
-			18c: R_X86_64_PC32	.LC56-0x4
- 190:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # 19a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x19a>
-			196: R_X86_64_PC32	.LC55-0x4
- 19a:	nop    WORD PTR [rax+rax*1+0x0]
- 1a0:	vmovups zmm1,ZMMWORD PTR [rbx+rax*4]
- 1a7:	vsubps zmm1,zmm1,zmm3
- 1ad:	vcmpltps k2,zmm1,zmm20
- 1b4:	vcmpgtps k1,zmm1,zmm19
- 1bb:	kandnw k3,k2,k1
- 1bf:	korw   k1,k1,k2
- 1c3:	knotw  k1,k1
- 1c7:	vmovaps zmm21,zmm1
- 1cd:	vfmadd132ps zmm21{k1}{z},zmm17,zmm18
- 1d3:	vaddps zmm0{k1}{z},zmm21,zmm16
- 1d9:	vfnmadd231ps zmm1{k1}{z},zmm0,zmm15
- 1df:	vfmadd132ps zmm0{k1}{z},zmm1,zmm14
- 1e5:	vmulps zmm22{k1}{z},zmm0,zmm0
- 1eb:	vmovaps zmm1,zmm0
- 1f1:	vfmadd132ps zmm1{k1}{z},zmm12,zmm13
- 1f7:	vfmadd132ps zmm1{k1}{z},zmm11,zmm0
- 1fd:	vfmadd132ps zmm1{k1}{z},zmm10,zmm0
- 203:	vfmadd132ps zmm1{k1}{z},zmm9,zmm0
- 209:	vfmadd132ps zmm1{k1}{z},zmm8,zmm0
- 20f:	vfmadd231ps zmm0{k1}{z},zmm22,zmm1
- 215:	vaddps zmm22{k1}{z},zmm0,zmm7
- 21b:	vpaddd zmm1,zmm21,zmm4
- 221:	vpslld zmm1,zmm1,0x17
- 228:	vmulps zmm0{k1}{z},zmm22,zmm1
- 22e:	vmovaps zmm0{k3},zmm6
- 234:	vmulps zmm0{k1},zmm22,zmm1
- 23a:	vmovaps zmm0{k2},zmm5
- 240:	vmovups ZMMWORD PTR [rbx+rax*4],zmm0
- 247:	cmp    r12d,eax
- 24a:	je     320 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x320>
- 250:	add    rax,0x10
- 254:	vaddps zmm2,zmm2,zmm0
- 25a:	cmp    r12d,eax
- 25d:	jge    1a0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x1a0>
- 263:	vshuff32x4 zmm0,zmm2,zmm2,0xee
- 26a:	lea    eax,[r12+0x10]
- 26f:	vaddps ymm0,ymm0,ymm2
- 273:	vperm2f128 ymm1,ymm0,ymm0,0x11
- 279:	vaddps xmm1,xmm1,xmm0
- 27d:	vpermilps xmm0,xmm1,0xee
- 283:	vaddps xmm0,xmm0,xmm1
- 287:	vhaddps xmm4,xmm0,xmm0
- 28b:	vmovd  r13d,xmm4
- 290:	cmp    eax,ecx
- 292:	jge    357 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x357>
- 298:	sub    ecx,0x11
- 29b:	lea    rdi,[rbx+rdx*1+0x40]
- 2a0:	xor    esi,esi
- 2a2:	sub    ecx,r12d
- 2a5:	lea    rax,[rcx*4+0x4]
- 2ad:	vzeroupper
- 2b0:	mov    rdx,rax
- 2b3:	call   2b8 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2b8>
-			2b4: R_X86_64_PLT32	memset-0x4
- 2b8:	vmovss xmm0,DWORD PTR [rip+0x0]        # 2c0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2c0>
-			2bc: R_X86_64_PC32	.LC1-0x4
- 2c0:	vmovd  xmm7,r13d
- 2c5:	vdivss xmm1,xmm0,xmm7
- 2c9:	vxorps xmm0,xmm0,xmm0
- 2cd:	vaddss xmm1,xmm1,xmm0
- 2d1:	vbroadcastss zmm1,xmm1
- 2d7:	test   r12d,r12d
- 2da:	js     306 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x306>
- 2dc:	shr    r12d,0x4
- 2e0:	mov    rax,rbx
- 2e3:	shl    r12,0x6
- 2e7:	lea    rdx,[rbx+r12*1+0x40]
- 2ec:	nop    DWORD PTR [rax+0x0]
- 2f0:	vmulps zmm0,zmm1,ZMMWORD PTR [rax]
- 2f6:	add    rax,0x40
- 2fa:	vmovups ZMMWORD PTR [rax-0x40],zmm0
- 301:	cmp    rax,rdx
- 304:	jne    2f0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2f0>
- 306:	vzeroupper
- 309:	lea    rsp,[rbp-0x18]
- 30d:	pop    rbx
- 30e:	pop    r12
- 310:	pop    r13
- 312:	pop    rbp
- 313:	ret
- 314:	data16 cs nop WORD PTR [rax+rax*1+0x0]
- 31f:	nop
- 320:	vmovaps zmm1{k4}{z},zmm0
- 326:	vmovups ZMMWORD PTR [rbx+rax*4],zmm1
- 32d:	add    rax,0x10
- 331:	vaddps zmm2,zmm2,zmm1
- 337:	cmp    r12d,eax
- 33a:	jge    1a0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x1a0>
- 340:	jmp    263 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x263>
- 345:	lea    eax,[r12+0x10]
- 34a:	xor    r13d,r13d
- 34d:	cmp    ecx,eax
- 34f:	jg     298 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x298>
- 355:	jmp    306 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x306>
- 357:	vmovss xmm0,DWORD PTR [rip+0x0]        # 35f <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x35f>
-			35b: R_X86_64_PC32	.LC1-0x4
- 35f:	vdivss xmm1,xmm0,xmm4
- 363:	vxorps xmm0,xmm0,xmm0
- 367:	vaddss xmm1,xmm1,xmm0
- 36b:	vbroadcastss zmm1,xmm1
- 371:	jmp    2dc <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2dc>
+   0:	lea    ecx,[rsi-0x1]
+   3:	mov    rax,rdi
+   6:	mov    edi,edx
+   8:	mov    r8d,ecx
+   b:	sar    r8d,0x1f
+   f:	shr    r8d,0x1c
+  13:	lea    edx,[rcx+r8*1]
+  17:	and    edx,0xf
+  1a:	sub    edx,r8d
+  1d:	sub    ecx,edx
+  1f:	sub    esi,ecx
+  21:	vpbroadcastd zmm0,esi
+  27:	vpcmpnled k2,zmm0,ZMMWORD PTR [rip+0x0]        # 32 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x32>
+			2d: R_X86_64_PC32	.rodata+0x3b
+  32:	vxorps xmm0,xmm0,xmm0
+  36:	vaddss xmm0,xmm0,DWORD PTR [rax]
+  3a:	vbroadcastss zmm0,xmm0
+  40:	test   ecx,ecx
+  42:	jle    75 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x75>
+  44:	lea    esi,[rcx-0x1]
+  47:	mov    rdx,rax
+  4a:	shr    esi,0x4
+  4d:	shl    rsi,0x6
+  51:	lea    rsi,[rax+rsi*1+0x40]
+  56:	cs nop WORD PTR [rax+rax*1+0x0]
+  60:	vmovups zmm2,ZMMWORD PTR [rdx]
+  66:	add    rdx,0x40
+  6a:	vmaxps zmm0,zmm2,zmm0
+  70:	cmp    rsi,rdx
+  73:	jne    60 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x60>
+  75:	movsxd rdx,ecx
+  78:	lea    r8,[rax+rdx*4]
+  7c:	vmovups zmm9,ZMMWORD PTR [r8]
+  82:	vcmpgtps k1{k2},zmm9,zmm0
+  89:	vmovaps zmm0{k1},zmm9
+  8f:	vmovaps ymm1,ymm0
+  93:	vshuff32x4 zmm0,zmm0,zmm0,0xee
+  9a:	vmaxps ymm0,ymm0,ymm1
+  9e:	vmovaps xmm1,xmm0
+  a2:	vperm2f128 ymm0,ymm0,ymm0,0x11
+  a8:	vmaxps xmm0,xmm0,xmm1
+  ac:	vmovdqa xmm1,xmm0
+  b0:	vpermilps xmm0,xmm0,0xee
+  b6:	vmaxps xmm0,xmm0,xmm1
+  ba:	vmovshdup xmm8,xmm0
+  be:	vmaxss xmm8,xmm8,xmm0
+  c2:	vbroadcastss zmm8,xmm8
+  c8:	test   ecx,ecx
+  ca:	jle    34a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x34a>
+  d0:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # da <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xda>
+			d6: R_X86_64_PC32	.LC57-0x4
+  da:	vbroadcastss zmm4,DWORD PTR [rip+0x0]        # e4 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xe4>
+			e0: R_X86_64_PC32	.LC58-0x4
+  e4:	lea    esi,[rcx-0x1]
+  e7:	mov    r9d,0x4b3fff81
+  ed:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # f7 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0xf7>
+			f3: R_X86_64_PC32	.LC49-0x4
+  f7:	vbroadcastss zmm19,DWORD PTR [rip+0x0]        # 101 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x101>
+			fd: R_X86_64_PC32	.LC11-0x4
+ 101:	shr    esi,0x4
+ 104:	mov    rdx,rax
+ 107:	vbroadcastss zmm3,DWORD PTR [rip+0x0]        # 111 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x111>
+			10d: R_X86_64_PC32	.LC13-0x4
+ 111:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # 11b <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x11b>
+			117: R_X86_64_PC32	.LC70-0x4
+ 11b:	shl    rsi,0x6
+ 11f:	vxorps xmm6,xmm6,xmm6
+ 123:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # 12d <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x12d>
+			129: R_X86_64_PC32	.LC17-0x4
+ 12d:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # 137 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x137>
+			133: R_X86_64_PC32	.LC19-0x4
+ 137:	lea    rsi,[rax+rsi*1+0x40]
+ 13c:	vpbroadcastd zmm11,r9d
+ 142:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # 14c <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x14c>
+			148: R_X86_64_PC32	.LC21-0x4
+ 14c:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 156 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x156>
+			152: R_X86_64_PC32	.LC23-0x4
+ 156:	vbroadcastss zmm15,DWORD PTR [rip+0x0]        # 160 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x160>
+			15c: R_X86_64_PC32	.LC25-0x4
+ 160:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 16a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x16a>
+			166: R_X86_64_PC32	.LC27-0x4
+ 16a:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # 174 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x174>
+			170: R_X86_64_PC32	.LC29-0x4
+ 174:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # 17e <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x17e>
+			17a: R_X86_64_PC32	.LC1-0x4
+ 17e:	xchg   ax,ax
+ 180:	vmovups zmm1,ZMMWORD PTR [rdx]
+ 186:	add    rdx,0x40
+ 18a:	vsubps zmm0,zmm1,zmm8
+ 190:	vcmpltps k1,zmm0,zmm5
+ 197:	vmovaps zmm0{k1},zmm5
+ 19d:	vcmpltps k1,zmm4,zmm0
+ 1a4:	vmovaps zmm0{k1},zmm4
+ 1aa:	vmovaps zmm20,zmm0
+ 1b0:	vfmadd132ps zmm20,zmm19,zmm7
+ 1b6:	vaddps zmm1,zmm20,zmm3
+ 1bc:	vpsubd zmm20,zmm20,zmm11
+ 1c2:	vpslld zmm20,zmm20,0x17
+ 1c9:	vfmadd231ps zmm0,zmm1,zmm10
+ 1cf:	vfmadd132ps zmm1,zmm0,zmm18
+ 1d5:	vmulps zmm21,zmm1,zmm1
+ 1db:	vmovaps zmm0,zmm1
+ 1e1:	vfmadd132ps zmm0,zmm17,zmm2
+ 1e7:	vfmadd132ps zmm0,zmm16,zmm1
+ 1ed:	vfmadd132ps zmm0,zmm15,zmm1
+ 1f3:	vfmadd132ps zmm0,zmm14,zmm1
+ 1f9:	vfmadd132ps zmm0,zmm13,zmm1
+ 1ff:	vfmadd132ps zmm0,zmm1,zmm21
+ 205:	vaddps zmm0,zmm0,zmm12
+ 20b:	vmulps zmm0,zmm0,zmm20
+ 211:	vmovups ZMMWORD PTR [rdx-0x40],zmm0
+ 218:	vaddps zmm6,zmm6,zmm0
+ 21e:	cmp    rsi,rdx
+ 221:	jne    180 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x180>
+ 227:	vsubps zmm9,zmm9,zmm8
+ 22d:	mov    edx,0x4b3fff81
+ 232:	lea    esi,[rcx+0x10]
+ 235:	vcmpltps k1,zmm9,zmm5
+ 23c:	vmovaps zmm9{k1},zmm5
+ 242:	vcmpltps k1,zmm4,zmm9
+ 249:	vmovaps zmm9{k1},zmm4
+ 24f:	vfmadd132ps zmm7,zmm19,zmm9
+ 255:	vaddps zmm3,zmm7,zmm3
+ 25b:	vfmadd132ps zmm10,zmm9,zmm3
+ 261:	vfmadd132ps zmm3,zmm10,zmm18
+ 267:	vmulps zmm1,zmm3,zmm3
+ 26d:	vfmadd132ps zmm2,zmm17,zmm3
+ 273:	vmovaps zmm0,zmm2
+ 279:	vfmadd132ps zmm0,zmm16,zmm3
+ 27f:	vfmadd132ps zmm0,zmm15,zmm3
+ 285:	vfmadd132ps zmm0,zmm14,zmm3
+ 28b:	vfmadd132ps zmm0,zmm13,zmm3
+ 291:	vfmadd132ps zmm0,zmm3,zmm1
+ 297:	vaddps zmm0,zmm0,zmm12
+ 29d:	vpbroadcastd zmm1,edx
+ 2a3:	movsxd rdx,esi
+ 2a6:	vpsubd zmm7,zmm7,zmm1
+ 2ac:	vpslld zmm7,zmm7,0x17
+ 2b3:	vmulps zmm1{k2}{z},zmm0,zmm7
+ 2b9:	vpxor  xmm0,xmm0,xmm0
+ 2bd:	vmovups ZMMWORD PTR [r8],zmm1
+ 2c3:	vaddps zmm1,zmm1,zmm6
+ 2c9:	cmp    esi,edi
+ 2cb:	jge    2df <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2df>
+ 2cd:	nop    DWORD PTR [rax]
+ 2d0:	vmovdqu64 ZMMWORD PTR [rax+rdx*4],zmm0
+ 2d7:	add    rdx,0x10
+ 2db:	cmp    edi,edx
+ 2dd:	jg     2d0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x2d0>
+ 2df:	vshuff32x4 zmm0,zmm1,zmm1,0xee
+ 2e6:	vaddps ymm0,ymm0,ymm1
+ 2ea:	vperm2f128 ymm1,ymm0,ymm0,0x11
+ 2f0:	vaddps xmm1,xmm1,xmm0
+ 2f4:	vpermilps xmm0,xmm1,0xee
+ 2fa:	vaddps xmm1,xmm0,xmm1
+ 2fe:	vmovss xmm0,DWORD PTR [rip+0x0]        # 306 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x306>
+			302: R_X86_64_PC32	.LC1-0x4
+ 306:	vhaddps xmm1,xmm1,xmm1
+ 30a:	vdivss xmm1,xmm0,xmm1
+ 30e:	vxorps xmm0,xmm0,xmm0
+ 312:	vaddss xmm1,xmm1,xmm0
+ 316:	vbroadcastss zmm1,xmm1
+ 31c:	test   ecx,ecx
+ 31e:	js     346 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x346>
+ 320:	shr    ecx,0x4
+ 323:	shl    rcx,0x6
+ 327:	lea    rdx,[rax+rcx*1+0x40]
+ 32c:	nop    DWORD PTR [rax+0x0]
+ 330:	vmulps zmm0,zmm1,ZMMWORD PTR [rax]
+ 336:	add    rax,0x40
+ 33a:	vmovups ZMMWORD PTR [rax-0x40],zmm0
+ 341:	cmp    rdx,rax
+ 344:	jne    330 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x330>
+ 346:	vzeroupper
+ 349:	ret
+ 34a:	vbroadcastss zmm5,DWORD PTR [rip+0x0]        # 354 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x354>
+			350: R_X86_64_PC32	.LC57-0x4
+ 354:	vbroadcastss zmm4,DWORD PTR [rip+0x0]        # 35e <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x35e>
+			35a: R_X86_64_PC32	.LC58-0x4
+ 35e:	vxorps xmm6,xmm6,xmm6
+ 362:	vbroadcastss zmm7,DWORD PTR [rip+0x0]        # 36c <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x36c>
+			368: R_X86_64_PC32	.LC49-0x4
+ 36c:	vbroadcastss zmm19,DWORD PTR [rip+0x0]        # 376 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x376>
+			372: R_X86_64_PC32	.LC11-0x4
+ 376:	vbroadcastss zmm3,DWORD PTR [rip+0x0]        # 380 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x380>
+			37c: R_X86_64_PC32	.LC13-0x4
+ 380:	vbroadcastss zmm10,DWORD PTR [rip+0x0]        # 38a <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x38a>
+			386: R_X86_64_PC32	.LC70-0x4
+ 38a:	vbroadcastss zmm18,DWORD PTR [rip+0x0]        # 394 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x394>
+			390: R_X86_64_PC32	.LC17-0x4
+ 394:	vbroadcastss zmm2,DWORD PTR [rip+0x0]        # 39e <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x39e>
+			39a: R_X86_64_PC32	.LC19-0x4
+ 39e:	vbroadcastss zmm17,DWORD PTR [rip+0x0]        # 3a8 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3a8>
+			3a4: R_X86_64_PC32	.LC21-0x4
+ 3a8:	vbroadcastss zmm16,DWORD PTR [rip+0x0]        # 3b2 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3b2>
+			3ae: R_X86_64_PC32	.LC23-0x4
+ 3b2:	vbroadcastss zmm15,DWORD PTR [rip+0x0]        # 3bc <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3bc>
+			3b8: R_X86_64_PC32	.LC25-0x4
+ 3bc:	vbroadcastss zmm14,DWORD PTR [rip+0x0]        # 3c6 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3c6>
+			3c2: R_X86_64_PC32	.LC27-0x4
+ 3c6:	vbroadcastss zmm13,DWORD PTR [rip+0x0]        # 3d0 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3d0>
+			3cc: R_X86_64_PC32	.LC29-0x4
+ 3d0:	vbroadcastss zmm12,DWORD PTR [rip+0x0]        # 3da <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x3da>
+			3d6: R_X86_64_PC32	.LC1-0x4
+ 3da:	jmp    227 <void gflow::kernels::causal::detail::softmax<4, 16, float>(float*, int, int)+0x227>
 
 0000000000000000 <void gflow::kernels::detail::for_blocks<2, gflow::kernels::causal::detail::scores<4, 16, 16, float, gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)::{lambda(int, int, auto:1)#1}>(float const*, float const*, int, int, gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)::{lambda(int, int, auto:1)#1}, float*)::{lambda(int)#1}>(int, int, gflow::kernels::causal::detail::scores<4, 16, 16, float, gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)::{lambda(int, int, auto:1)#1}>(float const*, float const*, int, int, gflow::kernels::causal::forward<4, 16, 16, float>(int, float const*, float const*, float const*, float*, float*, float*)::{lambda(int, int, auto:1)#1}, float*)::{lambda(int)#1} const&)>:
    0:	push   rbp

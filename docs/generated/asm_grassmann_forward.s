@@ -98,13 +98,13 @@
     1aea:	test   r8d,r8d
     1aed:	jle    1f18 <gflow_grassmann_forward+0x5a8>
     1af3:	vmovss xmm9,DWORD PTR [rip+0x0]        # 1afb <gflow_grassmann_forward+0x18b>
-			1af7: R_X86_64_PC32	.LC75-0x4
+			1af7: R_X86_64_PC32	.LC78-0x4
     1afb:	vmovss xmm8,DWORD PTR [rip+0x0]        # 1b03 <gflow_grassmann_forward+0x193>
 			1aff: R_X86_64_PC32	.LC1-0x4
     1b03:	vmovq  r11,xmm2
     1b08:	vxorps xmm12,xmm12,xmm12
     1b0d:	vmovq  xmm3,QWORD PTR [rip+0x0]        # 1b15 <gflow_grassmann_forward+0x1a5>
-			1b11: R_X86_64_PC32	.LC76-0x4
+			1b11: R_X86_64_PC32	.LC79-0x4
     1b15:	mov    r9,QWORD PTR [rip+0x0]        # 1b1c <gflow_grassmann_forward+0x1ac>
 			1b18: R_X86_64_REX_GOTPCRELX	gflow::expr::plucker_window_mean_node<(gflow::expr::plucker_norm)1, gflow::expr::linear_node<gflow::fixed_string<6ul>{char [6]{(char)87, (char)95, (char)114, (char)101, (char)100}}, 4, gflow::expr::input<16> >, 1, 2, 4, 8, 12, 16>::window-0x4
     1b1c:	movsxd r15,r8d
@@ -545,9 +545,9 @@
     2330:	lea    rax,[rbp-0x1b0]
     2337:	lea    r14d,[rsi+0xf]
     233b:	vmovdqa xmm1,XMMWORD PTR [rip+0x0]        # 2343 <gflow_grassmann_forward+0x9d3>
-			233f: R_X86_64_PC32	.LC73-0x4
+			233f: R_X86_64_PC32	.LC76-0x4
     2343:	vmovdqa xmm0,XMMWORD PTR [rip+0x0]        # 234b <gflow_grassmann_forward+0x9db>
-			2347: R_X86_64_PC32	.LC74-0x4
+			2347: R_X86_64_PC32	.LC77-0x4
     234b:	sar    r14d,0x4
     234f:	vmovups xmm2,XMMWORD PTR [rdi]
     2353:	vmovaps XMMWORD PTR [rbp-0x1e0],xmm7
