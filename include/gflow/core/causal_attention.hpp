@@ -76,11 +76,28 @@ using kernels::detail::store;
 
 // xt[i][s] = x[s][i] for s < n, 0 for n <= s < n rounded up to whole vectors.   x: [n][D] in rows
 // of stride W, xt: [D][T].
+// Whole L x L tiles in registers (kernels::detail::transpose_stages), the last rows one by one: a
+// head's keys at n = 256, D = 16 took 2.5 µs element by element, a fifteenth of the forward.
 template <int D, int W, int T, class S>
 inline void transpose_head(const S* __restrict x, int n, S* __restrict xt) {
     constexpr int L = head_shape<S, D, T>::L;
     const int padded = (n + L - 1) / L * L;
-    for (int s = 0; s < n; ++s)
+    int first = 0;   // rows before it are done
+#if GFLOW_HAS_SHUFFLEVECTOR
+    if constexpr (D % L == 0) {
+        using V = lanes<S, L>;
+        for (; first + L <= n; first += L)
+            for (int i0 = 0; i0 < D; i0 += L) {
+                V tile[L];
+                GFLOW_UNROLL
+                for (int k = 0; k < L; ++k) tile[k] = load<V>(x + (first + k) * W + i0);
+                kernels::detail::transpose_stages<1>(tile);
+                GFLOW_UNROLL
+                for (int k = 0; k < L; ++k) store(xt + (i0 + k) * T + first, tile[k]);
+            }
+    }
+#endif
+    for (int s = first; s < n; ++s)
         for (int i = 0; i < D; ++i) xt[i * T + s] = x[s * W + i];
     for (int i = 0; i < D; ++i)
         for (int s = n; s < padded; ++s) xt[i * T + s] = 0;

@@ -234,7 +234,7 @@ struct unit_node : node_base, no_params_node {
 //             (antisymmetric_product), then work on vectors of r.
 // At r = 32 in float (the width-128 and width-256 Grassmann models), a position took 1.32 µs
 // forward and 3.4 µs backward when each pair's matrix was formed and G expanded (64 registers a
-// matrix: they spilled), and takes 0.54 µs and 0.63 µs now (docs/design.md).
+// matrix: they spilled), and takes 0.33 µs and 0.21 µs now (bench/mixer_kernels, docs/design.md).
 namespace detail {
 
 // Where a row is at most four vector registers of the target (AVX-512: r = 8 to 32 in float and
@@ -261,13 +261,35 @@ using plucker_mask = kernels::lanes<plucker_bits<S>, R>;
 
 template <int R, class S>
 inline void load_row(const S* p, plucker_row<S, R>& v) { std::memcpy(&v, p, sizeof v); }
-template <int R, class S>
-inline void add_row(S* p, const plucker_row<S, R>& v) {   // p[0 .. r) += v
-    plucker_row<S, R> sum;
-    std::memcpy(&sum, p, sizeof sum);
-    sum += v;
-    std::memcpy(p, &sum, sizeof sum);
-}
+
+// The loops below hold a row as the registers it spans, N pieces of L lanes: on vectors of r lanes
+// wider than a register, GCC 12 built a number's broadcast on the stack, lane by lane, wherever
+// the broadcast served twice (the backward at r = 32 in f32, AVX-512: 96 such stores).
+template <class S, int R>
+struct row_pieces {
+    static constexpr int L = std::min(R, simd::register_lanes<S>), N = R / L;
+    using P = kernels::lanes<S, L>;
+    static void load(const S* p, P (&v)[N]) {
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) v[k] = kernels::detail::load<P>(p + k * L);
+    }
+    static void store(S* p, const P (&v)[N]) {
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) kernels::detail::store(p + k * L, v[k]);
+    }
+    static void add(S* p, const P (&v)[N]) {   // p[0 .. r) += v
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) kernels::detail::store(p + k * L, kernels::detail::load<P>(p + k * L) + v[k]);
+    }
+    static S dot(const P (&a)[N], const P (&b)[N]) {
+        P products[N];
+        GFLOW_UNROLL
+        for (int k = 0; k < N; ++k) products[k] = a[k] * b[k];
+        const P sum = kernels::detail::tree_sum<N>(products);
+        return kernels::horizontal_sum<S, L>(sum);
+    }
+};
+
 // Row I of the upper triangle of packed coordinates q (lanes j > I: q_Ij, the others 0), read in
 // place: row I starts at c_I = I r - I(I+1)/2, so lane j is q[c_I - I - 1 + j] (the lanes j <= I,
 // of the row before, are cleared by a bitwise mask, whatever they hold); row 0 (which would read
@@ -295,31 +317,39 @@ inline void packed_row(const S* q, plucker_row<S, R>& row, std::index_sequence<J
 // folded to a register's lanes (kernels::detail::row_sums). No r x r transpose: at r = 32 in float,
 // expanding G by one (64 registers, spilled) took 2.2 µs a position, more than the rest of the pass.
 template <int R, class S>
-inline void antisymmetric_product(const S* g, const S* v, plucker_row<S, R>& out) {
-    using V = plucker_row<S, R>;
-    constexpr int H = std::min(R, simd::register_lanes<S>);   // lanes of a folded row
-    static_assert(R % H == 0 && R / H <= 4, "a whole row is one to four registers");
-    using Half = kernels::lanes<S, H>;
-    V vv, upper_t{};   // upper_t = Uᵀv
-    load_row<R, S>(v, vv);
-    Half folded[R / H][H];   // folded[b][m]: row b H + m of U ⊙ v, its lanes summed down to H
+[[gnu::flatten]] inline void antisymmetric_product(const S* g, const S* v, S* __restrict out) {
+    // (flatten: GCC left the loop over rows, a lambda, out of line at r = 16, its arrays in memory:
+    // the backward took 2.4x as long)
+    using pieces = row_pieces<S, R>;
+    using P = typename pieces::P;
+    constexpr int H = pieces::L, N = pieces::N;   // a folded row's lanes; registers a row
+    static_assert(N <= 4, "a whole row is one to four registers");
+    P vv[N], upper_t[N] = {};   // upper_t = Uᵀv
+    pieces::load(v, vv);
+    P folded[N][H];   // folded[b][m]: row b H + m of U ⊙ v, its registers summed lane by lane
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         const auto one_row = [&]<int Row>() {
-            V row;
+            plucker_row<S, R> row;
             packed_row<Row, R, S>(g, row, std::make_index_sequence<R>{});
-            upper_t += v[Row] * row;
-            const V product = row * vv;
-            Half pieces[R / H];   // the row's registers, summed lane by lane
-            std::memcpy(pieces, &product, sizeof pieces);
-            folded[Row / H][Row % H] = kernels::detail::tree_sum<R / H>(pieces);
+            P row_k[N], product[N];
+            std::memcpy(row_k, &row, sizeof row_k);
+            const S v_row = v[Row];
+            GFLOW_UNROLL
+            for (int k = 0; k < N; ++k) {
+                upper_t[k] += v_row * row_k[k];
+                product[k] = row_k[k] * vv[k];
+            }
+            folded[Row / H][Row % H] = kernels::detail::tree_sum<N>(product);
         };
         (one_row.template operator()<int(I)>(), ...);
     }(std::make_index_sequence<R>{});
-    Half sums[R / H];   // U v, H lanes at a time
-    for (int b = 0; b < R / H; ++b) kernels::detail::row_sums(folded[b], sums[b]);
-    V upper;
-    std::memcpy(&upper, sums, sizeof upper);
-    out = upper_t - upper;
+    P result[N];   // Uᵀv - U v, U v by row sums
+    for (int k = 0; k < N; ++k) {
+        P upper;
+        kernels::detail::row_sums(folded[k], upper);
+        result[k] = upper_t[k] - upper;
+    }
+    pieces::store(out, result);
 }
 
 // |z ∧ u|² = Σ_{i<j} p_ij², from the coordinates by halves of rows: the two diagonal blocks (each
@@ -362,28 +392,30 @@ inline S square_norm(const S* __restrict z, const S* __restrict u) {
     return kernels::horizontal_sum<S, L>(a) + S(0.5) * kernels::horizontal_sum<S, L>(d);
 }
 
-// a · b over the r lanes
-template <int R, class S>
-inline S row_dot(const plucker_row<S, R>& a, const plucker_row<S, R>& b) {
-    return kernels::horizontal_sum<S, R>(a * b);
-}
-
 // The packed coordinates of z ∧ u into q (C(r,2) values), row by row from the last: row i, A_i =
 // z_i u - u_i z, is stored whole where its lanes j > i belong (the window packed_row reads), and
 // its lanes j <= i fall on rows before it, which are stored after it; row 0 (whose window would
 // start at q[-1]) stores its r-1 coordinates alone.
 template <int R, class S>
-inline void store_plucker(const plucker_row<S, R>& z, const plucker_row<S, R>& u, S* __restrict q) {
-    using V = plucker_row<S, R>;
+[[gnu::flatten]] inline void store_plucker(const S* z, const S* u, S* __restrict q) {   // (flatten: as below)
+    using pieces = row_pieces<S, R>;
+    using P = typename pieces::P;
+    constexpr int N = pieces::N;
+    P zv[N], uv[N];
+    pieces::load(z, zv);
+    pieces::load(u, uv);
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         const auto one_row = [&]<int Row>() {
-            const V row = z[Row] * u - u[Row] * z;
+            const S z_row = z[Row], u_row = u[Row];
+            P row[N];
+            GFLOW_UNROLL
+            for (int k = 0; k < N; ++k) row[k] = z_row * uv[k] - u_row * zv[k];
             if constexpr (Row == 0) {
                 S lanes[R];
-                std::memcpy(lanes, &row, sizeof row);
+                std::memcpy(lanes, row, sizeof lanes);
                 std::memcpy(q, lanes + 1, sizeof(S) * (R - 1));
             } else {
-                std::memcpy(q + (Row * R - Row * (Row + 1) / 2 - Row - 1), &row, sizeof row);
+                std::memcpy(q + (Row * R - Row * (Row + 1) / 2 - Row - 1), row, sizeof row);
             }
         };
         (one_row.template operator()<R - 2 - int(I)>(), ...);   // rows r-2, ..., 0 (row r-1 is empty)
@@ -442,32 +474,40 @@ struct plucker_window_mean_node : node_base, no_params_node {
             S* dzt = dz + t * R;                   // [r]
 #if GFLOW_HAS_SHUFFLEVECTOR
             if constexpr (whole_rows<S>) {
-                using V = detail::plucker_row<S, R>;
-                V zv, x;   // x = Σ_i z_i G_i, G the antisymmetric matrix of ∂mean
-                detail::load_row<R, S>(zt, zv);
-                detail::antisymmetric_product<R, S>(dmean, zt, x);
-                const S zz = detail::row_dot<R, S>(zv, zv);
-                alignas(sizeof(V)) S w[R] = {};   // w = Σ_k a_k u_k: Σ_k a_k y_k = Σ_i w_i G_i
-                V dzv{};
+                using pieces = detail::row_pieces<S, R>;
+                using P = typename pieces::P;
+                constexpr int N = pieces::N;
+                alignas(64) S x_row[R], w_row[R];   // x = Σ_i z_i G_i, G the antisymmetric matrix of ∂mean
+                detail::antisymmetric_product<R, S>(dmean, zt, x_row);
+                P zv[N], x[N], w[N] = {}, dzv[N] = {};   // w = Σ_k a_k u_k: Σ_k a_k y_k = Σ_i w_i G_i
+                pieces::load(zt, zv);
+                pieces::load(x_row, x);
+                const S zz = pieces::dot(zv, zv);
                 for (int k = 0; k < K; ++k) {
                     const int s = t - window[k];
                     if (s < 0) continue;
-                    V u;
-                    detail::load_row<R, S>(z + s * R, u);
+                    P u[N], du[N];
+                    pieces::load(z + s * R, u);
                     const S inv = inv_norms[t * K + k];
                     const S a = inv / S(count);
                     // b = a (p̂ · ∂p̂) / N, p̂ · ∂p̂ = inv ½ Σ (z ∧ u)⊙G = inv (u · x); 0 where clamped
-                    const S b = clamped<Norm>(inv) ? S(0) : a * inv * inv * detail::row_dot<R, S>(u, x);
-                    const S uz = detail::row_dot<R, S>(u, zv), uu = detail::row_dot<R, S>(u, u);
-                    dzv += b * (uz * u - uu * zv);
-                    const V du = a * x - b * (zz * u - uz * zv);
-                    detail::add_row<R, S>(dz + s * R, du);
-                    detail::add_row<R, S>(w, a * u);
+                    const S b = clamped<Norm>(inv) ? S(0) : a * inv * inv * pieces::dot(u, x);
+                    const S b_uz = b * pieces::dot(u, zv), b_uu = b * pieces::dot(u, u), b_zz = b * zz;
+                    GFLOW_UNROLL
+                    for (int j = 0; j < N; ++j) {
+                        dzv[j] += b_uz * u[j] - b_uu * zv[j];
+                        du[j] = a * x[j] - b_zz * u[j] + b_uz * zv[j];
+                        w[j] += a * u[j];
+                    }
+                    pieces::add(dz + s * R, du);
                 }
-                V w_product;
-                detail::antisymmetric_product<R, S>(dmean, w, w_product);
-                dzv -= w_product;
-                detail::add_row<R, S>(dzt, dzv);
+                pieces::store(w_row, w);
+                detail::antisymmetric_product<R, S>(dmean, w_row, x_row);   // Gᵀw, into x_row
+                P w_product[N];
+                pieces::load(x_row, w_product);
+                GFLOW_UNROLL
+                for (int j = 0; j < N; ++j) dzv[j] -= w_product[j];
+                pieces::add(dzt, dzv);
                 continue;
             }
 #endif
@@ -510,22 +550,28 @@ private:
         S* inv_norms = keep_ + memory<T>.offset("1/N(p)") + row * K;   // [K]
 #if GFLOW_HAS_SHUFFLEVECTOR
         if constexpr (whole_rows<S>) {
-            using V = detail::plucker_row<S, R>;
-            V zv, u, mean_u{};   // mean = z ∧ mean_u, mean_u = Σ_k u_k / N_k / count
-            detail::load_row<R, S>(zt, zv);
+            using pieces = detail::row_pieces<S, R>;
+            using P = typename pieces::P;
+            constexpr int N = pieces::N;
+            P mean_u[N] = {};   // mean = z ∧ mean_u, mean_u = Σ_k u_k / N_k / count
             int count = 0;
             for (int k = 0; k < K; ++k) {
                 const int delta = window[k];
                 if (row + position_shift - delta < 0) continue;
-                const S* earlier_z = earlier(row - delta);
-                detail::load_row<R, S>(earlier_z, u);
-                const S inv = inverse_norm<Norm>(detail::square_norm<R, S>(zt, earlier_z));
+                const S* u_row = earlier(row - delta);
+                const S inv = inverse_norm<Norm>(detail::square_norm<R, S>(zt, u_row));
                 inv_norms[k] = inv;
-                mean_u += inv * u;
+                P u[N];
+                pieces::load(u_row, u);
+                GFLOW_UNROLL
+                for (int j = 0; j < N; ++j) mean_u[j] += inv * u[j];
                 ++count;
             }
-            if (count > 1) mean_u /= S(count);
-            detail::store_plucker<R, S>(zv, mean_u, mean);
+            if (count > 1)
+                for (int j = 0; j < N; ++j) mean_u[j] /= S(count);
+            alignas(64) S mean_u_row[R];
+            pieces::store(mean_u_row, mean_u);
+            detail::store_plucker<R, S>(zt, mean_u_row, mean);
             return;
         }
 #endif
