@@ -239,8 +239,9 @@ namespace detail {
 
 // Where a row is at most four vector registers of the target (AVX-512: r = 8 to 32 in float and
 // double; AVX2: r = 8 to 32 in float, 8 and 16 in double; SSE2: r = 8 and 16 in float, 8 in double).
-// No loop keeps a pair's matrix in registers, but wider rows would (their fully unrolled loops took
-// minutes to compile under the sanitizers when they did).
+// Wider rows keep the triangular loops: the loops over rows are unrolled, and with r rows of more
+// registers the code grows (when each pair's matrix was kept, such loops took minutes to compile
+// under the sanitizers).
 template <class S, int R>
 inline constexpr bool plucker_whole_rows = (std::is_same_v<S, float> || std::is_same_v<S, double>) &&
                                            GFLOW_HAS_SHUFFLEVECTOR && simd::register_lanes<S> > 1 &&
