@@ -141,6 +141,10 @@ int main(int argc, char** argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
+        if ((a == "--dtype" || a == "--repeat") && i + 1 >= argc) {
+            fmt::print(stderr, "mixer_kernels: {} needs a value\n", a);
+            return 2;
+        }
         if (a == "--json") {
             o.json = true;
         } else if (a == "--dtype" && i + 1 < argc) {

@@ -61,32 +61,24 @@ inline void fold_halves(const lanes<S, L>& v, lanes<S, L / 2>& out) {
     else out = low + high;
 }
 
-// Horizontal sum by halving: each step is one extract and one vector add, log2(L) steps, where a
-// lane-by-lane sum would be a chain of L dependent scalar adds. The halves are shuffles, in
-// registers (through memcpy, GCC 12 kept the accumulator of the loop that formed v in memory: a
-// store and a reload a vector).
-template <class S, int L>
-inline S horizontal_sum(const lanes<S, L>& v) {
+// Horizontal sum (Max: maximum) by halving: each step is one extract and one vector operation,
+// log2(L) steps, where a lane-by-lane sum would be a chain of L dependent scalar adds. The halves
+// are shuffles, in registers (through memcpy, GCC 12 kept the accumulator of the loop that formed
+// v in memory: a store and a reload a vector).
+template <bool Max, class S, int L>
+inline S horizontal_fold(const lanes<S, L>& v) {
     if constexpr (L == 1) {
         return v[0];
     } else {
         lanes<S, L / 2> half;
-        fold_halves<false, S, L>(v, half);
-        return horizontal_sum<S, L / 2>(half);
+        fold_halves<Max, S, L>(v, half);
+        return horizontal_fold<Max, S, L / 2>(half);
     }
 }
-
-// The largest lane of v, by halving as horizontal_sum.
 template <class S, int L>
-inline S horizontal_max(const lanes<S, L>& v) {
-    if constexpr (L == 1) {
-        return v[0];
-    } else {
-        lanes<S, L / 2> half;
-        fold_halves<true, S, L>(v, half);
-        return horizontal_max<S, L / 2>(half);
-    }
-}
+inline S horizontal_sum(const lanes<S, L>& v) { return horizontal_fold<false, S, L>(v); }
+template <class S, int L>
+inline S horizontal_max(const lanes<S, L>& v) { return horizontal_fold<true, S, L>(v); }
 
 // out (+)= Σ_b parts[b] over `count` arrays of `size` values (parts[b] at parts + b size): each
 // value summed in the order b = 0, 1, ..., count - 1, the values split in chunks over the threads,

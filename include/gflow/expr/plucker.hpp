@@ -359,17 +359,15 @@ template <int R, class S>
 // and u_i on the stack where a half is two registers (r = 32 on AVX2: 5x slower).
 template <int R, class S>
 inline S square_norm(const S* __restrict z, const S* __restrict u) {
-    constexpr int H = R / 2, L = std::min(H, simd::register_lanes<S>), N = H / L;   // N registers a half
-    using V = kernels::lanes<S, L>;
-    using kernels::detail::load;
+    constexpr int H = R / 2;
+    using half = row_pieces<S, H>;   // N registers of L lanes a half-row
+    using V = typename half::P;
+    constexpr int L = half::L, N = half::N;
     V z_low[N], z_high[N], u_low[N], u_high[N], diagonal[N] = {}, above[N] = {};
-    GFLOW_UNROLL
-    for (int k = 0; k < N; ++k) {
-        z_low[k] = load<V>(z + k * L);
-        z_high[k] = load<V>(z + H + k * L);
-        u_low[k] = load<V>(u + k * L);
-        u_high[k] = load<V>(u + H + k * L);
-    }
+    half::load(z, z_low);
+    half::load(z + H, z_high);
+    half::load(u, u_low);
+    half::load(u + H, u_high);
     GFLOW_UNROLL
     for (int i = 0; i < H; ++i) {
         const S zi = z[i], ui = u[i];
