@@ -51,7 +51,6 @@
 extern "C" {
 void openblas_set_num_threads(int num_threads);
 char* openblas_get_config(void);
-char* openblas_get_corename(void);
 }
 
 namespace {
@@ -558,8 +557,8 @@ int main(int argc, char** argv) {
     const double load_before = load_average();
     if (!o.json) {
         fmt::print("gflow products vs OpenBLAS: n = {} rows (B*T), median of repetitions, GFLOP/s (2MNK per product)\n", o.rows);
-        fmt::print("CPU: {}; gflow compiled for {}; OpenBLAS {} (core {})\n", cpu_name(), gflow::simd::instruction_set,
-                   openblas_get_config(), openblas_get_corename());
+        fmt::print("CPU: {}; gflow compiled for {}; OpenBLAS {}\n{}\n", cpu_name(), gflow::simd::instruction_set,
+                   openblas_get_config(), gflow::blas::core().line());
         fmt::print("1t: gflow::parallel::set_threads(1), openblas_set_num_threads(1); the thread's CPU time, the two\n"
                    "    libraries interleaved in random order. {0}t: set_threads({0}), openblas_set_num_threads({0}); wall time\n",
                    o.threads);

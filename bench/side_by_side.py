@@ -158,7 +158,17 @@ import json, torch
 a = torch.ones(64, 64); a @ a
 libs = sorted({l.split()[-1] for l in open('/proc/self/maps')
                if any(k in l.lower() for k in ('blas', 'lapack', 'mkl'))})
-print(json.dumps({"torch": torch.__version__, "libs": libs, "config": torch.__config__.show()}))
+core = None
+for l in libs:   # the kernels OpenBLAS picked (or OPENBLAS_CORETYPE named), as gflow reports its own
+    if 'openblas' in l.lower():
+        import ctypes
+        try:
+            f = ctypes.CDLL(l).openblas_get_corename
+            f.restype = ctypes.c_char_p
+            core = f().decode()
+        except (OSError, AttributeError):
+            pass
+print(json.dumps({"torch": torch.__version__, "libs": libs, "config": torch.__config__.show(), "blas_core": core}))
 """
 
 
@@ -282,7 +292,8 @@ def run_gflow(cfg, args, env, mean_tokens):
     r = found[-1]
     out = dict(wall_s=round(wall, 2), steps=r.get("steps"), peak_fraction=peak_share(r),
                gflops_per_s=r.get("gflops_per_s"), flops_per_token=r.get("flops_per_token"),
-               flops_per_step=r.get("flops_per_step"), peak_gflops_per_s=r.get("peak_gflops_per_s"))
+               flops_per_step=r.get("flops_per_step"), peak_gflops_per_s=r.get("peak_gflops_per_s"),
+               blas_core=r.get("blas_core"))
     if cfg.model == "shakespeare":
         if "tokens_per_s" not in r:
             raise Failure(f"gflow {cfg.name}: its result has no tokens_per_s")
@@ -366,6 +377,9 @@ def print_table(rows, args, info):
     print()
     print(f"medians of {args.repeat} run(s) each, f32, {args.threads} threads, "
           f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}, torch {info['torch']} ({info['blas']})")
+    gflow_cores = sorted({r["gflow_blas_core"] for r in rows if r.get("gflow_blas_core")})
+    print(f"OpenBLAS kernels: gflow {', '.join(gflow_cores) or '-'}, torch {info.get('blas_core') or '-'}; "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset: OpenBLAS chooses)')}")
     print(line(head))
     print(line(["-" * w for w in widths]))
     for cells in body:
@@ -395,7 +409,10 @@ def main(argv=None):
     log(args, f"machine: {machine['cpu']}, {machine['cores']} cores; threads {args.threads}; "
               f"load average {load_start} at start")
     log(args, f"torch {info['torch']}, BLAS: {info['blas']} ({', '.join(Path(l).name for l in info['libs']) or 'none loaded'})"
-              f"; OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}; gflow: {args.build}/examples")
+              f", core {info.get('blas_core') or '-'}; OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}; gflow: {args.build}/examples")
+    if "OPENBLAS_CORETYPE" in env:
+        log(args, f"OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']} is set: both sides run those OpenBLAS kernels, "
+                  "whatever the CPU has (unset it for OpenBLAS's own choice)")
 
     configs = []
     for model in args.models:
@@ -434,7 +451,10 @@ def main(argv=None):
                    gflow_gflops_per_s=median([r["gflops_per_s"] for r in runs["gflow"]]),
                    gflow_runs=runs["gflow"], torch_runs=runs["torch"],
                    load_start=load_before, load_end=load_average(), cpu=machine["cpu"],
-                   omp_wait_policy=machine["omp_wait_policy"], torch=info["torch"], blas=info["blas"])
+                   omp_wait_policy=machine["omp_wait_policy"], torch=info["torch"], blas=info["blas"],
+                   gflow_blas_core=next((r["blas_core"] for r in runs["gflow"] if r.get("blas_core")), None),
+                   torch_blas_core=info.get("blas_core"),
+                   openblas_coretype=os.environ.get("OPENBLAS_CORETYPE"))
         if cfg.model == "names" and "tokens_per_step" not in row["unit"]:
             row["mean_tokens_per_step"] = round(mean_tokens["names"], 4)
         elif cfg.model == "parens":

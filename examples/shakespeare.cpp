@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include <gflow/bench/bench.hpp>
+#include <gflow/core/blas.hpp>
 #include <gflow/core/parallel.hpp>
 #include <gflow/io/error.hpp>
 
@@ -225,6 +226,10 @@ std::string to_json(const shakespeare::result& r) {
     o["gflops_per_s"] = r.speed.gflops();
     o["peak_gflops_per_s"] = r.speed.peak_gflops;
     o["peak_fraction"] = r.speed.fraction();
+    const auto blas = gflow::blas::core();   // the products' kernels: the peak is out of reach on narrower ones
+    o["blas_core"] = blas.core;
+    o["blas_core_from_environment"] = blas.from_environment;
+    o["blas_core_narrower_than_cpu"] = blas.narrower_than_cpu;
     boost::json::array samples;
     for (const auto& s : r.samples) samples.emplace_back(s);
     o["samples"] = std::move(samples);
@@ -245,6 +250,7 @@ void print_result(const shakespeare::result& r) {
                    r.ranks, r.allreduce_ms, r.allreduce_wait_ms);
     fmt::print("compiled for      {:>12}\n", r.instruction_set);
     fmt::print("roofline          {}\n", gflow::bench::to_string(r.speed));
+    fmt::print("products on       {}\n", gflow::blas::core().line());
     fmt::print("samples (temperature {}, {} characters each, from '\\n'):\n", shakespeare::sample_temperature, shakespeare::block_size);
     for (const auto& s : r.samples) fmt::print("----\n{}\n", s);
     fmt::print("----\n");

@@ -2,13 +2,18 @@
 // that cblas.h stays out of the headers a model includes.
 #include <gflow/core/blas.hpp>
 
+#include <cstdlib>
+#include <string>
+
 #include <cblas.h>
+#include <fmt/format.h>
 
 // OpenBLAS's own extensions (declared by its cblas.h; declared again so that a netlib cblas.h
 // found beside libopenblas also compiles).
 extern "C" {
 void openblas_set_num_threads(int num_threads);
 char* openblas_get_config(void);
+char* openblas_get_corename(void);
 }
 
 namespace gflow::blas {
@@ -40,5 +45,27 @@ void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const double*
 }
 
 const char* description() { return openblas_get_config(); }
+
+core_choice core() {
+    core_choice choice;
+    const char* name = openblas_get_corename();
+    choice.core = name != nullptr ? name : "unknown";
+    choice.from_environment = std::getenv("OPENBLAS_CORETYPE") != nullptr;
+#if defined(__x86_64__) || defined(__i386__)
+    // OpenBLAS's x86 kernels with AVX-512 (its other x86 cores have AVX2 at most).
+    const bool wide_core = choice.core == "SkylakeX" || choice.core == "Cooperlake" || choice.core == "SapphireRapids";
+    choice.narrower_than_cpu = __builtin_cpu_supports("avx512f") && !wide_core;
+#endif
+    return choice;
+}
+
+std::string core_choice::line() const {
+    const char* env = std::getenv("OPENBLAS_CORETYPE");
+    if (!from_environment || env == nullptr) return fmt::format("OpenBLAS core {} (its own choice for this CPU)", core);
+    if (narrower_than_cpu)
+        return fmt::format("OpenBLAS core {} (OPENBLAS_CORETYPE={}: kernels without the CPU's AVX-512; unset it for "
+                           "OpenBLAS's own choice)", core, env);
+    return fmt::format("OpenBLAS core {} (OPENBLAS_CORETYPE={})", core, env);
+}
 
 }  // namespace gflow::blas

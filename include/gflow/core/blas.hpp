@@ -10,6 +10,7 @@
 // (core/parallel.hpp) in blocks of a fixed size, so that each call, and so each rounding, is the
 // same whatever the thread count: the results stay identical bit for bit at any thread count.
 #pragma once
+#include <string>
 #include <type_traits>
 
 #ifndef GFLOW_BLAS
@@ -53,6 +54,26 @@ void gemm(bool transpose_a, bool transpose_b, int M, int N, int K, const double*
 const char* description();
 #else
 inline const char* description() { return "none (gflow's own kernels)"; }
+#endif
+
+// Which of OpenBLAS's kernels ("cores") the products run on, for the benchmarks' output
+// (docs/products.md, "Which kernels OpenBLAS runs"). OpenBLAS picks them for the CPU when it is
+// loaded, unless OPENBLAS_CORETYPE names others. An environment that names older kernels than the
+// CPU runs (OPENBLAS_CORETYPE=Haswell on a CPU with AVX-512, as on one machine here) halves the
+// speed of the model's products and leaves the roofline's peak, measured with the widest vectors,
+// out of reach: the benchmarks say so in their output.
+struct core_choice {
+    std::string core = "none";      // openblas_get_corename(): "Haswell", "SkylakeX", "Cooperlake", ...
+    bool from_environment = false;  // OPENBLAS_CORETYPE is set
+    bool narrower_than_cpu = false; // kernels without AVX-512 on a CPU with it
+    // One line: "OpenBLAS core Cooperlake (its own choice)", or with the environment and the remedy.
+    std::string line() const;
+};
+#if GFLOW_BLAS
+core_choice core();
+#else
+inline core_choice core() { return {}; }
+inline std::string core_choice::line() const { return "no BLAS: gflow's own kernels"; }
 #endif
 
 }  // namespace gflow::blas
