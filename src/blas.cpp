@@ -50,7 +50,10 @@ core_choice core() {
     core_choice choice;
     const char* name = openblas_get_corename();
     choice.core = name != nullptr ? name : "unknown";
-    choice.from_environment = std::getenv("OPENBLAS_CORETYPE") != nullptr;
+    if (const char* variable = std::getenv("OPENBLAS_CORETYPE")) {
+        choice.from_environment = true;
+        choice.coretype_variable = variable;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     // OpenBLAS's x86 kernels with AVX-512 (its other x86 cores have AVX2 at most).
     const bool wide_core = choice.core == "SkylakeX" || choice.core == "Cooperlake" || choice.core == "SapphireRapids";
@@ -60,12 +63,11 @@ core_choice core() {
 }
 
 std::string core_choice::line() const {
-    const char* env = std::getenv("OPENBLAS_CORETYPE");
-    if (!from_environment || env == nullptr) return fmt::format("OpenBLAS core {} (its own choice for this CPU)", core);
+    if (!from_environment) return fmt::format("OpenBLAS core {} (its own choice for this CPU)", core);
     if (narrower_than_cpu)
         return fmt::format("OpenBLAS core {} (OPENBLAS_CORETYPE={}: kernels without the CPU's AVX-512; unset it for "
-                           "OpenBLAS's own choice)", core, env);
-    return fmt::format("OpenBLAS core {} (OPENBLAS_CORETYPE={})", core, env);
+                           "OpenBLAS's own choice)", core, coretype_variable);
+    return fmt::format("OpenBLAS core {} (OPENBLAS_CORETYPE={})", core, coretype_variable);
 }
 
 }  // namespace gflow::blas

@@ -23,6 +23,7 @@ BOOST_AUTO_TEST_CASE(the_core_in_use_and_who_chose_it) {
     BOOST_TEST(!choice.core.empty());
     BOOST_TEST(contains(line, choice.core.c_str()));
     BOOST_TEST(choice.from_environment == (environment != nullptr));
+    if (environment != nullptr) BOOST_TEST(choice.coretype_variable == environment);
     if (std::getenv("GFLOW_TEST_CORETYPE_FROM_ENVIRONMENT") != nullptr) {
         BOOST_REQUIRE(environment != nullptr);
         BOOST_TEST(::strcasecmp(choice.core.c_str(), environment) == 0, choice.core << " against " << environment);

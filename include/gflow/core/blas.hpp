@@ -64,9 +64,11 @@ inline const char* description() { return "none (gflow's own kernels)"; }
 // out of reach: the benchmarks say so in their output.
 struct core_choice {
     std::string core = "none";      // openblas_get_corename(): "Haswell", "SkylakeX", "Cooperlake", ...
-    bool from_environment = false;  // OPENBLAS_CORETYPE is set
+    bool from_environment = false;  // OPENBLAS_CORETYPE is set, to `coretype_variable`
+    std::string coretype_variable;
     bool narrower_than_cpu = false; // kernels without AVX-512 on a CPU with it
-    // One line: "OpenBLAS core Cooperlake (its own choice)", or with the environment and the remedy.
+    // One line: "OpenBLAS core Cooperlake (its own choice for this CPU)", or with the variable and
+    // the remedy.
     std::string line() const;
 };
 #if GFLOW_BLAS
