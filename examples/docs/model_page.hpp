@@ -338,22 +338,25 @@ struct leaf_steps<gflow::terms::attention_t<H>, C, W> {
         constexpr int D = W / H, T = C.block;
         n.forward = {
             fmt::format("q, k, v = W_q {0}, W_k {0}, W_v {0}: three `matvec_rows<{1}, {1}>`; saved [T][{1}] each", h, W),
-            fmt::format("**per head (of {}) and position t, one pass**: scores q_t · k_s / √{} for s ≤ t "
-                        "(simd dots of {}), softmax (one exp per score), o_t = Σ_s a_ts v_s; "
-                        "weights saved [{}][T][T] = {} scalars", H, D, D, H, H * T * T),
+            fmt::format("**all {} heads at once, per position t**: scores q_t · k_s / √{} for s ≤ t on rows of {} "
+                        "lanes, each head's {} lanes summed by shuffles (in float and double, where a vector holds "
+                        "whole heads; else per head, simd dots of {}), softmax (one exp per score), "
+                        "o_t = Σ_s a_ts v_s; weights saved [T][T][{}] = {} scalars", H, D, W, D, D, H, H * T * T),
             fmt::format("{} = W_o o: `matvec_rows<{}, {}>`", y, W, W),
         };
         n.backward = {
             fmt::format("zero ∂q, ∂k, ∂v, ∂o [n][{0}]; `matvec_rows_backward<{0}, {0}>`: ∂W_o += ∂{1} oᵀ, "
                         "∂o += W_oᵀ ∂{1}", W, y),
-            fmt::format("per head and position t: ∂a_s = ∂o_t · v_s and ∂v_s += a_s ∂o_t (simd loops of {0}); "
-                        "∂score_s = a_s (∂a_s − Σ_j a_j ∂a_j) / √{0}; ∂q_t += ∂score_s k_s, ∂k_s += ∂score_s q_t", D),
+            fmt::format("all heads at once, per position t, on rows of {1} lanes: ∂a_s = ∂o_t · v_s and "
+                        "∂v_s += a_s ∂o_t; ∂score_s = a_s (∂a_s − Σ_j a_j ∂a_j) / √{0}; ∂q_t += ∂score_s k_s, "
+                        "∂k_s += ∂score_s q_t", D, W),
             fmt::format("three `matvec_rows_backward<{0}, {0}>`, in reverse order: ∂W_v, ∂W_k, ∂W_q, and "
                         "∂{1} += W_vᵀ ∂v + W_kᵀ ∂k + W_qᵀ ∂q (accumulated in place)", W, h),
         };
         ctx.fused.push_back({"", "", "attention: scores, softmax and weighted sum, per head and query (`attend`)",
-                             fmt::format("1 pass per (head, t) over s ≤ t; {} × {} weights kept per head", T, T),
-                             "1 pass per (head, t) over s ≤ t"});
+                             fmt::format("1 pass per t over s ≤ t, all heads in vector lanes; {} × {} weights kept "
+                                         "per head", T, T),
+                             "1 pass per t over s ≤ t, all heads in vector lanes"});
         ctx.state.push_back({"", fmt::format("attention: a key and value cache of the block, 2 × {} × {}", T, W),
                              bind<gflow::terms::attention_t<H>, C, W>::state_size});
     }

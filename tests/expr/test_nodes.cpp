@@ -54,7 +54,15 @@ constexpr auto attention_of = expression<"attend">([](auto h, auto d) {
     return expr::linear<"O", d>(attend<2>(expr::linear<"Q", d>(h), expr::linear<"K", d>(h), h));
 });
 
-constexpr gflow::dims sizes{5, 9, 6};
+// the same with the heads in vector lanes (expr/attend.hpp's heads_in_lanes: width 8 in float and
+// double on every vector target; heads of 2 lanes, and of 4 where a vector holds 4 lanes or more)
+template <int Heads>
+constexpr auto attention_in_lanes = expression<"attend in lanes">([](auto h, auto d) {
+    using namespace gflow::expr;
+    return expr::linear<"O", d>(attend<Heads>(expr::linear<"Q", d>(h), expr::linear<"K", d>(h), h));
+});
+
+constexpr gflow::dims sizes{5, 9, 6}, sizes_8{5, 9, 8};
 
 using gflow::testing::decode_difference;   // forward, then decoding position by position: the same outputs
 }  // namespace
@@ -69,6 +77,8 @@ BOOST_AUTO_TEST_CASE(gradients_match_finite_differences) {
     GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::smooth, 8>), sizes, 6, 8);
     GFLOW_CHECK_TERM_GRADIENT(decltype(plucker_fused<plucker_norm::max, 16>), sizes, 6, 9);
     GFLOW_CHECK_TERM_GRADIENT(decltype(attention_of), sizes, 6, 7);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(attention_in_lanes<4>), sizes_8, 8, 10);
+    GFLOW_CHECK_TERM_GRADIENT(decltype(attention_in_lanes<2>), sizes_8, 8, 11);
 }
 
 BOOST_AUTO_TEST_CASE(decoding_equals_the_forward_pass) {
@@ -81,6 +91,8 @@ BOOST_AUTO_TEST_CASE(decoding_equals_the_forward_pass) {
     BOOST_TEST((decode_difference<decltype(plucker_fused<plucker_norm::max>), sizes, 6>(9, 14) <= bound));
     BOOST_TEST((decode_difference<decltype(plucker_fused<plucker_norm::smooth, 16>), sizes, 6>(9, 17) <= bound));
     BOOST_TEST((decode_difference<decltype(attention_of), sizes, 6>(9, 15) <= bound));
+    BOOST_TEST((decode_difference<decltype(attention_in_lanes<4>), sizes_8, 8>(9, 18) <= bound));
+    BOOST_TEST((decode_difference<decltype(attention_in_lanes<2>), sizes_8, 8>(9, 19) <= bound));
 }
 
 BOOST_AUTO_TEST_CASE(shift_and_window_mean_by_hand) {

@@ -13,7 +13,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -35,8 +38,11 @@ struct attend_node : node_base, no_params_node {
     using inputs = type_list<Q, Kn, V>;
     static constexpr int width = W, first_valid = 0;
     template <int T>
-    static constexpr memory_plan memory{kept_buffer("weights", "[H][T][T]", std::size_t(H) * T * T),   // s <= t
-                                        scratch_buffer("∂weights, ∂scores", "[T][T]", std::size_t(T) * T),
+    // The weights lie [H][T][T], except where the heads run in lanes (below): [T][T][H], the same size.
+    static constexpr memory_plan memory{kept_buffer("weights", "[H][T][T] ([T][T][H] with the heads in lanes)",
+                                                    std::size_t(H) * T * T),   // s <= t
+                                        scratch_buffer("scores or ∂weights", "[T][max(T, d)]",
+                                                       std::size_t(T) * std::size_t(std::max(T, W))),
                                         scratch_buffer("a head's keys or values, transposed", "[d/H][T]",
                                                        std::size_t(D) * T)};
     template <int T> static constexpr std::size_t keep = memory<T>.kept_size();
@@ -74,6 +80,10 @@ struct attend_node : node_base, no_params_node {
             if (kernels::causal::worth<S, D, T>(n)) return forward_kernels<T>(n, q, k, v, att, o, node_scratch);
         }
         if (through_blas<S>(n)) return forward_products<T>(n, q, k, v, att, o);
+#if GFLOW_HAS_SHUFFLEVECTOR
+        if constexpr (heads_in_lanes<S>)
+            return forward_heads_in_lanes<T>(n, q, k, v, att, o, node_scratch + memory<T>.offset("scores or ∂weights"));
+#endif
         for (int hd = 0; hd < H; ++hd)
             for (int t = 0; t < n; ++t) attend(hd, q + t * W, k, v, t + 1, att + (hd * T + t) * T, o + t * W);
     }
@@ -84,8 +94,12 @@ struct attend_node : node_base, no_params_node {
         if constexpr (kernels::causal::head_shape<S, D, T>::available) {
             if (kernels::causal::worth<S, D, T>(p.n)) return backward_kernels<T>(p.n, in, din, att, o, d_o, datt);
         }
-        if (through_blas<S>(p.n)) backward_products<T>(p.n, in, din, att, datt, d_o);
-        else backward_loops<T>(p.n, in, din, att, datt, d_o);
+        if (through_blas<S>(p.n)) return backward_products<T>(p.n, in, din, att, datt, d_o);
+#if GFLOW_HAS_SHUFFLEVECTOR
+        if constexpr (heads_in_lanes<S>)
+            return backward_heads_in_lanes<T>(p.n, in, din, att, datt + memory<T>.offset("scores or ∂weights"), d_o);
+#endif
+        backward_loops<T>(p.n, in, din, att, datt, d_o);
     }
 
     // One generated token at position t: append k_t, v_t to the cache, attend over 0..t.
@@ -117,7 +131,7 @@ private:
                                  const S* d_o, S* scratch) {
         const auto [q, k, v] = in;
         const auto [dq, dk, dv] = din;
-        S* dscores = scratch + memory<T>.offset("∂weights, ∂scores");
+        S* dscores = scratch + memory<T>.offset("scores or ∂weights");
         S* values_t = scratch + memory<T>.offset("a head's keys or values, transposed");
         for (int hd = 0; hd < H; ++hd) {
             const int c0 = hd * D;
@@ -246,6 +260,162 @@ private:
             }
         }
     }
+
+public:
+    // All heads at once, for the short sequences (the names and parens models): a row of d values
+    // is d/L vectors of L lanes, lane c of vector j belonging to head (jL + c) / D. Where a head's D
+    // lanes lie inside one vector (L a multiple of D: float and double, D a power of two up to L),
+    // a head's score q_t . k_s is the sum of its group of D lanes of q_t * k_s, which log2(D)
+    // shuffles and adds leave in every lane of the group (`head_sums`). The softmax, the weighted
+    // sums and the whole backward are then elementwise on whole rows: no dot of D = 4 lanes with
+    // its horizontal sum per score, no loop per head (the names step's attention took 1.46x the
+    // hand-written fused step's time position by position: bench/names_fused). A row's scores,
+    // lane by lane, wait in the scratch [T][d]; the weights keep one value a head, [T][T][H].
+    template <class S>
+    static constexpr int row_lanes =
+        (std::is_same_v<S, float> || std::is_same_v<S, double>) ? simd::lanes_for<S, W>() : 1;
+    template <class S>
+    static constexpr bool heads_in_lanes = GFLOW_HAS_SHUFFLEVECTOR && row_lanes<S> >= 2 && row_lanes<S> % D == 0;
+
+private:
+#if GFLOW_HAS_SHUFFLEVECTOR
+    template <class S>
+    using row_vector = kernels::lanes<S, row_lanes<S>>;
+    template <class S>
+    static row_vector<S> load_row(const S* p) {
+        row_vector<S> v;
+        std::memcpy(&v, p, sizeof v);
+        return v;
+    }
+    template <class S>
+    static void store_row(S* p, const std::type_identity_t<row_vector<S>>& v) { std::memcpy(p, &v, sizeof v); }
+    // v + v with lanes c and c ^ X swapped, for X = Step, 2 Step, ... < D: each group of D lanes
+    // (aligned, D a power of two) summed into every lane of the group.
+    template <int Step = 1, class S>
+    static void head_sums(row_vector<S>& v) {
+        if constexpr (Step < D) {
+            [&]<std::size_t... J>(std::index_sequence<J...>) {
+                v += __builtin_shufflevector(v, v, int(J ^ Step)...);
+            }(std::make_index_sequence<row_lanes<S>>{});
+            head_sums<2 * Step, S>(v);
+        }
+    }
+    // The L / D heads of a vector of head-constant lanes to memory, one value a head, and back.
+    template <class S>
+    static void store_heads(S* p, const std::type_identity_t<row_vector<S>>& v) {
+        constexpr int heads = row_lanes<S> / D;
+        if constexpr (heads == 1) {
+            p[0] = v[0];
+        } else {
+            [&]<std::size_t... J>(std::index_sequence<J...>) {
+                const kernels::lanes<S, heads> one_a_head = __builtin_shufflevector(v, v, int(J * D)...);
+                std::memcpy(p, &one_a_head, sizeof one_a_head);
+            }(std::make_index_sequence<heads>{});
+        }
+    }
+    template <class S>
+    static row_vector<S> load_heads(const S* p) {
+        constexpr int heads = row_lanes<S> / D;
+        if constexpr (heads == 1) {
+            return row_vector<S>{} + p[0];
+        } else {
+            kernels::lanes<S, heads> one_a_head;
+            std::memcpy(&one_a_head, p, sizeof one_a_head);
+            return [&]<std::size_t... J>(std::index_sequence<J...>) {
+                return row_vector<S>(__builtin_shufflevector(one_a_head, one_a_head, int(J / D)...));
+            }(std::make_index_sequence<row_lanes<S>>{});
+        }
+    }
+
+    // Forward: per position t, the scores of s <= t (all heads) into the scratch, their maximum
+    // per head, the exponentials and their sum, then the weights (kept, [t][s][H]) and
+    // o_t = sum_s a_ts v_s. The same formulas as `attend`, in the same order per score.
+    template <int T, class S>
+    static void forward_heads_in_lanes(int n, const S* q, const S* k, const S* v, S* att, S* o, S* scores) {
+        constexpr int L = row_lanes<S>, NV = W / L, heads = L / D;
+        using Row = row_vector<S>;
+        const S scale = S(1) / std::sqrt(S(D));
+        for (int t = 0; t < n; ++t) {
+            Row qt[NV], top[NV], total[NV], ot[NV];
+            GFLOW_UNROLL
+            for (int j = 0; j < NV; ++j) {
+                qt[j] = load_row(q + t * W + j * L);
+                top[j] = Row{} - S(INFINITY);
+                total[j] = ot[j] = Row{};
+            }
+            for (int s = 0; s <= t; ++s)
+                GFLOW_UNROLL
+                for (int j = 0; j < NV; ++j) {
+                    Row score = qt[j] * load_row(k + s * W + j * L);
+                    head_sums<1, S>(score);
+                    score *= scale;
+                    store_row(scores + s * W + j * L, score);
+                    top[j] = top[j] > score ? top[j] : score;
+                }
+            for (int s = 0; s <= t; ++s)
+                GFLOW_UNROLL
+                for (int j = 0; j < NV; ++j) {
+                    const Row e = vexp(load_row(scores + s * W + j * L) - top[j]);
+                    store_row(scores + s * W + j * L, e);
+                    total[j] += e;
+                }
+            GFLOW_UNROLL
+            for (int j = 0; j < NV; ++j) total[j] = S(1) / total[j];
+            S* weights = att + t * T * H;   // [s][H]
+            for (int s = 0; s <= t; ++s)
+                GFLOW_UNROLL
+                for (int j = 0; j < NV; ++j) {
+                    const Row a = load_row(scores + s * W + j * L) * total[j];
+                    store_heads(weights + s * H + j * heads, a);
+                    ot[j] += a * load_row(v + s * W + j * L);
+                }
+            GFLOW_UNROLL
+            for (int j = 0; j < NV; ++j) store_row(o + t * W + j * L, ot[j]);
+        }
+    }
+    // Backward, per position t: da_s = do_t . v_s (per head, into the scratch) and dv_s += a_s do_t;
+    // then d score_s = a_s (da_s - sum_j a_j da_j) / sqrt(D), dq_t += d score_s k_s and
+    // dk_s += d score_s q_t: backward_loops' formulas on whole rows.
+    template <int T, class S>
+    static void backward_heads_in_lanes(int n, std::array<const S*, 3> in, std::array<S*, 3> din, const S* att,
+                                        S* da, const S* d_o) {
+        constexpr int L = row_lanes<S>, NV = W / L, heads = L / D;
+        using Row = row_vector<S>;
+        const auto [q, k, v] = in;
+        const auto [dq, dk, dv] = din;
+        const S scale = S(1) / std::sqrt(S(D));
+        for (int t = 0; t < n; ++t) {
+            const S* weights = att + t * T * H;   // [s][H]
+            Row dot[NV], qt[NV], weighted[NV], dqt[NV];
+            GFLOW_UNROLL
+            for (int j = 0; j < NV; ++j) {
+                dot[j] = load_row(d_o + t * W + j * L);
+                qt[j] = load_row(q + t * W + j * L);
+                weighted[j] = dqt[j] = Row{};
+            }
+            for (int s = 0; s <= t; ++s)
+                GFLOW_UNROLL
+                for (int j = 0; j < NV; ++j) {
+                    const Row a = load_heads(weights + s * H + j * heads);
+                    Row d = dot[j] * load_row(v + s * W + j * L);
+                    head_sums<1, S>(d);
+                    store_row(da + s * W + j * L, d);
+                    weighted[j] += a * d;
+                    store_row(dv + s * W + j * L, load_row(dv + s * W + j * L) + a * dot[j]);
+                }
+            for (int s = 0; s <= t; ++s)
+                GFLOW_UNROLL
+                for (int j = 0; j < NV; ++j) {
+                    const Row a = load_heads(weights + s * H + j * heads);
+                    const Row dscore = a * (load_row(da + s * W + j * L) - weighted[j]) * scale;
+                    dqt[j] += dscore * load_row(k + s * W + j * L);
+                    store_row(dk + s * W + j * L, load_row(dk + s * W + j * L) + dscore * qt[j]);
+                }
+            GFLOW_UNROLL
+            for (int j = 0; j < NV; ++j) store_row(dq + t * W + j * L, load_row(dq + t * W + j * L) + dqt[j]);
+        }
+    }
+#endif
 
     // Head hd of one query over keys/values 0..count-1: weights (softmax) and output slice.
     template <class S>
