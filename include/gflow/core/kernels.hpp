@@ -155,6 +155,13 @@ inline void blas_backward(const S* W, S* dW, const S* x, const S* dy, S* dx, int
     // (measured, bench/products on 2 threads: the width-64 models' products 28.5 -> 25.9 ms a step,
     // width 128 99 -> 95 (Grassmann) and 90 -> 80 (attention); at width 256, where every dW has
     // 4 blocks of rows or more, tiles were 5 % slower)
+    // One block of rows (a document's step under step_schedule::by_document, which runs on one
+    // thread): dW in one call. Each call packs its x [n][cols] anew for the BLAS, so 16 blocks of
+    // 64 rows of mlp_fc1's [1024][256] packed the same x 16 times; one call packs it once.
+    if (n <= blas::row_block) {
+        blas::gemm(true, false, Out, In, n, dy, Out, x, In, S(1), dW, In);
+        return;
+    }
     constexpr bool tall = Out >= 4 * blas::weight_row_block;
     constexpr int rows_block = tall ? blas::weight_row_block : blas::weight_row_block / 2;
     constexpr int cols_block = tall ? In : blas::weight_column_block;
