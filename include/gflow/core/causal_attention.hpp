@@ -68,7 +68,7 @@ struct head_shape {
     // of the pass after the first. Down the whole column, each key block read them again from L2 (at
     // n = 256 on AVX2, 64 KB a block against a 32 KB L1). A pass's lines in at most 8 KB: a head's
     // backward on AVX2 (Zen 2), f32, d = 32: 225-238 µs down the whole column, 180-187 µs in passes
-    // of 16 KB, 159-166 in 8 KB, 168-175 in 4 KB (bench/mixer_kernels, medians of 21, 2-3 runs each).
+    // of 16 KB, 159-174 in 8 KB, 168-175 in 4 KB (bench/mixer_kernels, medians of 21, 3-6 runs each).
     static constexpr int key_row_bytes = 2 * 64 + 2 * D * int(sizeof(S));
     static constexpr int key_rows = [] {
         int rows = row_tile;
