@@ -5,7 +5,7 @@ For every configuration it runs gflow's program and bench/torch_models.py speed 
 times (gflow first in even repetitions, PyTorch first in odd ones, so that a drift of the load
 touches both alike), with the same number of threads, and prints the medians:
 
-    configuration | unit | gflow | PyTorch | gflow/PyTorch | gflow's share of peak
+    configuration | unit | gflow | PyTorch | its layout | gflow/PyTorch | gflow's share of peak
 
 Configurations (f32):
     shakespeare  width 64, 128, 256 (--widths), 6 layers, batch 8, block 256: tokens/s
@@ -24,6 +24,16 @@ Each run lasts about --seconds of training (gflow: the steps are chosen from its
 the previous run of the configuration; PyTorch: speed --seconds), or --steps steps on both sides.
 OMP_WAIT_POLICY=PASSIVE is set for both unless the environment sets it.
 
+PyTorch's figure is that of its fastest thread layout (--torch-layouts; a median of --repeat runs
+each, interleaved with gflow's), for its OpenBLAS can share the cores with torch's threads in
+more than one way, and the default one is not always its best:
+    pool    OpenBLAS's own pthreads pool of N threads beside torch's N (Debian's default)
+    blas1   OpenBLAS's pool at 1: products in the calling thread, torch's N threads for the rest
+    openmp  libopenblas0-openmp (if installed): OpenBLAS's N threads in torch's OpenMP runtime
+On a 2-core Zen 2 at width 64, pool ran 6,700-8,000 tokens/s in most runs (its OpenBLAS worker
+yielding on one core while torch's own second thread waited for it), blas1 9,300-11,200;
+at width 256 openmp was the fastest (bench/README.md).
+
     /usr/bin/python3 bench/side_by_side.py                    # everything, 3 repetitions
     /usr/bin/python3 bench/side_by_side.py --models shakespeare --widths 256 --repeat 5 --json
     /usr/bin/python3 bench/side_by_side.py --smoke            # width 64, 1 repetition, ~1 s runs
@@ -31,7 +41,10 @@ OMP_WAIT_POLICY=PASSIVE is set for both unless the environment sets it.
 PyTorch must multiply with OpenBLAS: without libopenblas0, Debian's torch falls back to the
 reference BLAS, about 12x slower, and the comparison means nothing. The script checks the
 libraries a torch process has loaded and refuses otherwise (--allow-reference-blas overrides).
---install runs `apt-get install -y python3-torch libopenblas0` first.
+--install runs `apt-get install -y python3-torch libopenblas0 libopenblas0-openmp` first (the
+OpenMP build's alternatives priority, 95, is below the pthreads build's 100: the system's
+libblas.so.3 and gflow's libopenblas.so.0 stay the pthreads build; only torch's openmp runs get
+the other, through LD_LIBRARY_PATH).
 """
 import argparse
 import json
@@ -54,6 +67,10 @@ PARENS_MEAN_TOKENS = 36.0     # 2·pairs + 1 predicted tokens, pairs uniform in 
 # later runs use the rate measured.
 GFLOW_GUESS = {("shakespeare", 64): 30000.0, ("shakespeare", 128): 10000.0,
                ("shakespeare", 256): 4000.0, ("names", 16): 80000.0, ("parens", 16): 25000.0}
+# The directory of libopenblas0-openmp's libblas.so.3 (Debian's multiarch path).
+OPENMP_BLAS_DIR = Path("/usr/lib/x86_64-linux-gnu/openblas-openmp")
+TORCH_LAYOUTS = ("pool", "blas1", "openmp")
+INSTALL = ["python3-torch", "libopenblas0", "libopenblas0-openmp"]
 MIN_STEPS = {"shakespeare": 3, "names": 300, "parens": 300}   # names/parens: chunks of 100 steps
 MAX_STEPS = {"shakespeare": 100000, "names": 5000000, "parens": 2000000}
 
@@ -94,12 +111,15 @@ def parse(argv=None):
     ap.add_argument("--repeat", type=int, default=3, help="runs of each program per configuration (median)")
     ap.add_argument("--seconds", type=float, default=8.0, help="training time of a run (default 8)")
     ap.add_argument("--steps", type=int, help="steps of every run instead of --seconds (both programs)")
+    ap.add_argument("--torch-layouts", type=csv(str, list(TORCH_LAYOUTS)),
+                    help="PyTorch's thread layouts to run, the fastest counting (default: pool,blas1, "
+                         "and openmp where libopenblas0-openmp is installed)")
     ap.add_argument("--build", default="build", help="gflow's build directory (default build)")
     ap.add_argument("--python", default="/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable,
                     help="the Python that has torch (default /usr/bin/python3)")
     ap.add_argument("--json", action="store_true", help="one JSON object per row on stdout, nothing else")
     ap.add_argument("--install", action="store_true",
-                    help="first apt-get install -y python3-torch libopenblas0 (needs root)")
+                    help=f"first apt-get install -y {' '.join(INSTALL)} (needs root)")
     ap.add_argument("--allow-reference-blas", action="store_true",
                     help="run even when torch does not use OpenBLAS (its figures are then ~12x low)")
     ap.add_argument("--smoke", action="store_true",
@@ -110,6 +130,8 @@ def parse(argv=None):
         args.widths, args.repeat = [64], 1
         if args.steps is None:
             args.seconds = min(args.seconds, 1.0)
+    if args.torch_layouts is None:
+        args.torch_layouts = [l for l in TORCH_LAYOUTS if l != "openmp" or openmp_blas_installed()]
     if args.threads < 1 or args.repeat < 1 or args.seconds <= 0 or (args.steps is not None and args.steps < 1):
         ap.error("--threads, --repeat, --seconds and --steps must be positive")
     return args
@@ -141,11 +163,25 @@ def log(args, text):
     print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
 
 
+def openmp_blas_installed():
+    return (OPENMP_BLAS_DIR / "libblas.so.3").exists()
+
+
+def layout_env(layout, env):
+    """The environment of PyTorch's runs in a layout: openmp puts libopenblas0-openmp's directory
+    first on LD_LIBRARY_PATH, so that torch loads that libblas.so.3 (and only torch)."""
+    if layout != "openmp":
+        return env
+    env = dict(env)
+    env["LD_LIBRARY_PATH"] = ":".join(p for p in (str(OPENMP_BLAS_DIR), env.get("LD_LIBRARY_PATH")) if p)
+    return env
+
+
 def install(args):
-    log(args, "--install: apt-get install -y python3-torch libopenblas0 (libopenblas0: without it "
+    log(args, f"--install: apt-get install -y {' '.join(INSTALL)} (libopenblas0: without it "
               "Debian's torch multiplies with the reference BLAS, about 12x slower)")
     try:
-        done = subprocess.run(["apt-get", "install", "-y", "python3-torch", "libopenblas0"],
+        done = subprocess.run(["apt-get", "install", "-y", *INSTALL],
                               stdout=sys.stderr, stderr=subprocess.STDOUT)
     except OSError as e:
         raise Failure(f"--install: cannot run apt-get ({e.strerror})")
@@ -319,9 +355,10 @@ def run_gflow(cfg, args, env, mean_tokens):
     return out
 
 
-def run_torch(cfg, args, env):
+def run_torch(cfg, args, env, layout):
     cmd = [args.python, str(TORCH_MODELS), "speed", "--json", "--model", cfg.model, "--mixer", cfg.mixer,
-           "--threads", str(args.threads), "--dtype", "f32", "--batch", str(cfg.batch)]
+           "--threads", str(args.threads), "--blas-threads", str(1 if layout == "blas1" else args.threads),
+           "--dtype", "f32", "--batch", str(cfg.batch)]
     if cfg.model == "shakespeare":
         cmd += ["--width", str(cfg.width), "--block", str(cfg.block), "--layers", str(cfg.layers)]
     if args.steps:
@@ -332,12 +369,13 @@ def run_torch(cfg, args, env):
         cmd += ["--seconds", str(args.seconds)]
         if args.seconds < 2 and cfg.model != "shakespeare":
             cmd += ["--chunk", "10"]
-    objects, wall = run_json(cmd, env, args.timeout, f"torch {cfg.name}")
+    objects, wall = run_json(cmd, layout_env(layout, env), args.timeout, f"torch ({layout}) {cfg.name}")
     r = objects[-1]
     if "tokens_per_s" not in r:
-        raise Failure(f"torch {cfg.name}: its JSON has no tokens_per_s")
+        raise Failure(f"torch ({layout}) {cfg.name}: its JSON has no tokens_per_s")
     return dict(wall_s=round(wall, 2), steps=r.get("steps"), tokens_per_s=float(r["tokens_per_s"]),
-                steps_per_s=float(r.get("steps_per_s") or 0), blas_threads=r.get("blas_threads"))
+                steps_per_s=float(r.get("steps_per_s") or 0), layout=layout, blas_threads=r.get("blas_threads"),
+                blas_library=r.get("blas_library"))
 
 
 def median(values):
@@ -360,7 +398,7 @@ def fmt_share(x):
 
 
 def print_table(rows, args, info):
-    head = ["configuration", "unit", "gflow", "PyTorch", "gflow/PyTorch", "gflow % of peak", "load"]
+    head = ["configuration", "unit", "gflow", "PyTorch", "its layout", "gflow/PyTorch", "gflow % of peak", "load"]
     body = []
     notes = {}
     for r in rows:
@@ -370,9 +408,9 @@ def print_table(rows, args, info):
             unit = "tokens/s" + mark
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
         body.append([r["config"], unit, fmt_rate(r["gflow_tokens_per_s"]), fmt_rate(r["torch_tokens_per_s"]),
-                     ratio, fmt_share(r["gflow_peak_fraction"]), f"{r['load_start']}-{r['load_end']}"])
+                     r["torch_layout"], ratio, fmt_share(r["gflow_peak_fraction"]), f"{r['load_start']}-{r['load_end']}"])
     widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
-    line = lambda cells: "  ".join(str(c).ljust(w) if i < 2 else str(c).rjust(w)
+    line = lambda cells: "  ".join(str(c).ljust(w) if i < 2 or i == 4 else str(c).rjust(w)
                                    for i, (c, w) in enumerate(zip(cells, widths)))
     print()
     print(f"medians of {args.repeat} run(s) each, f32, {args.threads} threads, "
@@ -386,6 +424,10 @@ def print_table(rows, args, info):
         print(line(cells))
     for unit, mark in notes.items():
         print(f"{mark} {unit}; PyTorch counts its own tokens")
+    print(f"its layout: PyTorch's fastest thread layout of {', '.join(args.torch_layouts)} (--help); "
+          "the medians of each:")
+    for r in rows:
+        print(f"    {r['config']:<28} " + "  ".join(f"{l} {fmt_rate(v['tokens_per_s'])}" for l, v in r["torch_layouts"].items()))
     print("load: the 1-minute load average before the configuration's first run and after its last")
 
 
@@ -403,11 +445,20 @@ def main(argv=None):
     if not TORCH_MODELS.is_file():
         raise Failure(f"{TORCH_MODELS} is missing")
     info = check_torch(args, env)
+    if "openmp" in args.torch_layouts:
+        if not openmp_blas_installed():
+            raise Failure(f"--torch-layouts openmp: {OPENMP_BLAS_DIR}/libblas.so.3 is missing "
+                          "(apt-get install -y libopenblas0-openmp, or --install)")
+        libs = check_torch(args, layout_env("openmp", env))["libs"]
+        if not any(str(OPENMP_BLAS_DIR) in l for l in libs):
+            raise Failure(f"--torch-layouts openmp: torch did not load {OPENMP_BLAS_DIR}/libblas.so.3 "
+                          f"(it loaded {', '.join(Path(l).name for l in libs) or 'no BLAS'})")
     machine = dict(cpu=cpu_model(), cores=os.cpu_count(), threads=args.threads,
                    omp_wait_policy=env["OMP_WAIT_POLICY"], torch=info["torch"], blas=info["blas"])
     load_start = load_average()
     log(args, f"machine: {machine['cpu']}, {machine['cores']} cores; threads {args.threads}; "
               f"load average {load_start} at start")
+    log(args, f"PyTorch's thread layouts: {', '.join(args.torch_layouts)} (its fastest counts, per configuration)")
     log(args, f"torch {info['torch']}, BLAS: {info['blas']} ({', '.join(Path(l).name for l in info['libs']) or 'none loaded'})"
               f", core {info.get('blas_core') or '-'}; OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}; gflow: {args.build}/examples")
     if "OPENBLAS_CORETYPE" in env:
@@ -427,20 +478,27 @@ def main(argv=None):
 
     rows = []
     for cfg in configs:
-        runs = {"gflow": [], "torch": []}
+        runs = {"gflow": [], **{layout: [] for layout in args.torch_layouts}}
         load_before = load_average()
         for rep in range(args.repeat):
-            order = ("gflow", "torch") if rep % 2 == 0 else ("torch", "gflow")
+            order = list(runs) if rep % 2 == 0 else list(runs)[::-1]
             for side in order:
-                r = run_gflow(cfg, args, env, mean_tokens) if side == "gflow" else run_torch(cfg, args, env)
+                r = run_gflow(cfg, args, env, mean_tokens) if side == "gflow" else run_torch(cfg, args, env, side)
                 runs[side].append(r)
-                log(args, f"  {cfg.name:<28} run {rep + 1}/{args.repeat} {side:<5}  "
+                who = "gflow" if side == "gflow" else "torch"
+                layout = "" if side == "gflow" else f"({side})"
+                log(args, f"  {cfg.name:<28} run {rep + 1}/{args.repeat} {who:<5} {layout:<8}"
                           f"{fmt_rate(r['tokens_per_s']):>9} tokens/s  {r['steps']} steps  {r['wall_s']:.1f} s wall"
                           f"  (load {load_average()})")
+        layouts = {layout: dict(tokens_per_s=round(median([r["tokens_per_s"] for r in runs[layout]]), 1),
+                                steps_per_s=round(median([r["steps_per_s"] for r in runs[layout]]), 3),
+                                blas_library=runs[layout][0].get("blas_library"), runs=runs[layout])
+                   for layout in args.torch_layouts}
+        best = max(layouts, key=lambda layout: layouts[layout]["tokens_per_s"])
         g = median([r["tokens_per_s"] for r in runs["gflow"]])
-        t = median([r["tokens_per_s"] for r in runs["torch"]])
+        t = layouts[best]["tokens_per_s"]
         gs = median([r["steps_per_s"] for r in runs["gflow"]])
-        ts = median([r["steps_per_s"] for r in runs["torch"]])
+        ts = layouts[best]["steps_per_s"]
         row = dict(kind="side_by_side", config=cfg.name, model=cfg.model, mixer=cfg.mixer, width=cfg.width,
                    layers=cfg.layers, batch=cfg.batch, block=cfg.block, dtype="f32", threads=args.threads,
                    repeat=args.repeat, unit=runs["gflow"][0]["unit"],
@@ -449,7 +507,8 @@ def main(argv=None):
                    gflow_steps_per_s=round(gs, 3), torch_steps_per_s=round(ts, 3),
                    gflow_peak_fraction=median([r["peak_fraction"] for r in runs["gflow"]]),
                    gflow_gflops_per_s=median([r["gflops_per_s"] for r in runs["gflow"]]),
-                   gflow_runs=runs["gflow"], torch_runs=runs["torch"],
+                   torch_layout=best, torch_layouts=layouts,
+                   gflow_runs=runs["gflow"], torch_runs=runs[best],
                    load_start=load_before, load_end=load_average(), cpu=machine["cpu"],
                    omp_wait_policy=machine["omp_wait_policy"], torch=info["torch"], blas=info["blas"],
                    gflow_blas_core=next((r["blas_core"] for r in runs["gflow"] if r.get("blas_core")), None),

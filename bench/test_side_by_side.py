@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""A quick check of bench/side_by_side.py (about 20 s; exit 0 when all pass, 1 otherwise, 77 when
+"""A quick check of bench/side_by_side.py (about 35 s; exit 0 when all pass, 1 otherwise, 77 when
 torch or gflow's programs are missing):
 
 1. --smoke --json on every model (Grassmann): one row per configuration, positive rates on both
    sides, ratio = gflow / PyTorch, gflow's share of peak absent or in (0, 1.5];
-2. the table (--steps 3, parens attention, 2 repetitions): its header, its row, the load lines;
+   PyTorch's figure the fastest of its thread layouts' medians, each layout run once;
+2. the table (--steps 3, parens attention, 2 repetitions, one layout and then two): its header,
+   its row, the load lines, the runs interleaved (the second repetition in reverse order);
 3. errors are one line under 200 characters with a non-zero exit: a missing build directory, a
-   bad flag, and a torch that does not use OpenBLAS (a fake interpreter that reports the reference
-   BLAS), which must be refused.
+   bad flag or layout, and a torch that does not use OpenBLAS (a fake interpreter that reports
+   the reference BLAS), which must be refused.
 
     /usr/bin/python3 bench/test_side_by_side.py [BUILD_DIR]      (default: build)
 """
@@ -58,6 +60,14 @@ def check_smoke_json():
         assert abs(r["ratio"] - r["gflow_tokens_per_s"] / r["torch_tokens_per_s"]) < 1e-2 * r["ratio"], r
         assert r["threads"] == len(os.sched_getaffinity(0)) and r["repeat"] == 1, r
         assert len(r["gflow_runs"]) == 1 and len(r["torch_runs"]) == 1, r
+        layouts = r["torch_layouts"]
+        assert set(layouts) >= {"pool", "blas1"} and r["torch_layout"] in layouts, r
+        assert all(len(v["runs"]) == 1 and v["tokens_per_s"] > 0 for v in layouts.values()), r
+        assert r["torch_tokens_per_s"] == max(v["tokens_per_s"] for v in layouts.values()), r
+        assert r["torch_runs"] == layouts[r["torch_layout"]]["runs"], r
+        assert [v["runs"][0]["blas_threads"] for v in (layouts["pool"], layouts["blas1"])] == [r["threads"], 1], r
+        if "openmp" in layouts:
+            assert "openblas-openmp" in (layouts["openmp"]["blas_library"] or ""), layouts["openmp"]
         share = r["gflow_peak_fraction"]
         assert share is None or 0 < share <= 1.5, r
         assert r["blas"] in ("openblas", "mkl"), r
@@ -67,18 +77,24 @@ def check_smoke_json():
 
 
 def check_table():
-    done = run("--steps", "3", "--models", "parens", "--mixers", "attention", "--repeat", "2")
-    assert done.returncode == 0, done.stderr[-400:]
-    out = done.stdout
-    for words in ("configuration", "gflow/PyTorch", "parens attention", "load average", "at start", "at end"):
-        assert words in out, f"{words!r} not in the output:\n{out}"
-    runs = [l for l in out.splitlines() if "parens attention" in l and " run " in l]
-    assert [l.split()[4] for l in runs] == ["gflow", "torch", "torch", "gflow"], runs   # interleaved
+    for layouts, order in (("pool", ["gflow", "torch", "torch", "gflow"]),
+                           ("pool,blas1", ["gflow", "(pool)", "(blas1)", "(blas1)", "(pool)", "gflow"])):
+        done = run("--steps", "3", "--models", "parens", "--mixers", "attention", "--repeat", "2",
+                   "--torch-layouts", layouts)
+        assert done.returncode == 0, done.stderr[-400:]
+        out = done.stdout
+        for words in ("configuration", "gflow/PyTorch", "its layout", "parens attention", "load average",
+                      "at start", "at end"):
+            assert words in out, f"{words!r} not in the output:\n{out}"
+        runs = [l.split() for l in out.splitlines() if "parens attention" in l and " run " in l]
+        seen = [w[4] if w[4] == "gflow" or "," not in layouts else w[5] for w in runs]
+        assert seen == order, runs   # interleaved
 
 
 def check_errors():
     one_line_error(run("--build", "/nonexistent-build"), 1, "missing")
     one_line_error(run("--widths", "32"), 2, "--widths")
+    one_line_error(run("--torch-layouts", "mkl"), 2, "--torch-layouts")
     with tempfile.TemporaryDirectory() as tmp:
         fake = Path(tmp) / "python"
         fake.write_text('#!/bin/sh\necho \'{"torch": "0", "libs": '

@@ -398,19 +398,31 @@ def config_from_args(args):
                        block=args.block, r=args.r, heads=args.heads)
 
 
-def set_threads(n):
-    """torch.set_num_threads(n), and the same for OpenBLAS's own thread pool: Debian's torch calls
-    OpenBLAS (libblas.so.3 -> openblas-pthread), whose pool torch.set_num_threads does not reach
-    (it keeps OPENBLAS_NUM_THREADS or the core count). Returns OpenBLAS's count, or None."""
+def set_threads(n, blas=None):
+    """torch.set_num_threads(n), and OpenBLAS's own thread count (blas, default n): Debian's torch
+    calls OpenBLAS (libblas.so.3 -> openblas-pthread), whose pool torch.set_num_threads does not
+    reach (it keeps OPENBLAS_NUM_THREADS or the core count). Returns OpenBLAS's count, or None."""
     import ctypes
     torch.set_num_threads(n)
     for lib in ("libblas.so.3", "libopenblas.so.0"):
         try:
-            blas = ctypes.CDLL(lib)
-            blas.openblas_set_num_threads(ctypes.c_int(n))
-            return blas.openblas_get_num_threads()
+            b = ctypes.CDLL(lib)
+            b.openblas_set_num_threads(ctypes.c_int(n if blas is None else blas))
+            return b.openblas_get_num_threads()
         except (OSError, AttributeError):
             continue
+    return None
+
+
+def blas_library():
+    """The BLAS this process loaded (its path: openblas-pthread, openblas-openmp, ...), or None."""
+    try:
+        for line in open("/proc/self/maps"):
+            path = line.split()[-1]
+            if "blas" in path.lower() and ".so" in path:
+                return os.path.realpath(path)
+    except OSError:
+        pass
     return None
 
 
@@ -422,7 +434,7 @@ def load_average():
 
 
 def run_speed(args):
-    blas_threads = set_threads(args.threads)
+    blas_threads = set_threads(args.threads, args.blas_threads)
     dtype = DTYPES[args.dtype]
     cfg = config_from_args(args)
     W = init_weights(cfg, args.seed, dtype)
@@ -465,7 +477,7 @@ def run_speed(args):
                   block=cfg.block, batch=args.batch if args.model == "shakespeare" else (args.batch or 1),
                   r=cfg.r if cfg.mixer == "grassmann" else None,
                   heads=cfg.heads if cfg.mixer == "attention" else None,
-                  dtype=args.dtype, threads=args.threads, blas_threads=blas_threads,
+                  dtype=args.dtype, threads=args.threads, blas_threads=blas_threads, blas_library=blas_library(),
                   omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"), params=params, steps=step,
                   chunks=len(rates), tokens_per_s=round(statistics.median(rates), 1),
                   steps_per_s=round(statistics.median(step_rates), 3),
@@ -599,6 +611,8 @@ def parse(argv=None):
     ap.add_argument("--heads", type=int, help="attention heads (4; shakespeare width 256: 8)")
     ap.add_argument("--batch", type=int, help="sequences per step (shakespeare 8, names/parens 1)")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and OpenBLAS threads")
+    ap.add_argument("--blas-threads", type=int, help="speed: OpenBLAS's threads, if not --threads (1: "
+                    "products in the calling thread, torch's --threads for the rest)")
     ap.add_argument("--steps", type=int, default=0, help="speed: timed steps (after the warm-up)")
     ap.add_argument("--seconds", type=float, default=15, help="speed: time to run, when no --steps")
     ap.add_argument("--chunk", type=int, help="speed: steps per timed chunk (shakespeare 1, else 50)")
