@@ -9,7 +9,8 @@ torch is missing):
    Shakespeare model; both mixers);
 3. grads mode: safetensors and JSON in, safetensors out, equal to the in-process gradients;
 4. Shakespeare at width 256 (6 layers, batch 8, block 256, lr 1e-3, f32) trains: the loss starts
-   near ln 65 = 4.17 and falls below 2.8 within 30 steps (it stops as soon as it does).
+   near ln 65 = 4.17 and falls below 2.8 within 30 steps (it stops as soon as it does);
+5. a bad flag (--blas-threads 0, --threads -2, ...) is one line naming it, exit 2.
 """
 import importlib.util
 import json
@@ -162,10 +163,28 @@ def check_training(max_steps=30, target=2.8):
            f"{losses[-1]:.3f} (< {target}) in {len(losses)} steps, {time.perf_counter() - t0:.0f} s"
 
 
+def check_flag_errors():
+    """A bad flag is one line under 200 characters that names it, exit 2, before any work."""
+    import subprocess
+    cases = [(["--blas-threads", "0"], "--blas-threads"), (["--threads", "-2"], "--threads"),
+             (["--width", "sixty"], "--width"), (["--seconds", "0"], "--seconds"),
+             (["--mode-that-is-not"], "unrecognized")]
+    for flags, words in cases:
+        done = subprocess.run([sys.executable, str(HERE / "torch_models.py"), "speed", *flags],
+                              capture_output=True, text=True, timeout=120)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, f"{flags}: exit {done.returncode}: {done.stderr[-300:]}"
+        assert len(lines) == 1 and len(lines[0]) < 200, f"{flags}: not one short line: {done.stderr!r}"
+        assert words in lines[0], f"{flags}: {words!r} not in {lines[0]!r}"
+        assert done.stdout == "", f"{flags}: printed {done.stdout!r}"
+    return f"{len(cases)} bad flags, each one line naming it, exit 2"
+
+
 def main():
     torch.set_num_threads(2)
     passed = failed = 0
-    for check in (check_names_reference, check_masking, check_grads_mode, check_training):
+    for check in (check_flag_errors, check_names_reference, check_masking, check_grads_mode,
+                  check_training):
         t0 = time.perf_counter()
         try:
             message = check()

@@ -596,27 +596,47 @@ def run_grads(args):
     return loss.item()
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):   # one line, not argparse's usage block
+        print(f"torch_models: {message} (see --help)"[:199], file=sys.stderr)
+        sys.exit(2)
+
+
+def at_least(low):
+    """An integer flag's type: a number below `low` is refused by name (torch.set_num_threads(0)
+    and openblas_set_num_threads(0) would otherwise fail or be ignored far from the flag)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+    return parse
+
+
 def parse(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = Parser(description=__doc__.split("\n\n")[0],
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=["speed", "train", "grads"])
     ap.add_argument("--model", choices=["names", "parens", "shakespeare"], default="shakespeare")
     ap.add_argument("--mixer", choices=["grassmann", "attention"], default="grassmann")
-    ap.add_argument("--width", type=int, help="names/parens 16; shakespeare 256 (64, 128, ...)")
-    ap.add_argument("--layers", type=int, help="default 1 (names, parens), 6 (shakespeare); "
+    ap.add_argument("--width", type=at_least(1), help="names/parens 16; shakespeare 256 (64, 128, ...)")
+    ap.add_argument("--layers", type=at_least(1), help="default 1 (names, parens), 6 (shakespeare); "
                     "12: the paper's schedule, one offset per layer 1,1,2,2,...,16,16")
-    ap.add_argument("--block", type=int, help="names 16, parens 64, shakespeare 256")
-    ap.add_argument("--r", type=int, help="Grassmann r (names/parens 4; shakespeare 16 at width "
+    ap.add_argument("--block", type=at_least(1), help="names 16, parens 64, shakespeare 256")
+    ap.add_argument("--r", type=at_least(1), help="Grassmann r (names/parens 4; shakespeare 16 at width "
                     "64, else 32)")
-    ap.add_argument("--heads", type=int, help="attention heads (4; shakespeare width 256: 8)")
-    ap.add_argument("--batch", type=int, help="sequences per step (shakespeare 8, names/parens 1)")
-    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and OpenBLAS threads")
-    ap.add_argument("--blas-threads", type=int, help="speed: OpenBLAS's threads, if not --threads (1: "
+    ap.add_argument("--heads", type=at_least(1), help="attention heads (4; shakespeare width 256: 8)")
+    ap.add_argument("--batch", type=at_least(1), help="sequences per step (shakespeare 8, names/parens 1)")
+    ap.add_argument("--threads", type=at_least(1), default=2, help="torch.set_num_threads and OpenBLAS threads")
+    ap.add_argument("--blas-threads", type=at_least(1), help="speed: OpenBLAS's threads, if not --threads (1: "
                     "products in the calling thread, torch's --threads for the rest)")
-    ap.add_argument("--steps", type=int, default=0, help="speed: timed steps (after the warm-up)")
+    ap.add_argument("--steps", type=at_least(0), default=0, help="speed: timed steps (after the warm-up)")
     ap.add_argument("--seconds", type=float, default=15, help="speed: time to run, when no --steps")
-    ap.add_argument("--chunk", type=int, help="speed: steps per timed chunk (shakespeare 1, else 50)")
-    ap.add_argument("--warmup", type=int, default=2, help="speed: untimed steps first")
+    ap.add_argument("--chunk", type=at_least(1), help="speed: steps per timed chunk (shakespeare 1, else 50)")
+    ap.add_argument("--warmup", type=at_least(0), default=2, help="speed: untimed steps first")
     ap.add_argument("--dtype", choices=["f32", "f64"], default="f32")
     ap.add_argument("--lr", type=float, help="shakespeare 1e-3, names/parens 0.01")
     ap.add_argument("--seed", type=int, default=42)
@@ -624,7 +644,7 @@ def parse(argv=None):
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
     ap.add_argument("--tokens", type=float, default=1e6, help="train: training tokens")
     ap.add_argument("--eval-every", type=float, default=1e5, help="train: tokens between reports")
-    ap.add_argument("--eval-windows", type=int, default=64,
+    ap.add_argument("--eval-windows", type=at_least(1), default=64,
                     help="train: validation windows (fixed, seeded) per report")
     ap.add_argument("--save", help="train: write the final weights (safetensors)")
     ap.add_argument("--weights", help="grads: safetensors weights (gflow's names; F32 or F64)")
@@ -635,6 +655,9 @@ def parse(argv=None):
     args.dtype_given = any(a == "--dtype" or a.startswith("--dtype=") for a in (argv or sys.argv[1:]))
     if args.model == "shakespeare" and args.batch is None:
         args.batch = 8
+    for flag, value in (("--seconds", args.seconds), ("--tokens", args.tokens), ("--eval-every", args.eval_every)):
+        if not value > 0:   # also refuses nan
+            ap.error(f"argument {flag}: {value} is not a positive number")
     if args.mode == "grads" and not (args.weights and args.batch_json and args.save_grads):
         ap.error("grads needs --weights, --batch-json and --save-grads")
     return args
