@@ -23,6 +23,18 @@ template <class S, int N> struct is_dual<dual<S, N>> : std::true_type {};
 template <class A>
 concept arithmetic = std::is_arithmetic_v<A>;
 
+// The number c as an S: S(c) for a number, c in every lane for a vector of lanes (a map whose
+// function declares on_lanes runs on vectors of registers, core/elementwise.hpp, and so do its
+// duals: dual<V, K> of vectors V; GCC's vectors take no functional cast from a number).
+template <class S> struct element_of { using type = S; };
+template <float_lanes V> struct element_of<V> { using type = std::remove_cvref_t<decltype(V{}[0])>; };
+template <class S> using element_t = typename element_of<S>::type;
+template <class S, arithmetic A>
+constexpr S constant(A c) {
+    if constexpr (float_lanes<S>) return S{} + element_t<S>(c);
+    else return S(c);
+}
+
 // ---- arithmetic: dual op dual ------------------------------------------------------------
 template <class S, int N>
 constexpr dual<S, N> operator+(const dual<S, N>& a, const dual<S, N>& b) {
@@ -44,7 +56,7 @@ constexpr dual<S, N> operator*(const dual<S, N>& a, const dual<S, N>& b) {
 }
 template <class S, int N>
 constexpr dual<S, N> operator/(const dual<S, N>& a, const dual<S, N>& b) {
-    const S inv = S(1) / b.v;
+    const S inv = constant<S>(1) / b.v;
     dual<S, N> r{a.v * inv, {}};
     for (int k = 0; k < N; ++k) r.d[k] = (a.d[k] - r.v * b.d[k]) * inv;
     return r;
@@ -58,33 +70,38 @@ constexpr dual<S, N> operator-(const dual<S, N>& a) {
 
 // ---- arithmetic with constants (a constant has no tangent) -----------------------------
 template <class S, int N, arithmetic A>
-constexpr dual<S, N> operator+(const dual<S, N>& a, A c) { return {a.v + S(c), a.d}; }
+constexpr dual<S, N> operator+(const dual<S, N>& a, A c) { return {a.v + constant<S>(c), a.d}; }
 template <class S, int N, arithmetic A>
-constexpr dual<S, N> operator+(A c, const dual<S, N>& a) { return {S(c) + a.v, a.d}; }
+constexpr dual<S, N> operator+(A c, const dual<S, N>& a) { return {constant<S>(c) + a.v, a.d}; }
 template <class S, int N, arithmetic A>
-constexpr dual<S, N> operator-(const dual<S, N>& a, A c) { return {a.v - S(c), a.d}; }
+constexpr dual<S, N> operator-(const dual<S, N>& a, A c) { return {a.v - constant<S>(c), a.d}; }
 template <class S, int N, arithmetic A>
-constexpr dual<S, N> operator-(A c, const dual<S, N>& a) { return S(c) + (-a); }
+constexpr dual<S, N> operator-(A c, const dual<S, N>& a) { return c + (-a); }
 template <class S, int N, arithmetic A>
 constexpr dual<S, N> operator*(const dual<S, N>& a, A c) {
-    dual<S, N> r{a.v * S(c), {}};
-    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] * S(c);
+    dual<S, N> r{a.v * constant<S>(c), {}};
+    for (int k = 0; k < N; ++k) r.d[k] = a.d[k] * constant<S>(c);
     return r;
 }
 template <class S, int N, arithmetic A>
 constexpr dual<S, N> operator*(A c, const dual<S, N>& a) { return a * c; }
 template <class S, int N, arithmetic A>
-constexpr dual<S, N> operator/(const dual<S, N>& a, A c) { return a * (S(1) / S(c)); }
+constexpr dual<S, N> operator/(const dual<S, N>& a, A c) { return a * constant<S>(element_t<S>(1) / element_t<S>(c)); }
 template <class S, int N, arithmetic A>
 constexpr dual<S, N> operator/(A c, const dual<S, N>& a) {
-    const S inv = S(1) / a.v;
-    dual<S, N> r{S(c) * inv, {}};
+    const S inv = constant<S>(1) / a.v;
+    dual<S, N> r{constant<S>(c) * inv, {}};
     for (int k = 0; k < N; ++k) r.d[k] = -r.v * inv * a.d[k];
     return r;
 }
 
 // ---- functions: one chain rule each, on the value's derivative f'(v) -------------------
 namespace detail {
+template <class V, class F>
+inline V each_lane(V x, F f) {
+    for (int j = 0; j < int(sizeof(V) / sizeof(x[0])); ++j) x[j] = f(x[j]);
+    return x;
+}
 template <class S, int N>
 constexpr dual<S, N> chain(const dual<S, N>& a, S value, S derivative) {
     dual<S, N> r{value, {}};
@@ -94,38 +111,56 @@ constexpr dual<S, N> chain(const dual<S, N>& a, S value, S derivative) {
 }  // namespace detail
 
 // The elementwise vocabulary. Each works on plain scalars and on duals, so user functions
-// written with them (`x * sigmoid(1.702 * x)`) get their derivative generated.
+// written with them (`x * sigmoid(1.702 * x)`) get their derivative generated; and on vectors of
+// lanes (float_lanes, and duals of them) for the maps that run on whole registers
+// (core/elementwise.hpp): exp and sigmoid by vexp's vector form, the same arithmetic as for a
+// number, so each lane is what the scalar call gives; log, sqrt and tanh lane by lane.
 namespace math {
 template <arithmetic S> inline S exp(S x) { return vexp(x); }   // vectorises (core/exp.hpp)
 template <arithmetic S> inline S log(S x) { return std::log(x); }
 template <arithmetic S> inline S sqrt(S x) { return std::sqrt(x); }
 template <arithmetic S> inline S tanh(S x) { return std::tanh(x); }
-template <arithmetic S> inline S sigmoid(S x) { return S(1) / (S(1) + vexp(-x)); }
+template <arithmetic S> inline S sigmoid(S x) { return constant<S>(1) / (constant<S>(1) + vexp(-x)); }
 template <arithmetic S> inline S relu(S x) { return x > S(0) ? x : S(0); }
 template <arithmetic S> inline S square(S x) { return x * x; }
 
+template <float_lanes V> inline V exp(V x) { return vexp(x); }
+template <float_lanes V> inline V log(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::log(e); }); }
+template <float_lanes V> inline V sqrt(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::sqrt(e); }); }
+template <float_lanes V> inline V tanh(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::tanh(e); }); }
+template <float_lanes V> inline V sigmoid(V x) { return constant<V>(1) / (constant<V>(1) + vexp(-x)); }
+template <float_lanes V> inline V relu(V x) { return x > V{} ? x : V{}; }
+template <float_lanes V> inline V square(V x) { return x * x; }
+
 template <class S, int N> inline dual<S, N> exp(const dual<S, N>& a) {
     const S e = vexp(a.v);
-    return detail::chain(a, e, e);
+    return gflow::detail::chain(a, e, e);
 }
 template <class S, int N> inline dual<S, N> log(const dual<S, N>& a) {
-    return detail::chain(a, std::log(a.v), S(1) / a.v);
+    return gflow::detail::chain(a, math::log(a.v), constant<S>(1) / a.v);
 }
 template <class S, int N> inline dual<S, N> sqrt(const dual<S, N>& a) {
-    const S s = std::sqrt(a.v);
-    return detail::chain(a, s, S(0.5) / s);
+    const S s = math::sqrt(a.v);
+    return gflow::detail::chain(a, s, constant<S>(0.5) / s);
 }
 template <class S, int N> inline dual<S, N> tanh(const dual<S, N>& a) {
-    const S t = std::tanh(a.v);
-    return detail::chain(a, t, S(1) - t * t);
+    const S t = math::tanh(a.v);
+    return gflow::detail::chain(a, t, constant<S>(1) - t * t);
 }
 template <class S, int N> inline dual<S, N> sigmoid(const dual<S, N>& a) {
-    const S s = S(1) / (S(1) + vexp(-a.v));
-    return detail::chain(a, s, s * (S(1) - s));
+    const S s = constant<S>(1) / (constant<S>(1) + vexp(-a.v));
+    return gflow::detail::chain(a, s, s * (constant<S>(1) - s));
 }
 // The derivative at 0 is taken as 0 (the subgradient PyTorch uses).
 template <class S, int N> inline dual<S, N> relu(const dual<S, N>& a) {
-    return a.v > S(0) ? a : detail::chain(a, S(0), S(0));
+    if constexpr (float_lanes<S>) {   // lane by lane: a where a > 0, else 0 and no tangent
+        const auto positive = a.v > S{};
+        dual<S, N> r{positive ? a.v : S{}, {}};
+        for (int k = 0; k < N; ++k) r.d[k] = positive ? a.d[k] : S{};
+        return r;
+    } else {
+        return a.v > S(0) ? a : gflow::detail::chain(a, S(0), S(0));
+    }
 }
 template <class S, int N> inline dual<S, N> square(const dual<S, N>& a) { return a * a; }
 }  // namespace math

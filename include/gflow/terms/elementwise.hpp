@@ -106,6 +106,7 @@ constexpr elementwise_t<F, Label> elementwise(F) {
 
 namespace detail {
 struct relu_fn {
+    static constexpr bool on_lanes = true;   // runs on whole registers (core/elementwise.hpp)
     template <class X> constexpr auto operator()(const X& x) const { return gflow::math::relu(x); }
 };
 }  // namespace detail

@@ -38,6 +38,7 @@ using expr::plucker_coordinates, expr::plucker_dot, expr::plucker_coordinates_ba
 namespace detail {
 // α ⊙ h + (1 - α) ⊙ g with α = sigmoid(gate): the mix of both Grassmann mixers.
 struct gate_and_mix {
+    static constexpr bool on_lanes = true;   // runs on whole registers (core/elementwise.hpp)
     template <class G, class A, class H>
     constexpr auto operator()(const G& g, const H& h, const A& gate) const {
         const auto alpha = gflow::math::sigmoid(gate);
@@ -46,6 +47,7 @@ struct gate_and_mix {
 };
 // The same with the gate's two products a = W_gate_h h, b = W_gate_g g added in the loop.
 struct gate_sum_and_mix {
+    static constexpr bool on_lanes = true;
     template <class G, class H, class A, class B>
     constexpr auto operator()(const G& g, const H& h, const A& a, const B& b) const {
         return gate_and_mix{}(g, h, a + b);
