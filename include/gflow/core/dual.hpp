@@ -116,21 +116,19 @@ constexpr dual<S, N> chain(const dual<S, N>& a, S value, S derivative) {
 // (core/elementwise.hpp): exp and sigmoid by vexp's vector form, the same arithmetic as for a
 // number, so each lane is what the scalar call gives; log, sqrt and tanh lane by lane.
 namespace math {
-template <arithmetic S> inline S exp(S x) { return vexp(x); }   // vectorises (core/exp.hpp)
+template <class S>
+concept number_or_lanes = arithmetic<S> || float_lanes<S>;
+
+template <number_or_lanes S> inline S exp(S x) { return vexp(x); }   // vectorises (core/exp.hpp)
+template <number_or_lanes S> inline S sigmoid(S x) { return constant<S>(1) / (constant<S>(1) + vexp(-x)); }
+template <number_or_lanes S> inline S relu(S x) { return x > S{} ? x : S{}; }
+template <number_or_lanes S> inline S square(S x) { return x * x; }
 template <arithmetic S> inline S log(S x) { return std::log(x); }
 template <arithmetic S> inline S sqrt(S x) { return std::sqrt(x); }
 template <arithmetic S> inline S tanh(S x) { return std::tanh(x); }
-template <arithmetic S> inline S sigmoid(S x) { return constant<S>(1) / (constant<S>(1) + vexp(-x)); }
-template <arithmetic S> inline S relu(S x) { return x > S(0) ? x : S(0); }
-template <arithmetic S> inline S square(S x) { return x * x; }
-
-template <float_lanes V> inline V exp(V x) { return vexp(x); }
 template <float_lanes V> inline V log(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::log(e); }); }
 template <float_lanes V> inline V sqrt(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::sqrt(e); }); }
 template <float_lanes V> inline V tanh(V x) { return gflow::detail::each_lane(x, [](auto e) { return std::tanh(e); }); }
-template <float_lanes V> inline V sigmoid(V x) { return constant<V>(1) / (constant<V>(1) + vexp(-x)); }
-template <float_lanes V> inline V relu(V x) { return x > V{} ? x : V{}; }
-template <float_lanes V> inline V square(V x) { return x * x; }
 
 template <class S, int N> inline dual<S, N> exp(const dual<S, N>& a) {
     const S e = vexp(a.v);
@@ -153,14 +151,10 @@ template <class S, int N> inline dual<S, N> sigmoid(const dual<S, N>& a) {
 }
 // The derivative at 0 is taken as 0 (the subgradient PyTorch uses).
 template <class S, int N> inline dual<S, N> relu(const dual<S, N>& a) {
-    if constexpr (float_lanes<S>) {   // lane by lane: a where a > 0, else 0 and no tangent
-        const auto positive = a.v > S{};
-        dual<S, N> r{positive ? a.v : S{}, {}};
-        for (int k = 0; k < N; ++k) r.d[k] = positive ? a.d[k] : S{};
-        return r;
-    } else {
-        return a.v > S(0) ? a : gflow::detail::chain(a, S(0), S(0));
-    }
+    const auto positive = a.v > S{};   // a mask of lanes for vectors
+    dual<S, N> r{positive ? a.v : S{}, {}};
+    for (int k = 0; k < N; ++k) r.d[k] = positive ? a.d[k] : S{};
+    return r;
 }
 template <class S, int N> inline dual<S, N> square(const dual<S, N>& a) { return a * a; }
 }  // namespace math
