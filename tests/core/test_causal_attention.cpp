@@ -193,6 +193,7 @@ void check(int n, unsigned seed) {
 template <class S, int D, int T>
 void check_all() {
     static_assert(gflow::kernels::causal::head_shape<S, D, T>::key_rows < 33, "n = 33 spans two passes");
+    static_assert(gflow::kernels::causal::head_shape<S, D, T>::key_pass_rows < 33, "n = 33 spans two passes");
     unsigned seed = 1;
     for (int n : {1, 2, 5, 8, 9, 16, 17, 33, T - 1, T}) check<S, D, T>(n, seed++);
 }

@@ -57,9 +57,12 @@ struct head_shape {
     // keys serves 8 rows; 4 x 4 made a head's forward at n = 256, D = 16 46 µs, 8 x 2 39 µs)
     static constexpr int score_rows = 8;
     static constexpr int score_groups = std::max(1, accumulators / score_rows);
-    // weighted sums: vectors of a head's row a pass takes, and rows of a block
-    static constexpr int sum_groups = std::min(ND, accumulators);
-    static constexpr int sum_rows = std::max(1, std::min(row_tile, accumulators / sum_groups));
+    // weighted sums: rows of a block, and vectors of a head's row a pass takes. Rows first: each
+    // load of x serves them all, where a block of fewer rows and more vectors made GCC reload x for
+    // every row (on AVX2, f32, one head at n = 256: 4 rows x 2 vectors 24 µs, 8 x 1 16 µs; D = 32
+    // 2 x 4 57-76 µs, 8 x 1 32-36 µs; f64 D = 16 58-65 -> 36 µs, D = 32 1 x 8 140-178 -> 69-75 µs)
+    static constexpr int sum_rows = std::min(row_tile, accumulators);
+    static constexpr int sum_groups = std::max(1, std::min(ND, accumulators / sum_rows));
     // dv and dk: keys of a block (a power of two dividing row_tile), vectors of a pass
     static constexpr int key_groups = std::min(ND, accumulators / 2);
     static constexpr int key_block = detail::pow2_dividing(row_tile, std::max(1, accumulators / (2 * key_groups)));
@@ -75,6 +78,17 @@ struct head_shape {
         while (2 * rows * key_row_bytes <= 8192) rows *= 2;
         return rows;
     }();
+    // Where a vector of keys lies inside one row tile (L <= row_tile: AVX2 and narrower, f64 on
+    // AVX-512), dv and dk are summed with the keys in lanes instead (`key_vector`): dvᵀ[i][s0:s0+L]
+    // += do[t][i] A[t][s0:s0+L], a vector load of A's row and a broadcast of do per multiply-add,
+    // key_values values of i at a time, then the L x L tiles transposed into rows of dv. The blocks
+    // above read A and dS a number at a time, with GCC reloading do and q for each key. On AVX2
+    // (Zen 3), one head at n = 256, the dv and dk sums alone, medians of 21: f32 D = 16 58-63 ->
+    // 39-40 µs, D = 32 88 -> 86; f64 D = 16 113-136 -> 83-93, D = 32 230-254 -> 179-180.
+    static constexpr bool keys_in_lanes =
+        GFLOW_HAS_SHUFFLEVECTOR && available && L <= row_tile && row_tile % L == 0 && D % L == 0;
+    static constexpr int key_values = std::min(D, std::max(L, accumulators));
+    static constexpr int key_pass_rows = 32;   // rows of a pass (16, 64, whole columns: slower)
 };
 
 template <class S, int D, int T>
@@ -283,6 +297,41 @@ inline void key_block(const S* __restrict A, const S* __restrict dS, const S* __
         }
 }
 
+#if GFLOW_HAS_SHUFFLEVECTOR
+// For the L keys of the vector at s0: out[s0 + j][i0 + i] += Σ_t P[t][s0 + j] X[t][i0 + i] over the
+// rows max(s0, first) <= t < end, for the IC values from i0 (keys s0 + j < n only). P: rows of
+// stride T, 0 for t < s within a row tile (a vector of keys lies inside one: L <= row_tile); X, out:
+// rows of stride W.
+template <int IC, int D, int W, int T, class S>
+inline void key_vector(const S* __restrict P, const S* __restrict X, int s0, int first, int end, int n,
+                       S* __restrict out, int i0) {
+    constexpr int L = head_shape<S, D, T>::L;
+    static_assert(IC % L == 0, "key_vector: whole L x L tiles");
+    using V = lanes<S, L>;
+    V acc[IC];   // acc[i]: value i0 + i of the L keys
+    GFLOW_UNROLL
+    for (int i = 0; i < IC; ++i) acc[i] = V{};
+    for (int t = std::max(s0, first); t < end; ++t) {
+        const V p = load<V>(P + t * T + s0);
+        const S* x = X + t * W + i0;
+        GFLOW_UNROLL
+        for (int i = 0; i < IC; ++i) acc[i] += x[i] * p;
+    }
+    const int keys = std::min(L, n - s0);
+    GFLOW_UNROLL
+    for (int c = 0; c < IC; c += L) {
+        V tile[L];
+        GFLOW_UNROLL
+        for (int j = 0; j < L; ++j) tile[j] = acc[c + j];
+        kernels::detail::transpose_stages<1>(tile);   // tile[j]: key s0 + j, values i0 + c ...
+        for (int j = 0; j < keys; ++j) {
+            S* row = out + (s0 + j) * W + i0 + c;
+            store(row, load<V>(row) + tile[j]);
+        }
+    }
+}
+#endif
+
 }  // namespace detail
 
 // One head over the rows [0, n): A [n][n] in rows of stride T (row t: the softmax over s <= t, 0 for
@@ -325,6 +374,19 @@ void backward(int n, const S* q, const S* k, const S* v, const S* A, const S* o,
         detail::weighted_sums<true, D, W, T>(dS, k, t0, t1, dq);
     }
     using namespace kernels::detail;
+#if GFLOW_HAS_SHUFFLEVECTOR
+    if constexpr (shape::keys_in_lanes) {
+        for (int first = 0; first < n; first += shape::key_pass_rows) {
+            const int end = std::min(n, first + shape::key_pass_rows);
+            for (int s0 = 0; s0 < end; s0 += shape::L)
+                for (int i0 = 0; i0 < D; i0 += shape::key_values) {
+                    detail::key_vector<shape::key_values, D, W, T>(A, d_o, s0, first, end, n, dv, i0);
+                    detail::key_vector<shape::key_values, D, W, T>(dS, q, s0, first, end, n, dk, i0);
+                }
+        }
+        return;
+    }
+#endif
     for (int first = 0; first < n; first += shape::key_rows) {
         const int end = std::min(n, first + shape::key_rows);
         for_groups<shape::ND, shape::key_groups>([&]<int KG>(int k0) {
