@@ -59,8 +59,7 @@ struct head_shape {
     static constexpr int score_groups = std::max(1, accumulators / score_rows);
     // weighted sums: rows of a block, and vectors of a head's row a pass takes. Rows first: each
     // load of x serves them all, where a block of fewer rows and more vectors made GCC reload x for
-    // every row (on AVX2, f32, one head at n = 256: 4 rows x 2 vectors 24 µs, 8 x 1 16 µs; D = 32
-    // 2 x 4 57-76 µs, 8 x 1 32-36 µs; f64 D = 16 58-65 -> 36 µs, D = 32 1 x 8 140-178 -> 69-75 µs)
+    // every row (AVX2; the head's forward in build/bench/mixer_kernels: docs/design.md)
     static constexpr int sum_rows = std::min(row_tile, accumulators);
     static constexpr int sum_groups = std::max(1, std::min(ND, accumulators / sum_rows));
     // dv and dk: keys of a block (a power of two dividing row_tile), vectors of a pass
@@ -82,13 +81,12 @@ struct head_shape {
     // AVX-512), dv and dk are summed with the keys in lanes instead (`key_vector`): dvᵀ[i][s0:s0+L]
     // += do[t][i] A[t][s0:s0+L], a vector load of A's row and a broadcast of do per multiply-add,
     // key_values values of i at a time, then the L x L tiles transposed into rows of dv. The blocks
-    // above read A and dS a number at a time, with GCC reloading do and q for each key. On AVX2
-    // (Zen 3), one head at n = 256, the dv and dk sums alone, medians of 21: f32 D = 16 58-63 ->
-    // 39-40 µs, D = 32 88 -> 86; f64 D = 16 113-136 -> 83-93, D = 32 230-254 -> 179-180.
+    // above read A and dS a number at a time, with GCC reloading do and q for each key (the head's
+    // backward in build/bench/mixer_kernels, before and after: docs/design.md).
     static constexpr bool keys_in_lanes =
         GFLOW_HAS_SHUFFLEVECTOR && available && L <= row_tile && row_tile % L == 0 && D % L == 0;
     static constexpr int key_values = std::min(D, std::max(L, accumulators));
-    static constexpr int key_pass_rows = 32;   // rows of a pass (16, 64, whole columns: slower)
+    static constexpr int key_pass_rows = 32;   // rows of a pass: a pass's lines of A and dS stay in L1
 };
 
 template <class S, int D, int T>
