@@ -17,6 +17,10 @@
 
 #include <fmt/format.h>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 #include <gflow/core/exp.hpp>
 #include <gflow/core/kernels.hpp>
 #include <gflow/core/parallel.hpp>
@@ -27,14 +31,21 @@
 
 namespace gflow {
 
-// A zero-filled, 64-byte aligned array of scalars, allocated once.
+// A zero-filled, 64-byte aligned array of scalars, allocated once. One of 2 MiB or more is
+// aligned to 2 MiB and, on Linux, asks for transparent huge pages (madvise, before the first
+// touch): a step reads the activations, the per-document gradients and attention's weights
+// [H][T][T] far apart, and on 4 KiB pages every 4 KiB of them costs a page walk.
 template <class S>
 class buffer {
 public:
     explicit buffer(std::size_t count)
-        : size_(count),
-          data_(static_cast<S*>(::operator new[](std::max<std::size_t>(count, 1) * sizeof(S),
-                                                 std::align_val_t{64}))) {
+        : size_(count), alignment_(alignment_for(count * sizeof(S))),
+          data_(static_cast<S*>(::operator new[](rounded(count * sizeof(S), alignment_), alignment_)),
+                release{alignment_}) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        if (std::size_t(alignment_) == huge_page)
+            ::madvise(data_.get(), rounded(count * sizeof(S), alignment_), MADV_HUGEPAGE);   // a hint: may fail
+#endif
         std::fill_n(data_.get(), count, S(0));
     }
     S* data() { return data_.get(); }
@@ -44,10 +55,20 @@ public:
     std::span<const S> span() const { return {data(), size_}; }
 
 private:
+    static constexpr std::size_t huge_page = std::size_t(2) << 20;
+    static std::align_val_t alignment_for(std::size_t bytes) {
+        return std::align_val_t{bytes >= huge_page ? huge_page : 64};
+    }
+    static std::size_t rounded(std::size_t bytes, std::align_val_t alignment) {
+        const std::size_t a = std::size_t(alignment);
+        return (std::max<std::size_t>(bytes, 1) + a - 1) / a * a;
+    }
     struct release {
-        void operator()(S* p) const { ::operator delete[](p, std::align_val_t{64}); }
+        std::align_val_t alignment;
+        void operator()(S* p) const { ::operator delete[](p, alignment); }
     };
     std::size_t size_;
+    std::align_val_t alignment_;
     std::unique_ptr<S, release> data_;
 };
 
